@@ -1,0 +1,256 @@
+//! From a host's facts to one [`Diagnosis`] per rule: status, evidence and recommendation.
+
+use std::rc::Rc;
+
+use crate::condition::{EvalError, Truth, Verdict};
+use crate::diagnosis::{
+    Action, Alternative, Diagnosis, Hotfix, Observed, PrerequisiteResult, PrerequisiteStatus,
+    Recommendation, Status, SymptomResult,
+};
+use crate::facts::Facts;
+use crate::kb::{self, CompiledRule, RuleFile};
+use crate::matching::expand_vars;
+use crate::problem::Problem;
+use crate::script::Sandbox;
+
+/// Rules compiled once, ready to diagnose any number of hosts.
+pub struct Evaluator {
+    sandbox: Sandbox,
+    rules: Vec<CompiledRule>,
+}
+
+impl Evaluator {
+    /// Loads and compiles `files`; any problem in any of them refuses the whole set.
+    pub fn new(files: &[RuleFile]) -> Result<Evaluator, Vec<Problem>> {
+        let sandbox = Sandbox::new();
+        let rules = kb::load(&sandbox, files)?;
+        Ok(Evaluator { sandbox, rules })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// One diagnosis per rule, in rule order.
+    pub fn diagnose(&self, facts: Facts) -> Vec<Diagnosis> {
+        let facts = Rc::new(facts);
+        self.rules
+            .iter()
+            .map(|rule| {
+                self.sandbox.bind(facts.clone(), rule.table.clone());
+                diagnose_rule(&self.sandbox, rule, &facts).unwrap_or_else(|e| failed(rule, e))
+            })
+            .collect()
+    }
+}
+
+fn diagnose_rule(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Diagnosis, EvalError> {
+    let rule = &compiled.rule;
+    let applies = compiled.applies.eval(sb)?;
+    let mut d = Diagnosis {
+        kb: rule.id.clone(),
+        aliases: rule.aliases.clone(),
+        title: rule.title.clone(),
+        status: Status::NotApplicable,
+        summary: String::new(),
+        evidence: applies.evidence.clone(),
+        missing: Vec::new(),
+        cause: None,
+        symptoms: Vec::new(),
+        recommendation: Recommendation::none("Nothing to do."),
+        error: None,
+    };
+    if applies.truth == Truth::False {
+        d.summary = match rule.applies_to.products.as_slice() {
+            [] => "The host is not one this article applies to.".into(),
+            products => format!("The article applies only to {}.", products.join("; ")),
+        };
+        return Ok(d);
+    }
+
+    let cause = compiled.cause.eval(sb)?;
+    d.cause = Some(rule.cause.text.trim().to_owned());
+    for item in cause.evidence.iter() {
+        push_unique(&mut d.evidence, item.clone());
+    }
+    for (symptom, node) in rule.symptoms.iter().zip(&compiled.symptoms) {
+        let verdict = match node {
+            Some(node) => Some(node.eval(sb)?),
+            None => None,
+        };
+        let result = symptom_result(symptom, verdict);
+        for m in &result.evidence {
+            if result.observed == Observed::Observed {
+                push_unique(&mut d.evidence, format!("symptom {}: {m}", result.id));
+            }
+        }
+        d.symptoms.push(result);
+    }
+    let seen: Vec<&str> = (d.symptoms.iter())
+        .filter(|s| s.observed == Observed::Observed)
+        .map(|s| s.id.as_str())
+        .collect();
+
+    d.status = match (applies.truth, cause.truth) {
+        (_, Truth::False) => Status::NotAffected,
+        (Truth::True, Truth::True) => Status::Affected,
+        _ if !seen.is_empty() => Status::Suspected,
+        _ => Status::Unknown,
+    };
+    d.summary = match d.status {
+        Status::Affected => "The cause is present on this host.".to_owned(),
+        Status::NotAffected if seen.is_empty() => "The facts rule the cause out.".to_owned(),
+        Status::NotAffected => format!(
+            "The facts rule the cause out, although symptoms are observed ({}): look for another cause.",
+            seen.join(", ")
+        ),
+        Status::Suspected => format!(
+            "Symptoms are observed ({}), but the cause cannot be decided without more facts.",
+            seen.join(", ")
+        ),
+        _ => "The cause cannot be decided without more facts, and no symptom is observed.".to_owned(),
+    };
+    d.recommendation = match d.status {
+        Status::Affected => remedy(sb, compiled, facts)?,
+        Status::Suspected | Status::Unknown => {
+            let mut missing = applies.missing.clone();
+            for m in cause.missing {
+                push_unique(&mut missing, m);
+            }
+            d.missing = missing.clone();
+            Recommendation {
+                action: Action::CollectFacts,
+                summary: "Collect the missing facts, then run kbdiag again.".into(),
+                collect: missing,
+                ..Recommendation::none("")
+            }
+        }
+        _ => Recommendation::none("Nothing to do for this article."),
+    };
+    Ok(d)
+}
+
+fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> SymptomResult {
+    let mut result = SymptomResult {
+        id: symptom.id.clone(),
+        text: symptom.text.trim().to_owned(),
+        observed: Observed::ReportOnly,
+        evidence: Vec::new(),
+        missing: Vec::new(),
+    };
+    if let Some(v) = verdict {
+        result.observed = match v.truth {
+            Truth::True => Observed::Observed,
+            Truth::False => Observed::NotObserved,
+            Truth::Unknown => Observed::Unknown,
+        };
+        result.evidence = if v.matches.is_empty() { v.evidence } else { v.matches };
+        result.missing = v.missing;
+    }
+    result
+}
+
+/// The recommendation for an affected host: the prerequisite first if it is missing, else the
+/// fix, with the workaround as the alternative.
+fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recommendation, EvalError> {
+    let rule = &compiled.rule;
+    let expand = |text: &str| expand_vars(text.trim(), |n| facts.env_var(n).map(str::to_owned)).0;
+    let mut prerequisites = Vec::new();
+    for (p, node) in rule.prerequisites.iter().zip(&compiled.prerequisites) {
+        let v = node.eval(sb)?;
+        prerequisites.push(PrerequisiteResult {
+            id: p.id.clone(),
+            text: p.text.trim().to_owned(),
+            status: match v.truth {
+                Truth::True => PrerequisiteStatus::Met,
+                Truth::False => PrerequisiteStatus::NotMet,
+                Truth::Unknown => PrerequisiteStatus::Unknown,
+            },
+            evidence: v.evidence,
+            missing: v.missing,
+        });
+    }
+    let hotfix = rule.resolution.as_ref().map(|r| Hotfix {
+        summary: expand(&r.summary),
+        obtain: r.obtain.as_deref().map(expand),
+        url: r.url.clone(),
+        note: r.note.as_deref().map(expand),
+        files: r.files.clone(),
+    });
+    let workaround = rule.workaround.as_ref().map(|w| Alternative {
+        action: Action::ApplyWorkaround,
+        when: w.when.trim().to_owned(),
+        text: w.text.as_deref().map(expand),
+        steps: w.steps.iter().map(|s| expand(s)).collect(),
+    });
+
+    let Some(fix) = hotfix.as_ref() else {
+        return Ok(match workaround {
+            Some(w) => Recommendation {
+                action: Action::ApplyWorkaround,
+                summary: w.text.clone().unwrap_or_else(|| "Apply the workaround.".into()),
+                steps: w.steps,
+                ..Recommendation::none("")
+            },
+            None => Recommendation::none("The article gives no resolution or workaround."),
+        });
+    };
+    let not_met: Vec<&crate::rule::Prerequisite> = (rule.prerequisites.iter())
+        .zip(&prerequisites)
+        .filter(|(_, r)| r.status == PrerequisiteStatus::NotMet)
+        .map(|(p, _)| p)
+        .collect();
+    if !not_met.is_empty() {
+        let mut steps: Vec<String> = (not_met.iter())
+            .map(|p| p.install.as_deref().map_or_else(|| format!("Install {}.", p.text.trim()), expand))
+            .collect();
+        steps.push(format!("Then install the fix: {}", fix.summary));
+        return Ok(Recommendation {
+            action: Action::InstallPrerequisite,
+            summary: format!(
+                "Install the prerequisite first: {}.",
+                not_met.iter().map(|p| p.text.trim()).collect::<Vec<_>>().join("; ")
+            ),
+            steps,
+            prerequisites,
+            hotfix,
+            ..Recommendation::none("")
+        });
+    }
+    let mut steps: Vec<String> = (prerequisites.iter())
+        .filter(|p| p.status == PrerequisiteStatus::Unknown)
+        .map(|p| format!("First confirm the prerequisite: {} (unknown: {} not collected).", p.text, p.missing.join(", ")))
+        .collect();
+    steps.extend(fix.obtain.clone());
+    Ok(Recommendation {
+        action: Action::InstallHotfix,
+        summary: fix.summary.clone(),
+        steps,
+        prerequisites,
+        hotfix,
+        alternative: workaround.map(Box::new),
+        ..Recommendation::none("")
+    })
+}
+
+fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
+    Diagnosis {
+        kb: compiled.rule.id.clone(),
+        aliases: compiled.rule.aliases.clone(),
+        title: compiled.rule.title.clone(),
+        status: Status::Error,
+        summary: format!("The rule ({}) could not be evaluated on this host.", compiled.file),
+        evidence: Vec::new(),
+        missing: Vec::new(),
+        cause: None,
+        symptoms: Vec::new(),
+        recommendation: Recommendation::none("Fix the rule, then run kbdiag again."),
+        error: Some(e.to_string()),
+    }
+}
+
+fn push_unique(into: &mut Vec<String>, item: String) {
+    if !into.contains(&item) {
+        into.push(item);
+    }
+}

@@ -1,0 +1,203 @@
+//! The diagnosis model: what kbdiag says about one host and one rule. Serialized as is into the
+//! JSON and NDJSON output, so field names here are the output's contract.
+
+use serde::Serialize;
+
+use crate::rule::FileRow;
+
+/// Whether an article's problem is present on a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The host is not a product the article applies to.
+    NotApplicable,
+    /// The cause holds.
+    Affected,
+    /// The facts rule the cause out.
+    NotAffected,
+    /// The cause cannot be decided for lack of facts, and a symptom is observed.
+    Suspected,
+    /// The cause cannot be decided, and no symptom is observed.
+    Unknown,
+    /// A condition failed to evaluate on this host.
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotApplicable => "not_applicable",
+            Status::Affected => "affected",
+            Status::NotAffected => "not_affected",
+            Status::Suspected => "suspected",
+            Status::Unknown => "unknown",
+            Status::Error => "error",
+        }
+    }
+
+    /// Whether this status asks a person to act (exit status 1).
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Status::Affected | Status::Suspected)
+    }
+}
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    None,
+    InstallHotfix,
+    InstallPrerequisite,
+    ApplyWorkaround,
+    CollectFacts,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::None => "none",
+            Action::InstallHotfix => "install-hotfix",
+            Action::InstallPrerequisite => "install-prerequisite",
+            Action::ApplyWorkaround => "apply-workaround",
+            Action::CollectFacts => "collect-facts",
+        }
+    }
+}
+
+/// Whether a symptom is seen in the facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observed {
+    Observed,
+    NotObserved,
+    /// The facts it needs are missing.
+    Unknown,
+    /// Only a person can report it; no fact shows it.
+    ReportOnly,
+}
+
+/// One rule's verdict on one host.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub kb: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    pub title: String,
+    pub status: Status,
+    /// One sentence saying why.
+    pub summary: String,
+    /// Facts that decided the status, and each observed symptom with what matched.
+    pub evidence: Vec<String>,
+    /// Facts whose absence left the status undecided.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The article's cause, when the host is one it applies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<SymptomResult>,
+    pub recommendation: Recommendation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SymptomResult {
+    pub id: String,
+    pub text: String,
+    pub observed: Observed,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+/// What to do about a diagnosis, with the host's own paths filled in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub action: Action,
+    pub summary: String,
+    /// In order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
+    /// Facts to collect, for `collect-facts`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collect: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<PrerequisiteResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotfix: Option<Hotfix>,
+    /// Another way, and for which hosts, e.g. the workaround for hosts that must stay 56-bit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<Box<Alternative>>,
+}
+
+impl Recommendation {
+    pub fn none(summary: impl Into<String>) -> Recommendation {
+        Recommendation {
+            action: Action::None,
+            summary: summary.into(),
+            steps: Vec::new(),
+            collect: Vec::new(),
+            prerequisites: Vec::new(),
+            hotfix: None,
+            alternative: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternative {
+    pub action: Action,
+    /// For which hosts.
+    pub when: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hotfix {
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub obtain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrerequisiteResult {
+    pub id: String,
+    pub text: String,
+    /// `met`, `not_met` or `unknown`.
+    pub status: PrerequisiteStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrerequisiteStatus {
+    Met,
+    NotMet,
+    Unknown,
+}
+
+/// Everything said about one input document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<Diagnosis>>,
+    /// Why the document could not be evaluated (`file:line:column: message`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -1,0 +1,14 @@
+//! kbdiag: knowledge-base articles as YAML rules with Rhai conditions, evaluated against host
+//! fact files. See `ARCHITECTURE.md` for the map.
+
+pub mod condition;
+pub mod diagnose;
+pub mod diagnosis;
+pub mod facts;
+pub mod kb;
+pub mod matching;
+pub mod problem;
+pub mod rule;
+pub mod script;
+pub mod source;
+pub mod walk;

@@ -1,0 +1,158 @@
+//! How fact values compare: paths, registry keys, hotfix ids and versions. Pure functions, shared
+//! by the Rhai helpers and their tests.
+
+use std::cmp::Ordering;
+
+/// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
+/// repeated separators collapse, no trailing separator.
+pub fn path_key(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.trim().chars() {
+        let c = if c == '/' { '\\' } else { c };
+        if c == '\\' && out.ends_with('\\') {
+            continue;
+        }
+        out.extend(c.to_lowercase());
+    }
+    while out.len() > 1 && out.ends_with('\\') {
+        out.pop();
+    }
+    out
+}
+
+/// A registry path that compares case-insensitively, with long hive names shortened.
+pub fn registry_key(path: &str) -> String {
+    let key = path_key(path);
+    for (long, short) in [
+        ("hkey_local_machine", "hklm"),
+        ("hkey_current_user", "hkcu"),
+        ("hkey_classes_root", "hkcr"),
+        ("hkey_users", "hku"),
+    ] {
+        if let Some(rest) = key.strip_prefix(long) {
+            return format!("{short}{rest}");
+        }
+    }
+    key
+}
+
+/// A hotfix id that compares across spellings: `Q299444`, `KB299444` and `kb299444` are one.
+pub fn hotfix_key(id: &str) -> String {
+    let id = id.trim().to_ascii_uppercase();
+    for prefix in ["KB", "Q"] {
+        if let Some(digits) = id.strip_prefix(prefix) {
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return digits.trim_start_matches('0').to_owned();
+            }
+        }
+    }
+    id
+}
+
+/// Compares dotted versions component by component, numerically where both are numbers;
+/// missing components count as 0, so `4` equals `4.0`.
+pub fn version_cmp(a: &str, b: &str) -> Ordering {
+    let mut left = a.trim().split('.');
+    let mut right = b.trim().split('.');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return Ordering::Equal,
+            (l, r) => {
+                let (l, r) = (l.unwrap_or("0"), r.unwrap_or("0"));
+                let ord = match (l.parse::<u64>(), r.parse::<u64>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => l.to_ascii_lowercase().cmp(&r.to_ascii_lowercase()),
+                };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+        }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`, ignoring case.
+pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+/// The name of the last path component, e.g. `Security.dll` for `C:\WINNT\System32\Security.dll`.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+/// Replaces each `%NAME%` in `text` with `lookup(NAME)`; names it cannot resolve are returned.
+pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(text.len());
+    let mut unresolved = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('%') {
+        let after = &rest[start + 1..];
+        match after.find('%') {
+            Some(end) if end > 0 && !after[..end].contains(char::is_whitespace) => {
+                let name = &after[..end];
+                out.push_str(&rest[..start]);
+                match lookup(name) {
+                    Some(value) => out.push_str(&value),
+                    None => {
+                        out.push_str(&rest[start..start + end + 2]);
+                        unresolved.push(name.to_owned());
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..start + 1]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, unresolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_compare_across_case_and_separators() {
+        assert_eq!(
+            path_key(r"C:\WINNT\System32\Security.dll"),
+            path_key("c:/winnt//system32/SECURITY.DLL")
+        );
+        assert_ne!(
+            path_key(r"C:\WINNT\System32\Security.dll"),
+            path_key(r"C:\Temp\Security.dll")
+        );
+        assert_eq!(path_key(r"C:\WINNT\"), r"c:\winnt");
+    }
+
+    #[test]
+    fn registry_hives_and_hotfix_spellings() {
+        assert_eq!(
+            registry_key(r"HKEY_LOCAL_MACHINE\SOFTWARE\X"),
+            registry_key(r"hklm\software\x")
+        );
+        assert_eq!(hotfix_key("Q299444"), hotfix_key("kb299444"));
+        assert_ne!(hotfix_key("Q299444"), hotfix_key("Q29944"));
+        assert_eq!(hotfix_key("SP6a-Hotfix"), "SP6A-HOTFIX");
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(version_cmp("4.0", "4"), Ordering::Equal);
+        assert_eq!(version_cmp("5.5.2653.23", "5.5.2650"), Ordering::Greater);
+        assert_eq!(version_cmp("4.10", "4.9"), Ordering::Greater);
+        assert_eq!(version_cmp("5.0", "4.0"), Ordering::Greater);
+    }
+
+    #[test]
+    fn expansion_keeps_and_reports_unknown_variables() {
+        let lookup = |n: &str| n.eq_ignore_ascii_case("systemroot").then(|| r"C:\WINNT".to_owned());
+        assert_eq!(
+            expand_vars(r"%SystemRoot%\System32 at 100% of %TEMP%", lookup),
+            (r"C:\WINNT\System32 at 100% of %TEMP%".to_owned(), vec!["TEMP".to_owned()])
+        );
+    }
+}

@@ -1,0 +1,524 @@
+//! The Rhai sandbox that runs conditions, and the helper functions rule authors call
+//! (reference in `docs/rules.md`).
+//!
+//! Helpers read facts from the host bound with [`Sandbox::bind`] and record what they read, so a
+//! diagnosis can show its evidence. A helper that needs a fact the host does not have records it
+//! as missing and aborts the expression: the condition is then *unknown*. No helper returns `()`
+//! for a missing fact, so Rhai's `() != x` trap cannot make an absent fact look like an answer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rhai::packages::{Package, StandardPackage};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, ImmutableString, Position};
+
+use crate::facts::{Facts, FileEntry, Scalar};
+use crate::matching::{self, contains_ci, expand_vars, file_name, hotfix_key, path_key};
+use crate::rule::FileRow;
+
+/// Limits on what one expression may do; past them it fails with an error, never hangs.
+pub mod limits {
+    pub const OPERATIONS: u64 = 100_000;
+    pub const CALL_LEVELS: usize = 16;
+    pub const EXPR_DEPTH: usize = 32;
+    pub const FUNCTION_EXPR_DEPTH: usize = 16;
+    pub const STRING_SIZE: usize = 64 * 1024;
+    pub const ARRAY_SIZE: usize = 4096;
+    pub const MAP_SIZE: usize = 1024;
+}
+
+/// The outcome of one expression on one host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    True,
+    False,
+    /// It read facts the host does not have (named).
+    Unknown(Vec<String>),
+    /// The expression failed: a bug in the rule, or a sandbox limit.
+    Error(String),
+}
+
+/// What one evaluation read.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Trace {
+    /// Facts read, as `name=value`.
+    pub reads: Vec<String>,
+    /// Events or reported errors that matched, for symptom evidence.
+    pub matches: Vec<String>,
+}
+
+/// A compile error in an expression, positioned within the expression (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CompileError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The host and rule that helpers read while one expression runs.
+#[derive(Default)]
+struct Probe {
+    facts: Rc<Facts>,
+    table: Rc<[FileRow]>,
+    trace: Trace,
+    missing: Vec<String>,
+}
+
+impl Probe {
+    /// Records a missing fact and returns the error that aborts the expression.
+    fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
+        let fact = fact.into();
+        let err = format!("missing fact: {fact}");
+        if !self.missing.contains(&fact) {
+            self.missing.push(fact);
+        }
+        EvalAltResult::ErrorRuntime(err.into(), Position::NONE).into()
+    }
+
+    fn read(&mut self, fact: String) {
+        if !self.trace.reads.contains(&fact) {
+            self.trace.reads.push(fact);
+        }
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        self.facts.env_var(name).map(str::to_owned)
+    }
+
+    fn expand(&mut self, text: &str) -> Result<String, Box<EvalAltResult>> {
+        let (out, unresolved) = expand_vars(text, |n| self.env(n));
+        match unresolved.first() {
+            None => Ok(out),
+            Some(name) => Err(self.missing(format!("env.{name}"))),
+        }
+    }
+
+    fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
+        let path = self.expand(path)?;
+        let Some(files) = self.facts.files.as_ref() else {
+            return Err(self.missing("files"));
+        };
+        let key = path_key(&path);
+        match files.iter().position(|f| path_key(f.path.as_str()) == key) {
+            Some(i) => Ok(i),
+            None => Err(self.missing(format!("file {path}"))),
+        }
+    }
+
+    fn entry(&self, index: usize) -> &FileEntry {
+        &self.facts.files.as_ref().expect("a FileRef exists only for a listed file")[index]
+    }
+}
+
+/// A file from the host's `files` list, as Rhai sees it: `file(path).size`.
+#[derive(Debug, Clone, Copy)]
+struct FileRef(usize);
+
+type Shared = Rc<RefCell<Probe>>;
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+fn fail<T>(message: String) -> Fallible<T> {
+    Err(EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into())
+}
+
+/// A sandboxed Rhai engine with the helpers registered, and the host they read.
+pub struct Sandbox {
+    engine: Engine,
+    probe: Shared,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let mut engine = Engine::new_raw();
+        engine.register_global_module(StandardPackage::new().as_shared_module());
+        engine.disable_symbol("eval");
+        engine.set_max_operations(limits::OPERATIONS);
+        engine.set_max_call_levels(limits::CALL_LEVELS);
+        engine.set_max_expr_depths(limits::EXPR_DEPTH, limits::FUNCTION_EXPR_DEPTH);
+        engine.set_max_string_size(limits::STRING_SIZE);
+        engine.set_max_array_size(limits::ARRAY_SIZE);
+        engine.set_max_map_size(limits::MAP_SIZE);
+        engine.set_strict_variables(true);
+        engine.set_fail_on_invalid_map_property(true);
+        engine.on_print(|_| {});
+        engine.on_debug(|_, _, _| {});
+        let probe = Shared::default();
+        register_helpers(&mut engine, &probe);
+        Sandbox { engine, probe }
+    }
+
+    /// Compiles an expression once, for evaluation on many hosts.
+    pub fn compile(&self, expr: &str) -> Result<AST, CompileError> {
+        self.engine.compile(expr).map_err(|e| CompileError {
+            message: e.err_type().to_string(),
+            line: e.position().line().unwrap_or(1),
+            column: e.position().position().unwrap_or(1),
+        })
+    }
+
+    /// Makes `facts` the host, and `table` the file table, that helpers read.
+    pub fn bind(&self, facts: Rc<Facts>, table: Rc<[FileRow]>) {
+        let mut probe = self.probe.borrow_mut();
+        probe.facts = facts;
+        probe.table = table;
+    }
+
+    /// Evaluates a compiled expression on the bound host.
+    pub fn eval(&self, ast: &AST) -> (Value, Trace) {
+        {
+            let mut probe = self.probe.borrow_mut();
+            probe.trace = Trace::default();
+            probe.missing.clear();
+        }
+        let result = self.engine.eval_ast::<Dynamic>(ast);
+        let mut probe = self.probe.borrow_mut();
+        let trace = std::mem::take(&mut probe.trace);
+        // A missing read decides, even if the script caught the error and went on.
+        if !probe.missing.is_empty() {
+            return (Value::Unknown(std::mem::take(&mut probe.missing)), trace);
+        }
+        let value = match result {
+            Ok(v) => match v.as_bool() {
+                Ok(true) => Value::True,
+                Ok(false) => Value::False,
+                Err(found) => Value::Error(format!(
+                    "a condition must give true or false, this one gave {}",
+                    if found == "()" { "() (nothing)" } else { found }
+                )),
+            },
+            Err(e) => Value::Error(describe(&e)),
+        };
+        (value, trace)
+    }
+}
+
+fn describe(e: &EvalAltResult) -> String {
+    match e {
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "the expression ran more than {} operations (an endless loop?)",
+            limits::OPERATIONS
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Short display of an event for evidence.
+fn describe_event(e: &crate::facts::Event) -> String {
+    let mut s = format!(
+        "event {} from {}",
+        e.id.map_or("?".to_owned(), |i| i.to_string()),
+        e.source.as_ref().map_or("?", |s| s.as_str())
+    );
+    let details: Vec<&str> = [&e.log, &e.category, &e.kind]
+        .into_iter()
+        .filter_map(|v| v.as_ref().map(|t| t.as_str()))
+        .collect();
+    if !details.is_empty() {
+        s.push_str(&format!(" ({})", details.join(", ")));
+    }
+    if let Some(time) = &e.time {
+        s.push_str(&format!(" at {time}"));
+    }
+    if let Some(message) = &e.message {
+        let message = message.as_str().trim();
+        let short: String = message.chars().take(100).collect();
+        let ellipsis = if short.len() < message.len() { "…" } else { "" };
+        s.push_str(&format!(": \"{short}{ellipsis}\""));
+    }
+    s
+}
+
+fn register_helpers(engine: &mut Engine, probe: &Shared) {
+    let p = probe.clone();
+    engine.register_fn("fact", move |path: &str| -> Fallible<Dynamic> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let os = facts.os.as_ref();
+        let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.0.clone()));
+        let value = match path {
+            "host" => Some(Dynamic::from(facts.host.0.clone())),
+            "collected" => text(facts.collected.as_ref()),
+            "os.name" => text(os.and_then(|o| o.name.as_ref())),
+            "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
+            "os.version" => text(os.and_then(|o| o.version.as_ref())),
+            "os.service_pack" => text(os.and_then(|o| o.service_pack.as_ref())),
+            "os.build" => os.and_then(|o| o.build).map(Dynamic::from),
+            "os.cipher_bits" => os.and_then(|o| o.cipher_bits).map(Dynamic::from),
+            other => {
+                return fail(format!(
+                    "fact(\"{other}\"): no such fact; fact() reads host, collected, os.name, \
+                     os.edition, os.version, os.build, os.service_pack, os.cipher_bits"
+                ));
+            }
+        };
+        match value {
+            Some(v) => {
+                probe.read(format!("{path}={v}"));
+                Ok(v)
+            }
+            None => Err(probe.missing(path)),
+        }
+    });
+
+    let p = probe.clone();
+    engine.register_fn("env", move |name: &str| -> Fallible<String> {
+        let mut probe = p.borrow_mut();
+        match probe.env(name) {
+            Some(v) => {
+                probe.read(format!("env.{name}={v}"));
+                Ok(v)
+            }
+            None => Err(probe.missing(format!("env.{name}"))),
+        }
+    });
+
+    let p = probe.clone();
+    engine.register_fn("expand", move |text: &str| -> Fallible<String> {
+        p.borrow_mut().expand(text)
+    });
+
+    let p = probe.clone();
+    engine.register_type_with_name::<FileRef>("File");
+    engine.register_fn("file", move |path: &str| -> Fallible<FileRef> {
+        p.borrow_mut().file(path).map(FileRef)
+    });
+    register_file_getters(engine, probe);
+
+    let p = probe.clone();
+    engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
+        let mut probe = p.borrow_mut();
+        let index = probe.file(path)?;
+        file_bits(&mut probe, index)
+    });
+
+    let p = probe.clone();
+    engine.register_fn("has_hotfix", move |id: &str| -> Fallible<bool> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(hotfixes) = facts.hotfixes.as_ref() else {
+            return Err(probe.missing("hotfixes"));
+        };
+        let key = hotfix_key(id);
+        let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
+        match found {
+            Some(h) => probe.read(format!("hotfixes includes {h}")),
+            None => probe.read(format!("hotfixes ({}) lack {id}", hotfixes.len())),
+        }
+        Ok(found.is_some())
+    });
+
+    let p = probe.clone();
+    engine.register_fn("registry", move |path: &str| -> Fallible<Dynamic> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(registry) = facts.registry.as_ref() else {
+            return Err(probe.missing("registry"));
+        };
+        let key = matching::registry_key(path);
+        let Some((name, value)) = registry
+            .iter()
+            .find(|(k, _)| matching::registry_key(k) == key)
+        else {
+            return Err(probe.missing(format!("registry {path}")));
+        };
+        Ok(match value {
+            None => {
+                probe.read(format!("registry {name} is absent"));
+                Dynamic::UNIT
+            }
+            Some(v) => {
+                probe.read(format!("registry {name}={v}"));
+                match v {
+                    Scalar::Int(i) => Dynamic::from(*i),
+                    Scalar::Float(f) => Dynamic::from(*f),
+                    Scalar::Str(s) => Dynamic::from(s.clone()),
+                    Scalar::Bool(b) => Dynamic::from(*b),
+                }
+            }
+        })
+    });
+
+    let p = probe.clone();
+    engine.register_fn("event", move |source: &str, id: i64| -> Fallible<bool> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(events) = facts.events.as_ref() else {
+            return Err(probe.missing("events"));
+        };
+        let mut found = false;
+        for e in events.iter().filter(|e| {
+            e.id == Some(id)
+                && e.source
+                    .as_ref()
+                    .is_some_and(|s| s.as_str().trim().eq_ignore_ascii_case(source))
+        }) {
+            found = true;
+            let seen = describe_event(e);
+            if !probe.trace.matches.contains(&seen) {
+                probe.trace.matches.push(seen);
+            }
+        }
+        if !found {
+            probe.read(format!("events ({}) hold no {id} from {source}", events.len()));
+        }
+        Ok(found)
+    });
+
+    let p = probe.clone();
+    engine.register_fn("reported", move |text: &str| -> Fallible<bool> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(errors) = facts.reported_errors.as_ref() else {
+            return Err(probe.missing("reported_errors"));
+        };
+        let mut found = false;
+        for e in errors.iter().filter(|e| contains_ci(e.as_str(), text)) {
+            found = true;
+            let seen = format!("reported error \"{e}\"");
+            if !probe.trace.matches.contains(&seen) {
+                probe.trace.matches.push(seen);
+            }
+        }
+        Ok(found)
+    });
+
+    let p = probe.clone();
+    engine.register_fn("software_version", move |name: &str| -> Fallible<String> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(software) = facts.software.as_ref() else {
+            return Err(probe.missing("software"));
+        };
+        let found = software
+            .iter()
+            .find(|s| s.name.as_ref().is_some_and(|n| contains_ci(n.as_str(), name)));
+        match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
+            Some((Some(n), Some(v))) => {
+                probe.read(format!("software {n} version={v}"));
+                Ok(v.0.clone())
+            }
+            Some((Some(n), None)) => Err(probe.missing(format!("software {n} version"))),
+            _ => Err(probe.missing(format!("software {name}"))),
+        }
+    });
+
+    let p = probe.clone();
+    engine.register_fn("has_software", move |name: &str| -> Fallible<bool> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let Some(software) = facts.software.as_ref() else {
+            return Err(probe.missing("software"));
+        };
+        let found = software
+            .iter()
+            .filter_map(|s| s.name.as_ref())
+            .find(|n| contains_ci(n.as_str(), name));
+        match found {
+            Some(n) => probe.read(format!("software includes {n}")),
+            None => probe.read(format!("software lacks {name}")),
+        }
+        Ok(found.is_some())
+    });
+
+    let p = probe.clone();
+    engine.register_fn("unknown", move |fact: &str| -> Fallible<bool> {
+        Err(p.borrow_mut().missing(fact))
+    });
+
+    engine.register_fn("version_cmp", |a: &str, b: &str| -> i64 {
+        matching::version_cmp(a, b) as i64
+    });
+    engine.register_fn("icontains", |haystack: &str, needle: &str| {
+        contains_ci(haystack, needle)
+    });
+    engine.register_fn("ieq", |a: &str, b: &str| a.to_lowercase() == b.to_lowercase());
+}
+
+fn register_file_getters(engine: &mut Engine, probe: &Shared) {
+    let p = probe.clone();
+    engine.register_get("path", move |f: &mut FileRef| -> ImmutableString {
+        p.borrow().entry(f.0).path.0.clone().into()
+    });
+    type Getter = fn(&FileEntry) -> Option<Dynamic>;
+    let getters: [(&str, Getter); 4] = [
+        ("size", |e| e.size.map(Dynamic::from)),
+        ("modified", |e| e.modified.as_ref().map(|t| Dynamic::from(t.0.clone()))),
+        ("version", |e| e.version.as_ref().map(|t| Dynamic::from(t.0.clone()))),
+        ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
+    ];
+    for (name, get) in getters {
+        let p = probe.clone();
+        engine.register_get(name, move |f: &mut FileRef| -> Fallible<Dynamic> {
+            let mut probe = p.borrow_mut();
+            let facts = probe.facts.clone();
+            let entry = &facts.files.as_ref().expect("listed")[f.0];
+            match get(entry) {
+                Some(v) => {
+                    probe.read(format!("{} {name}={v}", entry.path));
+                    Ok(v)
+                }
+                None => Err(probe.missing(format!("{} {name}", entry.path))),
+            }
+        });
+    }
+    let p = probe.clone();
+    engine.register_get("date", move |f: &mut FileRef| -> Fallible<String> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let entry = &facts.files.as_ref().expect("listed")[f.0];
+        match entry.modified.as_ref() {
+            Some(m) => {
+                let date: String = m.as_str().chars().take(10).collect();
+                probe.read(format!("{} modified={m}", entry.path));
+                Ok(date)
+            }
+            None => Err(probe.missing(format!("{} modified", entry.path))),
+        }
+    });
+    let p = probe.clone();
+    engine.register_get("bits", move |f: &mut FileRef| -> Fallible<i64> {
+        file_bits(&mut p.borrow_mut(), f.0)
+    });
+}
+
+/// A file's strength: its `cipher_bits`, or else the one build in the rule's file table with the
+/// same name, size and date. Unknown when neither tells.
+fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
+    let facts = probe.facts.clone();
+    let entry = &facts.files.as_ref().expect("listed")[index];
+    if let Some(bits) = entry.cipher_bits {
+        probe.read(format!("{} cipher_bits={bits}", entry.path));
+        return Ok(bits);
+    }
+    let name = file_name(entry.path.as_str());
+    let date = entry.modified.as_ref().map(|m| &m.as_str()[..m.as_str().len().min(10)]);
+    let (Some(size), Some(date)) = (entry.size, date) else {
+        return Err(probe.missing(format!("{} cipher_bits", entry.path)));
+    };
+    let table = probe.table.clone();
+    let rows: Vec<&FileRow> = table
+        .iter()
+        .filter(|r| r.file.eq_ignore_ascii_case(name) && r.size == size && r.date.as_str() == date)
+        .collect();
+    match rows.first() {
+        Some(first) if rows.iter().all(|r| r.bits == first.bits) => {
+            let package = first
+                .package
+                .as_deref()
+                .map_or(String::new(), |p| format!(", {p}"));
+            probe.read(format!(
+                "{} size={size} modified={date}: the {}-bit build{package} in the article's file table",
+                entry.path, first.bits
+            ));
+            Ok(first.bits)
+        }
+        _ => Err(probe.missing(format!("{} cipher_bits", entry.path))),
+    }
+}

@@ -1,0 +1,207 @@
+//! Raw input text: reading it within limits, checking it is safe to hand to a parser, and
+//! pointing at a place in it.
+
+use std::fmt;
+
+/// Largest fact or rule document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Deepest `[`/`{` nesting accepted before a document reaches a parser.
+///
+/// The YAML parser's cost grows with the square of flow nesting (20,000 levels take a second),
+/// so depth is checked on the raw text first. Real fact and rule files nest fewer than ten levels.
+pub const MAX_NESTING: usize = 64;
+
+/// A 1-based line and column in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Why raw bytes could not become a document's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("not valid UTF-8: invalid byte at offset {offset}")]
+    NotUtf8 { offset: usize },
+    #[error("nested deeper than {limit} levels at line {}, column {}", at.line, at.column)]
+    TooDeep { limit: usize, at: Location },
+}
+
+/// Turns the bytes of a document into text, refusing what no parser should be given.
+pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(TextError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| TextError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if body
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(TextError::Empty);
+    }
+    check_nesting(&text)?;
+    Ok(text)
+}
+
+/// Rejects text whose flow collections (`[`, `{`) nest deeper than [`MAX_NESTING`].
+///
+/// A scan, not a parse: quoted strings and comments are skipped, and an opening bracket only
+/// counts where YAML or JSON could start a collection (after `:`, `-`, `,`, `[`, `{`, `?` or at the
+/// start of a line), so brackets inside plain text such as `error [MAIN BASE]` are not counted.
+fn check_nesting(text: &str) -> Result<(), TextError> {
+    let mut depth = 0usize;
+    let mut line = 1;
+    let mut column = 0;
+    let mut prev_significant = '\n';
+    let mut chars = text.chars().peekable();
+    let mut prev = '\n';
+    while let Some(c) = chars.next() {
+        column += 1;
+        match c {
+            '\n' => {
+                line += 1;
+                column = 0;
+                prev_significant = '\n';
+            }
+            '"' | '\'' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+                // Skip the quoted scalar; `\` escapes only in double quotes, `''` in single.
+                while let Some(q) = chars.next() {
+                    column += 1;
+                    if q == '\n' {
+                        line += 1;
+                        column = 0;
+                    } else if q == '\\' && c == '"' {
+                        chars.next();
+                        column += 1;
+                    } else if q == c {
+                        if c == '\'' && chars.peek() == Some(&'\'') {
+                            chars.next();
+                            column += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                prev_significant = c;
+            }
+            '#' if prev.is_whitespace() => {
+                for q in chars.by_ref() {
+                    if q == '\n' {
+                        line += 1;
+                        column = 0;
+                        break;
+                    }
+                }
+                prev_significant = '\n';
+            }
+            '[' | '{' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(TextError::TooDeep {
+                        limit: MAX_NESTING,
+                        at: Location { line, column },
+                    });
+                }
+                prev_significant = c;
+            }
+            ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                prev_significant = c;
+            }
+            c if c.is_whitespace() => {}
+            c => prev_significant = c,
+        }
+        prev = c;
+    }
+    Ok(())
+}
+
+/// The 1-based location of a byte offset in `text`.
+pub fn location_of(text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        line,
+        column: before[line_start..].chars().count() + 1,
+    }
+}
+
+/// Renders the source line at `at` with a caret under the column, `just`-style.
+pub fn caret(text: &str, at: Location) -> String {
+    let Some(source_line) = text.lines().nth(at.line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let number = at.line.to_string();
+    let pad = " ".repeat(number.len());
+    let indent: String = source_line
+        .chars()
+        .take(at.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("{pad} |\n{number} | {source_line}\n{pad} | {indent}^")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_only_structural_brackets() {
+        let ok = "message: 'a [[[[ b'\ntext: Error [MAIN BASE 1 500 %10] (14)\nlist: [[1], {a: [2]}]\n";
+        assert_eq!(check_nesting(ok), Ok(()));
+    }
+
+    #[test]
+    fn rejects_deep_flow_nesting_with_its_location() {
+        let deep = format!("host: a\nx: {}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(
+            check_nesting(&deep),
+            Err(TextError::TooDeep {
+                limit: MAX_NESTING,
+                at: Location {
+                    line: 2,
+                    column: 4 + MAX_NESTING
+                }
+            })
+        );
+        let json = format!("{{\"x\":{}1{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(matches!(
+            check_nesting(&json),
+            Err(TextError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_and_invalid_bytes() {
+        assert_eq!(text_from_bytes(b"  \n# only a comment\n".to_vec()), Err(TextError::Empty));
+        assert_eq!(
+            text_from_bytes(b"host: a\xff".to_vec()),
+            Err(TextError::NotUtf8 { offset: 7 })
+        );
+    }
+
+    #[test]
+    fn caret_points_at_the_column() {
+        let text = "a: 1\nbb: [x\n";
+        let at = location_of(text, 9);
+        assert_eq!(at, Location { line: 2, column: 5 });
+        assert_eq!(caret(text, at), "  |\n2 | bb: [x\n  |     ^");
+    }
+}
