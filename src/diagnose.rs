@@ -7,7 +7,9 @@ use crate::diagnosis::{
     Action, Alternative, Diagnosis, Hotfix, Observed, PrerequisiteResult, PrerequisiteStatus,
     Recommendation, Status, SymptomResult,
 };
-use crate::facts::Facts;
+use crate::diagnosis::Report;
+use crate::facts::{self, Facts, FactsError, Syntax};
+use crate::source;
 use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
@@ -29,6 +31,29 @@ impl Evaluator {
 
     pub fn rules(&self) -> &[CompiledRule] {
         &self.rules
+    }
+
+    /// Reads one fact document and diagnoses it; a document that cannot be read gives a report
+    /// with a located error instead.
+    pub fn report(&self, name: &str, bytes: Vec<u8>) -> Report {
+        let failed = |text: Option<&str>, e: FactsError| {
+            Report::failed(Problem::new(name, text, e.location(), e.to_string()))
+        };
+        let text = match source::text_from_bytes(bytes) {
+            Ok(text) => text,
+            Err(e) => return failed(None, e.into()),
+        };
+        match facts::parse_text(&text, Syntax::guess(name, &text)) {
+            Ok(facts) => Report {
+                file: name.to_owned(),
+                host: Some(facts.host.0.clone()),
+                results: Some(self.diagnose(facts)),
+                error: None,
+                location: None,
+                snippet: None,
+            },
+            Err(e) => failed(Some(&text), e),
+        }
     }
 
     /// One diagnosis per rule, in rule order.

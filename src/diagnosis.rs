@@ -200,4 +200,23 @@ pub struct Report {
     /// Why the document could not be evaluated (`file:line:column: message`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::source::Location>,
+    /// The offending line with a caret, for the text report.
+    #[serde(skip)]
+    pub snippet: Option<String>,
+}
+
+impl Report {
+    /// The report of an input that could not be evaluated.
+    pub fn failed(problem: crate::problem::Problem) -> Report {
+        Report {
+            host: None,
+            results: None,
+            error: Some(problem.headline()),
+            location: problem.location,
+            snippet: problem.snippet,
+            file: problem.file,
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! kbdiag: knowledge-base articles as YAML rules with Rhai conditions, evaluated against host
 //! fact files. See `ARCHITECTURE.md` for the map.
 
+pub mod cli;
 pub mod condition;
 pub mod diagnose;
 pub mod diagnosis;
@@ -8,6 +9,7 @@ pub mod facts;
 pub mod kb;
 pub mod matching;
 pub mod problem;
+pub mod render;
 pub mod rule;
 pub mod script;
 pub mod source;

@@ -1,1 +1,5 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    std::process::exit(kbdiag::cli::run(kbdiag::cli::Cli::parse()));
+}

@@ -94,15 +94,25 @@ impl Probe {
         }
     }
 
+    /// Finds a file by its path (`%VAR%` expanded, `/` or `\\`, any case). When the host has no
+    /// `files` list, or the list lacks it, the file itself is the missing fact.
     fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
-        let path = self.expand(path)?;
-        let Some(files) = self.facts.files.as_ref() else {
-            return Err(self.missing("files"));
+        let (expanded, unresolved) = expand_vars(path, |n| self.env(n));
+        let shown = expanded.replace('/', "\\");
+        let facts = self.facts.clone();
+        let Some(files) = facts.files.as_ref() else {
+            for name in &unresolved {
+                let _ = self.missing(format!("env.{name}"));
+            }
+            return Err(self.missing(format!("file {shown}")));
         };
-        let key = path_key(&path);
+        if let Some(name) = unresolved.first() {
+            return Err(self.missing(format!("env.{name}")));
+        }
+        let key = path_key(&expanded);
         match files.iter().position(|f| path_key(f.path.as_str()) == key) {
             Some(i) => Ok(i),
-            None => Err(self.missing(format!("file {path}"))),
+            None => Err(self.missing(format!("file {shown}"))),
         }
     }
 

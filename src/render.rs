@@ -1,0 +1,230 @@
+//! Output: the text report a support engineer reads, one JSON document, or NDJSON lines.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diagnosis::{Action, Diagnosis, Observed, PrerequisiteStatus, Report, Status};
+
+/// Output formats of `kbdiag eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Ndjson,
+}
+
+/// Counts over a whole run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub affected: usize,
+    pub suspected: usize,
+    pub not_affected: usize,
+    pub not_applicable: usize,
+    pub unknown: usize,
+    pub rule_errors: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, report: &Report) {
+        self.files += 1;
+        if report.error.is_some() {
+            self.errors += 1;
+        }
+        for d in report.results.iter().flatten() {
+            match d.status {
+                Status::Affected => self.affected += 1,
+                Status::Suspected => self.suspected += 1,
+                Status::NotAffected => self.not_affected += 1,
+                Status::NotApplicable => self.not_applicable += 1,
+                Status::Unknown => self.unknown += 1,
+                Status::Error => self.rule_errors += 1,
+            }
+        }
+    }
+
+    /// The exit status: 2 if anything could not be evaluated, else 1 if a host needs attention.
+    pub fn exit_code(&self) -> i32 {
+        if self.errors > 0 || self.rule_errors > 0 {
+            2
+        } else if self.affected + self.suspected > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Escapes control characters (terminal escape sequences included) so facts and rules cannot
+/// drive the terminal: `\u{1b}` is shown, not sent.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// One NDJSON line (no newline).
+pub fn ndjson(report: &Report) -> String {
+    serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
+}
+
+/// The whole run as one JSON document.
+pub fn json(reports: &[Report], summary: &Summary) -> String {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        reports: &'a [Report],
+        summary: &'a Summary,
+    }
+    serde_json::to_string_pretty(&Document { reports, summary })
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
+}
+
+/// One input's part of the text report.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let file = clean(&report.file);
+    match (&report.host, &report.error) {
+        (_, Some(error)) => {
+            let _ = writeln!(out, "{file}: ERROR, not evaluated");
+            let _ = writeln!(out, "  {}", clean(error));
+            for line in report.snippet.iter().flat_map(|s| s.lines()) {
+                let _ = writeln!(out, "  {}", clean(line));
+            }
+        }
+        (host, None) => {
+            let _ = writeln!(out, "{} ({file})", clean(host.as_deref().unwrap_or("?")));
+            for d in report.results.iter().flatten() {
+                diagnosis_text(&mut out, d);
+            }
+        }
+    }
+    out
+}
+
+fn diagnosis_text(out: &mut String, d: &Diagnosis) {
+    let status = d.status.as_str().to_uppercase().replace('_', " ");
+    let _ = writeln!(out, "  {} {status}: {}", clean(&d.kb), clean(&d.title));
+    let _ = writeln!(out, "    {}", clean(&d.summary));
+    if let Some(error) = &d.error {
+        let _ = writeln!(out, "    Error: {}", clean(error));
+    }
+    list(out, "Evidence", &d.evidence);
+    if let Some(cause) = d.cause.as_ref().filter(|_| d.status == Status::Affected) {
+        let _ = writeln!(out, "    Cause: {}", clean(cause));
+    }
+    if !d.symptoms.is_empty() && d.status != Status::NotApplicable {
+        let count = |o: Observed| d.symptoms.iter().filter(|s| s.observed == o).count();
+        let _ = writeln!(
+            out,
+            "    Symptoms: {} observed, {} not observed, {} unknown, {} reported by people only",
+            count(Observed::Observed),
+            count(Observed::NotObserved),
+            count(Observed::Unknown),
+            count(Observed::ReportOnly)
+        );
+    }
+    let r = &d.recommendation;
+    if r.action == Action::None {
+        return;
+    }
+    let _ = writeln!(out, "    Do: {} - {}", r.action.as_str(), clean(&r.summary));
+    for p in &r.prerequisites {
+        let state = match p.status {
+            PrerequisiteStatus::Met => "installed",
+            PrerequisiteStatus::NotMet => "NOT installed",
+            PrerequisiteStatus::Unknown => "unknown",
+        };
+        let why = if p.missing.is_empty() { &p.evidence } else { &p.missing };
+        let why = if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) };
+        let _ = writeln!(out, "      Prerequisite {}: {state}{}", clean(&p.text), clean(&why));
+    }
+    numbered(out, &r.steps);
+    for item in &r.collect {
+        let _ = writeln!(out, "      - collect {}", clean(item));
+    }
+    if let Some(hotfix) = &r.hotfix {
+        if let Some(url) = &hotfix.url {
+            let _ = writeln!(out, "      Contact: {}", clean(url));
+        }
+        for f in &hotfix.files {
+            let _ = writeln!(
+                out,
+                "      File: {} {} bytes, {} {} UTC, {} {}-bit{}",
+                clean(&f.file),
+                f.size,
+                f.date,
+                f.time.as_ref().map_or("", |t| t.as_str()),
+                clean(f.platform.as_deref().unwrap_or("")),
+                f.bits,
+                f.package.as_deref().map_or(String::new(), |p| format!(" ({})", clean(p)))
+            );
+        }
+    }
+    if let Some(alt) = &r.alternative {
+        let _ = writeln!(out, "    Or, if {}: {}", clean(&alt.when), alt.action.as_str());
+        if let Some(text) = &alt.text {
+            let _ = writeln!(out, "      {}", clean(text));
+        }
+        numbered(out, &alt.steps);
+    }
+}
+
+fn list(out: &mut String, heading: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "    {heading}:");
+    for item in items {
+        let _ = writeln!(out, "      - {}", clean(item));
+    }
+}
+
+fn numbered(out: &mut String, steps: &[String]) {
+    for (i, step) in steps.iter().enumerate() {
+        let _ = writeln!(out, "      {}. {}", i + 1, clean(step));
+    }
+}
+
+/// The closing lines of the text report.
+pub fn summary_text(s: &Summary) -> String {
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (s.affected, "affected"),
+        (s.suspected, "suspected"),
+        (s.unknown, "unknown"),
+        (s.not_affected, "not affected"),
+        (s.not_applicable, "not applicable"),
+        (s.rule_errors, "rule errors"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let mut line = format!(
+        "{} file{} evaluated",
+        s.files - s.errors,
+        if s.files - s.errors == 1 { "" } else { "s" }
+    );
+    if !parts.is_empty() {
+        line.push_str(&format!(": {}", parts.join(", ")));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!(
+            "; {} file{} could not be evaluated",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
