@@ -179,7 +179,7 @@ fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> S
 /// fix, with the workaround as the alternative.
 fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recommendation, EvalError> {
     let rule = &compiled.rule;
-    let expand = |text: &str| expand_vars(text.trim(), |n| facts.env_var(n).map(str::to_owned)).0;
+    let expand = |text: &str| expand_vars(text.trim(), |n| facts.env_var(n).map(as_windows_path)).0;
     let mut prerequisites = Vec::new();
     for (p, node) in rule.prerequisites.iter().zip(&compiled.prerequisites) {
         let v = node.eval(sb)?;
@@ -271,6 +271,16 @@ fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
         symptoms: Vec::new(),
         recommendation: Recommendation::none("Fix the rule, then run kbdiag again."),
         error: Some(e.to_string()),
+    }
+}
+
+/// A value such as `c:/winnt` shown as the Windows path `c:\winnt`; other values unchanged.
+fn as_windows_path(value: &str) -> String {
+    let b = value.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        value.replace('/', "\\")
+    } else {
+        value.to_owned()
     }
 }
 

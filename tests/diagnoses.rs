@@ -1,0 +1,65 @@
+//! KB 322051 on the fixture hosts: the status and action each must get, and snapshots of the
+//! full text and JSON diagnoses (in the top-level `snapshots/`).
+
+use kbdiag::diagnose::Evaluator;
+use kbdiag::diagnosis::Report;
+use kbdiag::kb;
+use kbdiag::render::{self, Summary};
+
+fn evaluate(path: &std::path::Path) -> Report {
+    let evaluator = Evaluator::new(&kb::builtin()).expect("built-in rules load");
+    let name = format!("fixtures/hosts/{}", path.file_name().unwrap().to_string_lossy());
+    evaluator.report(&name, std::fs::read(path).unwrap())
+}
+
+/// What each fixture must come to, independently of the snapshots.
+const EXPECTED: &[(&str, &str, &str)] = &[
+    ("01-affected-sp6a.yaml", "affected", "install-hotfix"),
+    ("02-affected-sp6-hotfix.json", "affected", "install-hotfix"),
+    ("03-affected-sp6-registry.yaml", "affected", "install-hotfix"),
+    ("04-affected-sp5.yaml", "affected", "install-prerequisite"),
+    ("05-affected-sp-unknown.json", "affected", "install-hotfix"),
+    ("06-affected-security-from-table.yaml", "affected", "install-hotfix"),
+    ("07-not-affected-128.yaml", "not_affected", "none"),
+    ("08-not-affected-with-symptoms.json", "not_affected", "none"),
+    ("09-not-applicable-w2k.yaml", "not_applicable", "none"),
+    ("10-not-applicable-win95.json", "not_applicable", "none"),
+    ("11-suspected-event.yaml", "suspected", "collect-facts"),
+    ("12-suspected-reported-error.json", "suspected", "collect-facts"),
+    ("13-unknown-host-only.yaml", "unknown", "collect-facts"),
+    ("14-unknown-copies-elsewhere.yaml", "unknown", "collect-facts"),
+    ("15-unknown-ntlmssps-ambiguous.yaml", "unknown", "collect-facts"),
+    ("16-not-affected-security-128-by-table.json", "not_affected", "none"),
+];
+
+#[test]
+fn every_fixture_gets_its_status_and_action() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hosts");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let listed: Vec<&str> = EXPECTED.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(names, listed, "every fixture has an expectation and vice versa");
+    for (name, status, action) in EXPECTED {
+        let report = evaluate(&dir.join(name));
+        let value = serde_json::to_value(&report).unwrap();
+        let result = &value["results"][0];
+        assert_eq!(result["status"], *status, "{name}");
+        assert_eq!(result["recommendation"]["action"], *action, "{name}");
+    }
+}
+
+#[test]
+fn text_and_json_snapshots() {
+    insta::glob!("fixtures/hosts/*", |path| {
+        let report = evaluate(path);
+        let mut summary = Summary::default();
+        summary.add(&report);
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!("text", render::text(&report));
+            insta::assert_snapshot!("json", render::json(std::slice::from_ref(&report), &summary));
+        });
+    });
+}
