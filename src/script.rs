@@ -215,6 +215,10 @@ fn describe(e: &EvalAltResult) -> String {
             "the expression ran more than {} operations (an endless loop?)",
             limits::OPERATIONS
         ),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "function calls nested deeper than {} levels (endless recursion?)",
+            limits::CALL_LEVELS
+        ),
         other => other.to_string(),
     }
 }
