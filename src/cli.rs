@@ -117,7 +117,11 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
         writeln!(out, "{}{also}: {}", rule.id, render::clean(&rule.title))?;
         let revision = rule.revision.as_ref().map_or("?", |r| r.as_str());
         let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
-        writeln!(out, "  revision {revision}, last reviewed {reviewed}; from {}", r.file)?;
+        writeln!(
+            out,
+            "  revision {revision}, last reviewed {reviewed}; from {}",
+            r.file
+        )?;
         writeln!(
             out,
             "  {} symptoms, {} prerequisites; applies to: {}",
@@ -149,7 +153,9 @@ impl Input {
 
 fn is_fact_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".yaml", ".yml", ".json"].iter().any(|ext| lower.ends_with(ext))
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 fn expand(paths: &[PathBuf]) -> Vec<Input> {
@@ -205,7 +211,12 @@ fn evaluate(ev: &Evaluator, input: &Input) -> Report {
     }
 }
 
-fn eval(ev: &Evaluator, paths: &[PathBuf], format: Format, out: &mut impl Write) -> io::Result<i32> {
+fn eval(
+    ev: &Evaluator,
+    paths: &[PathBuf],
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<i32> {
     let mut summary = Summary::default();
     let mut reports = Vec::new();
     for (i, input) in expand(paths).iter().enumerate() {

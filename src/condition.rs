@@ -83,7 +83,10 @@ fn merge(into: &mut Vec<String>, from: Vec<String>) {
 
 impl Node {
     /// Compiles every expression in `condition`, collecting every error.
-    pub fn compile(sandbox: &Sandbox, condition: &Condition) -> Result<Node, Vec<NodeCompileError>> {
+    pub fn compile(
+        sandbox: &Sandbox,
+        condition: &Condition,
+    ) -> Result<Node, Vec<NodeCompileError>> {
         let mut errors = Vec::new();
         let node = compile_into(sandbox, condition, &mut errors);
         if errors.is_empty() {
@@ -96,7 +99,9 @@ impl Node {
     /// The label, or the expression for a leaf without one.
     pub fn name(&self) -> String {
         match self {
-            Node::Expr { label, expr, .. } => label.clone().unwrap_or_else(|| expr.trim().to_owned()),
+            Node::Expr { label, expr, .. } => {
+                label.clone().unwrap_or_else(|| expr.trim().to_owned())
+            }
             Node::All(l, _) => l.clone().unwrap_or_else(|| "all".into()),
             Node::Any(l, _) => l.clone().unwrap_or_else(|| "any".into()),
             Node::Not(l, _) => l.clone().unwrap_or_else(|| "not".into()),
@@ -131,7 +136,11 @@ impl Node {
                     truth,
                     evidence: trace.reads,
                     missing: Vec::new(),
-                    matches: if truth == Truth::True { trace.matches } else { Vec::new() },
+                    matches: if truth == Truth::True {
+                        trace.matches
+                    } else {
+                        Vec::new()
+                    },
                 })
             }
             Node::All(_, items) => combine(sandbox, items, Truth::False),
@@ -152,7 +161,11 @@ impl Node {
 
 /// `all` (decisive = false) or `any` (decisive = true) in Kleene logic.
 fn combine(sandbox: &Sandbox, items: &[Node], decisive: Truth) -> Result<Verdict, EvalError> {
-    let other = if decisive == Truth::True { Truth::False } else { Truth::True };
+    let other = if decisive == Truth::True {
+        Truth::False
+    } else {
+        Truth::True
+    };
     let mut settled = Verdict::of(other);
     let mut undecided = false;
     for item in items {
@@ -171,9 +184,16 @@ fn combine(sandbox: &Sandbox, items: &[Node], decisive: Truth) -> Result<Verdict
     Ok(settled)
 }
 
-fn compile_into(sandbox: &Sandbox, condition: &Condition, errors: &mut Vec<NodeCompileError>) -> Node {
+fn compile_into(
+    sandbox: &Sandbox,
+    condition: &Condition,
+    errors: &mut Vec<NodeCompileError>,
+) -> Node {
     let all = |items: &[Condition], errors: &mut Vec<NodeCompileError>| -> Vec<Node> {
-        items.iter().map(|c| compile_into(sandbox, c, errors)).collect()
+        items
+            .iter()
+            .map(|c| compile_into(sandbox, c, errors))
+            .collect()
     };
     match condition {
         Condition::Expr { label, expr } => {

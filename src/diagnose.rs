@@ -3,17 +3,17 @@
 use std::rc::Rc;
 
 use crate::condition::{EvalError, Truth, Verdict};
+use crate::diagnosis::Report;
 use crate::diagnosis::{
     Action, Alternative, Diagnosis, Hotfix, Observed, PrerequisiteResult, PrerequisiteStatus,
     Recommendation, Status, SymptomResult,
 };
-use crate::diagnosis::Report;
 use crate::facts::{self, Facts, FactsError, Syntax};
-use crate::source;
 use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
 use crate::script::Sandbox;
+use crate::source;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
 pub struct Evaluator {
@@ -69,7 +69,11 @@ impl Evaluator {
     }
 }
 
-fn diagnose_rule(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Diagnosis, EvalError> {
+fn diagnose_rule(
+    sb: &Sandbox,
+    compiled: &CompiledRule,
+    facts: &Facts,
+) -> Result<Diagnosis, EvalError> {
     let rule = &compiled.rule;
     let applies = compiled.applies.eval(sb)?;
     let mut d = Diagnosis {
@@ -133,7 +137,9 @@ fn diagnose_rule(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result
             "Symptoms are observed ({}), but the cause cannot be decided without more facts.",
             seen.join(", ")
         ),
-        _ => "The cause cannot be decided without more facts, and no symptom is observed.".to_owned(),
+        _ => {
+            "The cause cannot be decided without more facts, and no symptom is observed.".to_owned()
+        }
     };
     d.recommendation = match d.status {
         Status::Affected => remedy(sb, compiled, facts)?,
@@ -169,7 +175,11 @@ fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> S
             Truth::False => Observed::NotObserved,
             Truth::Unknown => Observed::Unknown,
         };
-        result.evidence = if v.matches.is_empty() { v.evidence } else { v.matches };
+        result.evidence = if v.matches.is_empty() {
+            v.evidence
+        } else {
+            v.matches
+        };
         result.missing = v.missing;
     }
     result
@@ -177,7 +187,11 @@ fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> S
 
 /// The recommendation for an affected host: the prerequisite first if it is missing, else the
 /// fix, with the workaround as the alternative.
-fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recommendation, EvalError> {
+fn remedy(
+    sb: &Sandbox,
+    compiled: &CompiledRule,
+    facts: &Facts,
+) -> Result<Recommendation, EvalError> {
     let rule = &compiled.rule;
     let expand = |text: &str| expand_vars(text.trim(), |n| facts.env_var(n).map(as_windows_path)).0;
     let mut prerequisites = Vec::new();
@@ -213,7 +227,10 @@ fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recomm
         return Ok(match workaround {
             Some(w) => Recommendation {
                 action: Action::ApplyWorkaround,
-                summary: w.text.clone().unwrap_or_else(|| "Apply the workaround.".into()),
+                summary: w
+                    .text
+                    .clone()
+                    .unwrap_or_else(|| "Apply the workaround.".into()),
                 steps: w.steps,
                 ..Recommendation::none("")
             },
@@ -227,14 +244,22 @@ fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recomm
         .collect();
     if !not_met.is_empty() {
         let mut steps: Vec<String> = (not_met.iter())
-            .map(|p| p.install.as_deref().map_or_else(|| format!("Install {}.", p.text.trim()), expand))
+            .map(|p| {
+                p.install
+                    .as_deref()
+                    .map_or_else(|| format!("Install {}.", p.text.trim()), expand)
+            })
             .collect();
         steps.push(format!("Then install the fix: {}", fix.summary));
         return Ok(Recommendation {
             action: Action::InstallPrerequisite,
             summary: format!(
                 "Install the prerequisite first: {}.",
-                not_met.iter().map(|p| p.text.trim()).collect::<Vec<_>>().join("; ")
+                not_met
+                    .iter()
+                    .map(|p| p.text.trim())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             steps,
             prerequisites,
@@ -244,7 +269,13 @@ fn remedy(sb: &Sandbox, compiled: &CompiledRule, facts: &Facts) -> Result<Recomm
     }
     let mut steps: Vec<String> = (prerequisites.iter())
         .filter(|p| p.status == PrerequisiteStatus::Unknown)
-        .map(|p| format!("First confirm the prerequisite: {} (unknown: {} not collected).", p.text, p.missing.join(", ")))
+        .map(|p| {
+            format!(
+                "First confirm the prerequisite: {} (unknown: {} not collected).",
+                p.text,
+                p.missing.join(", ")
+            )
+        })
         .collect();
     steps.extend(fix.obtain.clone());
     Ok(Recommendation {
@@ -264,7 +295,10 @@ fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
         aliases: compiled.rule.aliases.clone(),
         title: compiled.rule.title.clone(),
         status: Status::Error,
-        summary: format!("The rule ({}) could not be evaluated on this host.", compiled.file),
+        summary: format!(
+            "The rule ({}) could not be evaluated on this host.",
+            compiled.file
+        ),
         evidence: Vec::new(),
         missing: Vec::new(),
         cause: None,

@@ -193,7 +193,12 @@ impl Syntax {
     /// JSON for a `.json` name; otherwise YAML, or JSON when the text starts with `{`.
     pub fn guess(name: &str, text: &str) -> Syntax {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".json") || text.trim_start_matches('\u{feff}').trim_start().starts_with('{') {
+        if lower.ends_with(".json")
+            || text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{')
+        {
             Syntax::Json
         } else {
             Syntax::Yaml
@@ -218,7 +223,7 @@ pub enum FactsError {
 impl FactsError {
     pub fn location(&self) -> Option<Location> {
         match self {
-            FactsError::Text(TextError::TooDeep { at, .. }) => Some(*at),
+            FactsError::Text(e) => e.location(),
             FactsError::Parse { location, .. } => *location,
             _ => None,
         }
@@ -256,6 +261,8 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Facts, FactsError> {
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> FactsError {
+    // Only a data error has a meaningful key path; a syntax error's path is where parsing stopped.
+    let path = if e.is_data() { path } else { "." };
     let location = (e.line() > 0).then(|| Location {
         line: e.line(),
         column: e.column(),
@@ -312,11 +319,20 @@ mod tests {
     #[test]
     fn wrong_type_names_the_key_and_place() {
         let e = yaml("host: a\nfiles: nope\n").unwrap_err();
-        assert_eq!(e.to_string(), "files: invalid type: string \"nope\", expected a sequence");
+        assert_eq!(
+            e.to_string(),
+            "files: invalid type: string \"nope\", expected a sequence"
+        );
         assert_eq!(e.location(), Some(Location { line: 2, column: 8 }));
-        let e = parse("t.json", br#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#.to_vec())
-            .unwrap_err();
-        assert_eq!(e.to_string(), "files[0].size: invalid type: string \"x\", expected i64");
+        let e = parse(
+            "t.json",
+            br#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#.to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "files[0].size: invalid type: string \"x\", expected i64"
+        );
     }
 
     #[test]
@@ -326,7 +342,10 @@ mod tests {
             e.to_string(),
             "a fact file must be a mapping with at least `host`, found sequence"
         );
-        assert_eq!(yaml("os: {}\n").unwrap_err().to_string(), "missing field `host`");
+        assert_eq!(
+            yaml("os: {}\n").unwrap_err().to_string(),
+            "missing field `host`"
+        );
         assert_eq!(yaml("host: ''\n").unwrap_err(), FactsError::EmptyHost);
     }
 

@@ -88,7 +88,10 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Vec<CompiledRule>, 
                         &file.name,
                         None,
                         None,
-                        format!("rule id {} is also defined in {}", compiled.rule.id, first.file),
+                        format!(
+                            "rule id {} is also defined in {}",
+                            compiled.rule.id, first.file
+                        ),
                     ));
                 } else {
                     rules.push(compiled);
@@ -107,15 +110,25 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Vec<CompiledRule>, 
 fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<CompiledRule, Vec<Problem>> {
     let text = source::text_from_bytes(file.bytes.clone())
         .map_err(|e| vec![Problem::new(&file.name, None, None, e.to_string())])?;
-    let rule = rule::parse(&text)
-        .map_err(|e| vec![Problem::new(&file.name, Some(&text), e.location(), e.to_string())])?;
+    let rule = rule::parse(&text).map_err(|e| {
+        vec![Problem::new(
+            &file.name,
+            Some(&text),
+            e.location(),
+            e.to_string(),
+        )]
+    })?;
 
     let mut problems = Vec::new();
     let mut compile = |what: &str, condition: &rule::Condition| -> Option<Node> {
         match Node::compile(sandbox, condition) {
             Ok(node) => Some(node),
             Err(errors) => {
-                problems.extend(errors.into_iter().map(|e| compile_problem(&file.name, &text, what, e)));
+                problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|e| compile_problem(&file.name, &text, what, e)),
+                );
                 None
             }
         }
@@ -186,7 +199,13 @@ mod tests {
         let problems = load(&Sandbox::new(), &[file]).err().unwrap();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].location, Some(Location { line: 8, column: 7 }));
-        assert!(problems[0].message.starts_with("cause.when: Rhai syntax error"), "{}", problems[0]);
+        assert!(
+            problems[0]
+                .message
+                .starts_with("cause.when: Rhai syntax error"),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

@@ -149,10 +149,16 @@ mod tests {
 
     #[test]
     fn expansion_keeps_and_reports_unknown_variables() {
-        let lookup = |n: &str| n.eq_ignore_ascii_case("systemroot").then(|| r"C:\WINNT".to_owned());
+        let lookup = |n: &str| {
+            n.eq_ignore_ascii_case("systemroot")
+                .then(|| r"C:\WINNT".to_owned())
+        };
         assert_eq!(
             expand_vars(r"%SystemRoot%\System32 at 100% of %TEMP%", lookup),
-            (r"C:\WINNT\System32 at 100% of %TEMP%".to_owned(), vec!["TEMP".to_owned()])
+            (
+                r"C:\WINNT\System32 at 100% of %TEMP%".to_owned(),
+                vec!["TEMP".to_owned()]
+            )
         );
     }
 }

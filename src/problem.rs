@@ -17,7 +17,12 @@ pub struct Problem {
 
 impl Problem {
     /// A problem located in `text`, the content of `file`.
-    pub fn new(file: &str, text: Option<&str>, location: Option<Location>, message: String) -> Self {
+    pub fn new(
+        file: &str,
+        text: Option<&str>,
+        location: Option<Location>,
+        message: String,
+    ) -> Self {
         let snippet = match (text, location) {
             (Some(text), Some(at)) => Some(source::caret(text, at)).filter(|s| !s.is_empty()),
             _ => None,

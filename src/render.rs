@@ -76,7 +76,8 @@ pub fn clean(text: &str) -> String {
 
 /// One NDJSON line (no newline).
 pub fn ndjson(report: &Report) -> String {
-    serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
+    serde_json::to_string(report)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
 /// The whole run as one JSON document.
@@ -145,9 +146,22 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
             PrerequisiteStatus::NotMet => "NOT installed",
             PrerequisiteStatus::Unknown => "unknown",
         };
-        let why = if p.missing.is_empty() { &p.evidence } else { &p.missing };
-        let why = if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) };
-        let _ = writeln!(out, "      Prerequisite {}: {state}{}", clean(&p.text), clean(&why));
+        let why = if p.missing.is_empty() {
+            &p.evidence
+        } else {
+            &p.missing
+        };
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", why.join("; "))
+        };
+        let _ = writeln!(
+            out,
+            "      Prerequisite {}: {state}{}",
+            clean(&p.text),
+            clean(&why)
+        );
     }
     numbered(out, &r.steps);
     for item in &r.collect {
@@ -167,12 +181,19 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
                 f.time.as_ref().map_or("", |t| t.as_str()),
                 clean(f.platform.as_deref().unwrap_or("")),
                 f.bits,
-                f.package.as_deref().map_or(String::new(), |p| format!(" ({})", clean(p)))
+                f.package
+                    .as_deref()
+                    .map_or(String::new(), |p| format!(" ({})", clean(p)))
             );
         }
     }
     if let Some(alt) = &r.alternative {
-        let _ = writeln!(out, "    Or, if {}: {}", clean(&alt.when), alt.action.as_str());
+        let _ = writeln!(
+            out,
+            "    Or, if {}: {}",
+            clean(&alt.when),
+            alt.action.as_str()
+        );
         if let Some(text) = &alt.text {
             let _ = writeln!(out, "      {}", clean(text));
         }

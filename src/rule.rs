@@ -123,10 +123,22 @@ pub struct Related {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Condition {
-    Expr { label: Option<String>, expr: String },
-    All { label: Option<String>, all: Vec<Condition> },
-    Any { label: Option<String>, any: Vec<Condition> },
-    Not { label: Option<String>, not: Box<Condition> },
+    Expr {
+        label: Option<String>,
+        expr: String,
+    },
+    All {
+        label: Option<String>,
+        all: Vec<Condition>,
+    },
+    Any {
+        label: Option<String>,
+        any: Vec<Condition>,
+    },
+    Not {
+        label: Option<String>,
+        not: Box<Condition>,
+    },
 }
 
 impl Condition {
@@ -204,9 +216,8 @@ pub enum RuleError {
 impl RuleError {
     pub fn location(&self) -> Option<Location> {
         match self {
-            RuleError::Text(TextError::TooDeep { at, .. }) => Some(*at),
+            RuleError::Text(e) => e.location(),
             RuleError::Invalid { location, .. } => *location,
-            _ => None,
         }
     }
 
@@ -273,7 +284,8 @@ pub fn find_in(text: &str, needle: &str) -> Option<Location> {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause: {text: c, when: 'false'}\n";
+    const MINIMAL: &str =
+        "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause: {text: c, when: 'false'}\n";
 
     #[test]
     fn minimal_rule_parses_with_shorthand_conditions() {
@@ -294,7 +306,12 @@ mod tests {
         let e = parse(&text).unwrap_err();
         assert!(e.to_string().contains("exactly one of"), "{e}");
         let text = MINIMAL.replace("when: 'false'", "when: {any: []}");
-        assert!(parse(&text).unwrap_err().to_string().contains("at least one"));
+        assert!(
+            parse(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("at least one")
+        );
     }
 
     #[test]

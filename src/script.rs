@@ -117,7 +117,11 @@ impl Probe {
     }
 
     fn entry(&self, index: usize) -> &FileEntry {
-        &self.facts.files.as_ref().expect("a FileRef exists only for a listed file")[index]
+        &self
+            .facts
+            .files
+            .as_ref()
+            .expect("a FileRef exists only for a listed file")[index]
     }
 }
 
@@ -243,7 +247,11 @@ fn describe_event(e: &crate::facts::Event) -> String {
     if let Some(message) = &e.message {
         let message = message.as_str().trim();
         let short: String = message.chars().take(100).collect();
-        let ellipsis = if short.len() < message.len() { "…" } else { "" };
+        let ellipsis = if short.len() < message.len() {
+            "…"
+        } else {
+            ""
+        };
         s.push_str(&format!(": \"{short}{ellipsis}\""));
     }
     s
@@ -380,7 +388,10 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
             }
         }
         if !found {
-            probe.read(format!("events ({}) hold no {id} from {source}", events.len()));
+            probe.read(format!(
+                "events ({}) hold no {id} from {source}",
+                events.len()
+            ));
         }
         Ok(found)
     });
@@ -410,9 +421,11 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let Some(software) = facts.software.as_ref() else {
             return Err(probe.missing("software"));
         };
-        let found = software
-            .iter()
-            .find(|s| s.name.as_ref().is_some_and(|n| contains_ci(n.as_str(), name)));
+        let found = software.iter().find(|s| {
+            s.name
+                .as_ref()
+                .is_some_and(|n| contains_ci(n.as_str(), name))
+        });
         match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
             Some((Some(n), Some(v))) => {
                 probe.read(format!("software {n} version={v}"));
@@ -452,7 +465,9 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("icontains", |haystack: &str, needle: &str| {
         contains_ci(haystack, needle)
     });
-    engine.register_fn("ieq", |a: &str, b: &str| a.to_lowercase() == b.to_lowercase());
+    engine.register_fn("ieq", |a: &str, b: &str| {
+        a.to_lowercase() == b.to_lowercase()
+    });
 }
 
 fn register_file_getters(engine: &mut Engine, probe: &Shared) {
@@ -463,8 +478,12 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
     type Getter = fn(&FileEntry) -> Option<Dynamic>;
     let getters: [(&str, Getter); 4] = [
         ("size", |e| e.size.map(Dynamic::from)),
-        ("modified", |e| e.modified.as_ref().map(|t| Dynamic::from(t.0.clone()))),
-        ("version", |e| e.version.as_ref().map(|t| Dynamic::from(t.0.clone()))),
+        ("modified", |e| {
+            e.modified.as_ref().map(|t| Dynamic::from(t.0.clone()))
+        }),
+        ("version", |e| {
+            e.version.as_ref().map(|t| Dynamic::from(t.0.clone()))
+        }),
         ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
     ];
     for (name, get) in getters {
@@ -512,7 +531,10 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
         return Ok(bits);
     }
     let name = file_name(entry.path.as_str());
-    let date = entry.modified.as_ref().map(|m| &m.as_str()[..m.as_str().len().min(10)]);
+    let date = entry
+        .modified
+        .as_ref()
+        .map(|m| &m.as_str()[..m.as_str().len().min(10)]);
     let (Some(size), Some(date)) = (entry.size, date) else {
         return Err(probe.missing(format!("{} cipher_bits", entry.path)));
     };

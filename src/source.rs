@@ -12,6 +12,10 @@ pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 /// so depth is checked on the raw text first. Real fact and rule files nest fewer than ten levels.
 pub const MAX_NESTING: usize = 64;
 
+/// Most YAML alias references (`*name`) accepted in one document. A "billion laughs" document
+/// needs many; fact and rule files need none.
+pub const MAX_ALIASES: usize = 32;
+
 /// A 1-based line and column in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
@@ -33,9 +37,23 @@ pub enum TextError {
     #[error("the file is larger than the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("not valid UTF-8: invalid byte at offset {offset}")]
-    NotUtf8 { offset: usize },
-    #[error("nested deeper than {limit} levels at line {}, column {}", at.line, at.column)]
+    NotUtf8 { offset: usize, at: Location },
+    #[error("nested deeper than {limit} levels")]
     TooDeep { limit: usize, at: Location },
+    #[error("more than {limit} YAML aliases (an alias bomb?)")]
+    TooManyAliases { limit: usize, at: Location },
+}
+
+impl TextError {
+    /// Where in the text the problem is, when it has a place.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            TextError::NotUtf8 { at, .. }
+            | TextError::TooDeep { at, .. }
+            | TextError::TooManyAliases { at, .. } => Some(*at),
+            TextError::Empty | TextError::TooLarge { .. } => None,
+        }
+    }
 }
 
 /// Turns the bytes of a document into text, refusing what no parser should be given.
@@ -45,8 +63,13 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    let text = String::from_utf8(bytes).map_err(|e| TextError::NotUtf8 {
-        offset: e.utf8_error().valid_up_to(),
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+        TextError::NotUtf8 {
+            offset,
+            at: location_of(valid, offset),
+        }
     })?;
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if body
@@ -55,17 +78,19 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
     {
         return Err(TextError::Empty);
     }
-    check_nesting(&text)?;
+    check_structure(&text)?;
     Ok(text)
 }
 
-/// Rejects text whose flow collections (`[`, `{`) nest deeper than [`MAX_NESTING`].
+/// Rejects text whose flow collections (`[`, `{`) nest deeper than [`MAX_NESTING`], or that
+/// holds more than [`MAX_ALIASES`] alias references.
 ///
 /// A scan, not a parse: quoted strings and comments are skipped, and an opening bracket only
 /// counts where YAML or JSON could start a collection (after `:`, `-`, `,`, `[`, `{`, `?` or at the
 /// start of a line), so brackets inside plain text such as `error [MAIN BASE]` are not counted.
-fn check_nesting(text: &str) -> Result<(), TextError> {
+fn check_structure(text: &str) -> Result<(), TextError> {
     let mut depth = 0usize;
+    let mut aliases = 0usize;
     let mut line = 1;
     let mut column = 0;
     let mut prev_significant = '\n';
@@ -124,6 +149,16 @@ fn check_nesting(text: &str) -> Result<(), TextError> {
                 depth = depth.saturating_sub(1);
                 prev_significant = c;
             }
+            '*' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+                aliases += 1;
+                if aliases > MAX_ALIASES {
+                    return Err(TextError::TooManyAliases {
+                        limit: MAX_ALIASES,
+                        at: Location { line, column },
+                    });
+                }
+                prev_significant = c;
+            }
             c if c.is_whitespace() => {}
             c => prev_significant = c,
         }
@@ -164,15 +199,16 @@ mod tests {
 
     #[test]
     fn counts_only_structural_brackets() {
-        let ok = "message: 'a [[[[ b'\ntext: Error [MAIN BASE 1 500 %10] (14)\nlist: [[1], {a: [2]}]\n";
-        assert_eq!(check_nesting(ok), Ok(()));
+        let ok =
+            "message: 'a [[[[ b'\ntext: Error [MAIN BASE 1 500 %10] (14)\nlist: [[1], {a: [2]}]\n";
+        assert_eq!(check_structure(ok), Ok(()));
     }
 
     #[test]
     fn rejects_deep_flow_nesting_with_its_location() {
         let deep = format!("host: a\nx: {}{}", "[".repeat(200), "]".repeat(200));
         assert_eq!(
-            check_nesting(&deep),
+            check_structure(&deep),
             Err(TextError::TooDeep {
                 limit: MAX_NESTING,
                 at: Location {
@@ -183,18 +219,35 @@ mod tests {
         );
         let json = format!("{{\"x\":{}1{}}}", "[".repeat(100), "]".repeat(100));
         assert!(matches!(
-            check_nesting(&json),
+            check_structure(&json),
             Err(TextError::TooDeep { .. })
         ));
     }
 
     #[test]
     fn empty_and_invalid_bytes() {
-        assert_eq!(text_from_bytes(b"  \n# only a comment\n".to_vec()), Err(TextError::Empty));
+        assert_eq!(
+            text_from_bytes(b"  \n# only a comment\n".to_vec()),
+            Err(TextError::Empty)
+        );
         assert_eq!(
             text_from_bytes(b"host: a\xff".to_vec()),
-            Err(TextError::NotUtf8 { offset: 7 })
+            Err(TextError::NotUtf8 {
+                offset: 7,
+                at: Location { line: 1, column: 8 }
+            })
         );
+    }
+
+    #[test]
+    fn counts_alias_references() {
+        let few = "a: &a [1]\nb: *a\nc: [*a, *a]\nnote: 2 * 3\n";
+        assert_eq!(check_structure(few), Ok(()));
+        let many = format!("a: &a [1]\nb: [{}]\n", vec!["*a"; 40].join(","));
+        assert!(matches!(
+            check_structure(&many),
+            Err(TextError::TooManyAliases { .. })
+        ));
     }
 
     #[test]

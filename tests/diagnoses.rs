@@ -8,7 +8,10 @@ use kbdiag::render::{self, Summary};
 
 fn evaluate(path: &std::path::Path) -> Report {
     let evaluator = Evaluator::new(&kb::builtin()).expect("built-in rules load");
-    let name = format!("fixtures/hosts/{}", path.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "fixtures/hosts/{}",
+        path.file_name().unwrap().to_string_lossy()
+    );
     evaluator.report(&name, std::fs::read(path).unwrap())
 }
 
@@ -16,20 +19,44 @@ fn evaluate(path: &std::path::Path) -> Report {
 const EXPECTED: &[(&str, &str, &str)] = &[
     ("01-affected-sp6a.yaml", "affected", "install-hotfix"),
     ("02-affected-sp6-hotfix.json", "affected", "install-hotfix"),
-    ("03-affected-sp6-registry.yaml", "affected", "install-hotfix"),
+    (
+        "03-affected-sp6-registry.yaml",
+        "affected",
+        "install-hotfix",
+    ),
     ("04-affected-sp5.yaml", "affected", "install-prerequisite"),
     ("05-affected-sp-unknown.json", "affected", "install-hotfix"),
-    ("06-affected-security-from-table.yaml", "affected", "install-hotfix"),
+    (
+        "06-affected-security-from-table.yaml",
+        "affected",
+        "install-hotfix",
+    ),
     ("07-not-affected-128.yaml", "not_affected", "none"),
     ("08-not-affected-with-symptoms.json", "not_affected", "none"),
     ("09-not-applicable-w2k.yaml", "not_applicable", "none"),
     ("10-not-applicable-win95.json", "not_applicable", "none"),
     ("11-suspected-event.yaml", "suspected", "collect-facts"),
-    ("12-suspected-reported-error.json", "suspected", "collect-facts"),
+    (
+        "12-suspected-reported-error.json",
+        "suspected",
+        "collect-facts",
+    ),
     ("13-unknown-host-only.yaml", "unknown", "collect-facts"),
-    ("14-unknown-copies-elsewhere.yaml", "unknown", "collect-facts"),
-    ("15-unknown-ntlmssps-ambiguous.yaml", "unknown", "collect-facts"),
-    ("16-not-affected-security-128-by-table.json", "not_affected", "none"),
+    (
+        "14-unknown-copies-elsewhere.yaml",
+        "unknown",
+        "collect-facts",
+    ),
+    (
+        "15-unknown-ntlmssps-ambiguous.yaml",
+        "unknown",
+        "collect-facts",
+    ),
+    (
+        "16-not-affected-security-128-by-table.json",
+        "not_affected",
+        "none",
+    ),
 ];
 
 #[test]
@@ -41,7 +68,10 @@ fn every_fixture_gets_its_status_and_action() {
         .collect();
     names.sort();
     let listed: Vec<&str> = EXPECTED.iter().map(|(n, _, _)| *n).collect();
-    assert_eq!(names, listed, "every fixture has an expectation and vice versa");
+    assert_eq!(
+        names, listed,
+        "every fixture has an expectation and vice versa"
+    );
     for (name, status, action) in EXPECTED {
         let report = evaluate(&dir.join(name));
         let value = serde_json::to_value(&report).unwrap();

@@ -33,7 +33,11 @@ fn run(expr: &str) -> (Status, Option<String>, Duration) {
 fn refused(expr: &str) -> String {
     match Evaluator::new(&rule(expr)) {
         Ok(_) => panic!("`{expr}` compiled"),
-        Err(problems) => problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"),
+        Err(problems) => problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -42,7 +46,10 @@ fn fails_fast(expr: &str, message: &str) {
     assert_eq!(status, Status::Error, "{expr}");
     let error = error.unwrap();
     assert!(error.contains(message), "{expr}: {error}");
-    assert!(error.starts_with("condition `"), "names the condition: {error}");
+    assert!(
+        error.starts_with("condition `"),
+        "names the condition: {error}"
+    );
     // A guard against hangs, not a speed figure.
     assert!(elapsed < Duration::from_secs(5), "{expr} took {elapsed:?}");
 }
@@ -50,8 +57,14 @@ fn fails_fast(expr: &str, message: &str) {
 #[test]
 fn endless_loops_and_recursion_stop_with_an_error() {
     fails_fast("loop { }", "more than 100000 operations");
-    fails_fast("let i = 0; while true { i += 1; } true", "more than 100000 operations");
-    fails_fast("fn f(x) { f(x + 1) } f(0)", "function calls nested deeper than 16 levels");
+    fails_fast(
+        "let i = 0; while true { i += 1; } true",
+        "more than 100000 operations",
+    );
+    fails_fast(
+        "fn f(x) { f(x + 1) } f(0)",
+        "function calls nested deeper than 16 levels",
+    );
 }
 
 #[test]
@@ -59,8 +72,14 @@ fn huge_strings_and_arrays_stop_with_an_error() {
     fails_fast("let s = \"xx\"; loop { s += s; }", "Length of string");
     fails_fast("let a = [1]; loop { a += a; }", "Size of array");
     // Growing a map key by key is stopped by the operation limit before the size limit.
-    fails_fast("let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }", "operations");
-    fails_fast("let m = #{}; for i in 0..2000 { m[`k${i}`] = i; } m.len() > 0", "Size of object map");
+    fails_fast(
+        "let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }",
+        "operations",
+    );
+    fails_fast(
+        "let m = #{}; for i in 0..2000 { m[`k${i}`] = i; } m.len() > 0",
+        "Size of object map",
+    );
 }
 
 #[test]
@@ -86,11 +105,17 @@ fn calling_what_does_not_exist_or_giving_no_boolean_is_an_error() {
 #[test]
 fn a_missing_fact_is_unknown_even_where_rhai_would_say_true() {
     // `() != x` is true in Rhai; a missing fact must not slip through it.
-    assert_eq!(run("fact(\"os.service_pack\") != \"6a\"").0, Status::Unknown);
+    assert_eq!(
+        run("fact(\"os.service_pack\") != \"6a\"").0,
+        Status::Unknown
+    );
     assert_eq!(run("!(fact(\"os.version\") == \"4.0\")").0, Status::Unknown);
     // Catching the error does not turn unknown into false.
     let caught = "try { fact(\"os.version\") == \"4.0\" } catch (e) { false }";
     assert_eq!(run(caught).0, Status::Unknown);
     // A fact that is present still decides.
-    assert_eq!(run("icontains(fact(\"os.name\"), \"nt\")").0, Status::Affected);
+    assert_eq!(
+        run("icontains(fact(\"os.name\"), \"nt\")").0,
+        Status::Affected
+    );
 }

@@ -12,12 +12,20 @@ fn diagnose(fixture: &str) -> Value {
     let path = dir.join("fixtures/synthetic").join(fixture);
     let report = evaluator.report(fixture, std::fs::read(path).unwrap());
     let mut value = serde_json::to_value(report).unwrap();
-    assert_eq!(value["results"].as_array().map(Vec::len), Some(1), "{value:#}");
+    assert_eq!(
+        value["results"].as_array().map(Vec::len),
+        Some(1),
+        "{value:#}"
+    );
     value["results"][0].take()
 }
 
 fn strings(v: &Value) -> Vec<&str> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 #[test]
@@ -27,13 +35,25 @@ fn affected_with_prerequisite_met_recommends_the_fix_and_workaround_with_host_pa
     assert_eq!(d["status"], "affected");
     let r = &d["recommendation"];
     assert_eq!(r["action"], "install-hotfix");
-    assert_eq!(r["steps"][0], "Download update W900001 into /opt/widget\\updates.");
+    assert_eq!(
+        r["steps"][0],
+        "Download update W900001 into /opt/widget\\updates."
+    );
     assert_eq!(r["prerequisites"][0]["status"], "met");
     assert_eq!(r["alternative"]["action"], "apply-workaround");
-    assert_eq!(r["alternative"]["steps"][1], "Restart the service from /opt/widget\\bin.");
+    assert_eq!(
+        r["alternative"]["steps"][1],
+        "Restart the service from /opt/widget\\bin."
+    );
     let evidence = strings(&d["evidence"]);
-    assert!(evidence.contains(&"/opt/widget/bin/widget.dll version=1.9.4"), "{evidence:?}");
-    assert!(evidence.contains(&"symptom crash-event: event 77 from widgetsvc"), "{evidence:?}");
+    assert!(
+        evidence.contains(&"/opt/widget/bin/widget.dll version=1.9.4"),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence.contains(&"symptom crash-event: event 77 from widgetsvc"),
+        "{evidence:?}"
+    );
     let symptoms = d["symptoms"].as_array().unwrap();
     assert_eq!(symptoms[0]["observed"], "observed");
     assert_eq!(symptoms[1]["observed"], "not_observed");
@@ -58,8 +78,10 @@ fn a_not_condition_rules_the_cause_out() {
     let d = diagnose("plugin-disabled.yaml");
     assert_eq!(d["status"], "not_affected");
     assert_eq!(d["recommendation"]["action"], "none");
-    assert!(strings(&d["evidence"])
-        .contains(&"registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled=1"));
+    assert!(
+        strings(&d["evidence"])
+            .contains(&"registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled=1")
+    );
 }
 
 #[test]

@@ -1,0 +1,316 @@
+//! The `kbdiag` binary as a user runs it: exit codes, inputs, formats, `--kb`, bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kbdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbdiag"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kbdiag runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ndjson(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn fixture(name: &str) -> String {
+    format!("tests/fixtures/hosts/{name}")
+}
+
+#[test]
+fn the_example_fleet_reports_every_host_and_exits_1() {
+    let o = kbdiag(&["eval", "examples/hosts"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for host in [
+        "BDC-NT4",
+        "EXCH55-01",
+        "EXCH55-02",
+        "FILES-NT4",
+        "PDC-NT4",
+        "W2K-SRV",
+    ] {
+        assert!(
+            out.contains(&format!("{host} (examples/hosts/")),
+            "{host} missing:\n{out}"
+        );
+    }
+    assert!(out.ends_with("6 files evaluated: 2 affected, 1 suspected, 1 unknown, 1 not affected, 1 not applicable\n"), "{out}");
+}
+
+#[test]
+fn exit_status_is_0_when_nothing_needs_attention() {
+    let o = kbdiag(
+        &[
+            "eval",
+            &fixture("07-not-affected-128.yaml"),
+            &fixture("09-not-applicable-w2k.yaml"),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let o = kbdiag(&["eval", &fixture("13-unknown-host-only.yaml")], None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "unknown alone asks for facts, not action"
+    );
+    let o = kbdiag(&["eval", &fixture("11-suspected-event.yaml")], None);
+    assert_eq!(o.status.code(), Some(1), "suspected needs attention");
+}
+
+#[test]
+fn directories_are_walked_in_sorted_order_one_ndjson_line_per_file() {
+    let o = kbdiag(
+        &["eval", "--format", "ndjson", "tests/fixtures/hosts"],
+        None,
+    );
+    let lines = ndjson(&o);
+    let files: Vec<&str> = lines.iter().map(|l| l["file"].as_str().unwrap()).collect();
+    let mut sorted = files.clone();
+    sorted.sort();
+    assert_eq!(files, sorted);
+    assert_eq!(files.len(), 16);
+    for l in &lines {
+        assert!(l["host"].is_string());
+        assert_eq!(l["results"][0]["kb"], "KB322051");
+        assert!(l["results"][0]["recommendation"]["action"].is_string());
+    }
+}
+
+#[test]
+fn standard_input_takes_yaml_or_json() {
+    let yaml = std::fs::read(root().join(fixture("04-affected-sp5.yaml"))).unwrap();
+    let o = kbdiag(&["eval", "--format", "ndjson", "-"], Some(&yaml));
+    let lines = ndjson(&o);
+    assert_eq!(lines[0]["file"], "<stdin>");
+    assert_eq!(
+        lines[0]["results"][0]["recommendation"]["action"],
+        "install-prerequisite"
+    );
+    let json = br#"{"host": "J", "os": {"name": "Windows 2000", "version": "5.0"}}"#;
+    let o = kbdiag(&["eval", "--format", "ndjson", "-"], Some(json));
+    assert_eq!(ndjson(&o)[0]["results"][0]["status"], "not_applicable");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn json_is_one_document_with_a_summary() {
+    let o = kbdiag(&["eval", "--format", "json", "examples/hosts"], None);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["reports"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["summary"]["affected"], 2);
+    assert_eq!(doc["summary"]["files"], 6);
+}
+
+#[test]
+fn kb_replaces_the_builtin_rules() {
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "tests/rules",
+            "--format",
+            "ndjson",
+            "tests/fixtures/synthetic/affected.yaml",
+        ],
+        None,
+    );
+    let lines = ndjson(&o);
+    let kbs: Vec<&str> = lines[0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kb"].as_str().unwrap())
+        .collect();
+    assert_eq!(kbs, ["KB900001"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = kbdiag(&["list", "--kb", "tests/rules"], None);
+    assert!(
+        stdout(&o).starts_with("KB900001 (also W900001): Widget Server"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kbdiag(&["list"], None);
+    assert!(
+        stdout(&o).starts_with("KB322051 (also Q322051): Programs may not connect"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("revision 6.0, last reviewed 2007-04-25"));
+}
+
+/// A folder of its own under the target's scratch space.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_broken_rule_refuses_the_run_with_a_located_message() {
+    let dir = scratch("broken-kb");
+    let rule = std::fs::read_to_string(root().join("tests/rules/KB900001.yaml")).unwrap();
+    std::fs::write(
+        dir.join("KB900001.yaml"),
+        rule.replace(
+            "has_software(\"Widget Server\")",
+            "has_software(\"Widget Server\"",
+        ),
+    )
+    .unwrap();
+    let o = kbdiag(
+        &["eval", "--kb", dir.to_str().unwrap(), "examples/hosts"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty(), "nothing is evaluated");
+    let err = stderr(&o);
+    assert!(
+        err.contains("KB900001.yaml:12:37: applies_to.when: Rhai syntax error: Expecting ')'"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was evaluated"), "{err}");
+    let o = kbdiag(&["eval", "--kb", "no/such/folder", "examples/hosts"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("no/such/folder: "), "{}", stderr(&o));
+}
+
+/// Every bad input gets one located error, quickly, and the good input beside it is still
+/// evaluated.
+#[test]
+fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
+    let dir = scratch("bad-inputs");
+    for entry in std::fs::read_dir(root().join("tests/fixtures/bad")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let deep = format!(
+        "host: DEEP\nx: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.join("deeply-nested.yaml"), deep).unwrap();
+    let deep = format!(
+        "{{\"host\": \"DEEP\", \"x\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.join("deeply-nested.json"), deep).unwrap();
+
+    let start = Instant::now();
+    let good = fixture("01-affected-sp6a.yaml");
+    let o = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            dir.to_str().unwrap(),
+            &good,
+            "missing-file.yaml",
+        ],
+        None,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let lines = ndjson(&o);
+    let error_of = |name: &str| -> String {
+        let line = lines
+            .iter()
+            .find(|l| l["file"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not in output"));
+        assert!(line.get("results").is_none());
+        line["error"].as_str().unwrap().to_owned()
+    };
+    let expected = [
+        (
+            "alias-bomb.yaml",
+            ":5:23: more than 32 YAML aliases (an alias bomb?)",
+        ),
+        ("deeply-nested.json", ":1:86: nested deeper than 64 levels"),
+        ("deeply-nested.yaml", ":2:68: nested deeper than 64 levels"),
+        ("empty.yaml", ": the file is empty"),
+        ("malformed.json", ":1:36: trailing comma"),
+        ("malformed.yaml", ":3:6: did not find expected ',' or '}'"),
+        (
+            "not-utf8.yaml",
+            ":2:21: not valid UTF-8: invalid byte at offset 30",
+        ),
+        (
+            "top-level-list.yaml",
+            ":1:1: a fact file must be a mapping with at least `host`, found sequence",
+        ),
+        ("wrong-type.json", ":1:60: files: invalid type: string"),
+        ("missing-file.yaml", ": No such file or directory"),
+    ];
+    for (name, message) in expected {
+        let error = error_of(name);
+        assert!(
+            error.contains(&format!("{name}{message}")),
+            "{name}: {error}"
+        );
+    }
+    assert_eq!(lines.len(), expected.len() + 1, "every input appears once");
+    let good_line = lines.iter().find(|l| l["file"] == good.as_str()).unwrap();
+    assert_eq!(good_line["results"][0]["status"], "affected");
+    assert!(
+        stderr(&o).contains("10 inputs could not be evaluated"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn text_errors_show_the_line_with_a_caret() {
+    let o = kbdiag(&["eval", "tests/fixtures/bad/wrong-type.json"], None);
+    let out = stdout(&o);
+    assert!(
+        out.contains("tests/fixtures/bad/wrong-type.json: ERROR, not evaluated\n"),
+        "{out}"
+    );
+    assert!(out.contains("1 | {\"host\": \"BAD\""), "{out}");
+    assert!(
+        out.contains("|                                                            ^"),
+        "{out}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = kbdiag(&["eval"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = kbdiag(&["eval", "--format", "xml", "examples/hosts"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid value 'xml'"));
+}
