@@ -171,10 +171,13 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
         if let Some(url) = &hotfix.url {
             let _ = writeln!(out, "      Contact: {}", clean(url));
         }
+        if !hotfix.files.is_empty() {
+            let _ = writeln!(out, "      Hotfix files (the article's table, UTC):");
+        }
         for f in &hotfix.files {
             let _ = writeln!(
                 out,
-                "      File: {} {} bytes, {} {} UTC, {} {}-bit{}",
+                "        {:<14} {:>7} bytes  {} {:<5}  {} {}-bit{}",
                 clean(&f.file),
                 f.size,
                 f.date,
