@@ -76,19 +76,9 @@ fn diagnose_rule(
 ) -> Result<Diagnosis, EvalError> {
     let rule = &compiled.rule;
     let applies = compiled.applies.eval(sb)?;
-    let mut d = Diagnosis {
-        kb: rule.id.clone(),
-        aliases: rule.aliases.clone(),
-        title: rule.title.clone(),
-        status: Status::NotApplicable,
-        summary: String::new(),
-        evidence: applies.evidence.clone(),
-        missing: Vec::new(),
-        cause: None,
-        symptoms: Vec::new(),
-        recommendation: Recommendation::none("Nothing to do."),
-        error: None,
-    };
+    let mut d = blank(compiled);
+    d.status = Status::NotApplicable;
+    d.evidence = applies.evidence.clone();
     if applies.truth == Truth::False {
         d.summary = match rule.applies_to.products.as_slice() {
             [] => "The host is not one this article applies to.".into(),
@@ -289,22 +279,34 @@ fn remedy(
     })
 }
 
+/// A diagnosis naming the rule, to be filled in.
+fn blank(compiled: &CompiledRule) -> Diagnosis {
+    let rule = &compiled.rule;
+    Diagnosis {
+        kb: rule.id.clone(),
+        aliases: rule.aliases.clone(),
+        title: rule.title.clone(),
+        status: Status::Unknown,
+        summary: String::new(),
+        evidence: Vec::new(),
+        missing: Vec::new(),
+        cause: None,
+        symptoms: Vec::new(),
+        recommendation: Recommendation::none("Nothing to do."),
+        error: None,
+    }
+}
+
 fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
     Diagnosis {
-        kb: compiled.rule.id.clone(),
-        aliases: compiled.rule.aliases.clone(),
-        title: compiled.rule.title.clone(),
         status: Status::Error,
         summary: format!(
             "The rule ({}) could not be evaluated on this host.",
             compiled.file
         ),
-        evidence: Vec::new(),
-        missing: Vec::new(),
-        cause: None,
-        symptoms: Vec::new(),
         recommendation: Recommendation::none("Fix the rule, then run kbdiag again."),
         error: Some(e.to_string()),
+        ..blank(compiled)
     }
 }
 

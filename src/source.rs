@@ -98,13 +98,15 @@ fn check_structure(text: &str) -> Result<(), TextError> {
     let mut prev = '\n';
     while let Some(c) = chars.next() {
         column += 1;
+        // Where YAML or JSON could start a collection, a quoted scalar or an alias.
+        let structural = matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?');
         match c {
             '\n' => {
                 line += 1;
                 column = 0;
                 prev_significant = '\n';
             }
-            '"' | '\'' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+            '"' | '\'' if structural => {
                 // Skip the quoted scalar; `\` escapes only in double quotes, `''` in single.
                 while let Some(q) = chars.next() {
                     column += 1;
@@ -135,7 +137,7 @@ fn check_structure(text: &str) -> Result<(), TextError> {
                 }
                 prev_significant = '\n';
             }
-            '[' | '{' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+            '[' | '{' if structural => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(TextError::TooDeep {
@@ -149,7 +151,7 @@ fn check_structure(text: &str) -> Result<(), TextError> {
                 depth = depth.saturating_sub(1);
                 prev_significant = c;
             }
-            '*' if matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?') => {
+            '*' if structural => {
                 aliases += 1;
                 if aliases > MAX_ALIASES {
                     return Err(TextError::TooManyAliases {
