@@ -43,6 +43,20 @@ enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Check rule files and report every problem, located.
+    ///
+    /// Exit status: 0 when clean, 1 when problems (errors or warnings) are found, 2 when the
+    /// check could not run.
+    Check {
+        /// Rule files or folders (default: the built-in rules).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the rule or the fact format.
+    Schema {
+        #[arg(value_enum)]
+        kind: crate::schema::Kind,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +92,8 @@ pub fn run(cli: Cli) -> i32 {
             .evaluator()
             .map(|ev| eval(&ev, &paths, format, &mut out)),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
+        Command::Check { paths } => Ok(check(&paths, &mut out)),
+        Command::Schema { kind } => Ok(write!(out, "{}", crate::schema::text(kind)).map(|()| 0)),
     };
     let code = match code {
         Ok(Ok(code)) => code,
@@ -104,6 +120,60 @@ pub fn run(cli: Cli) -> i32 {
             2
         }
         _ => code,
+    }
+}
+
+/// Rule files named on the command line: files as they are, folders walked.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
+    if paths.is_empty() {
+        return Ok(kb::builtin());
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(kb::read_dir(path)?);
+        } else {
+            let name = path.display().to_string();
+            let bytes = std::fs::File::open(path)
+                .and_then(read_limited)
+                .map_err(|e| Problem::new(&name, None, None, e.to_string()))?;
+            files.push(RuleFile { name, bytes });
+        }
+    }
+    Ok(files)
+}
+
+fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
+    let files = match rule_files(paths) {
+        Ok(files) => files,
+        Err(problem) => {
+            eprintln!("{}", render::clean(&problem.to_string()));
+            return Ok(2);
+        }
+    };
+    let problems = kb::check(&crate::script::Sandbox::new(), &files);
+    for p in &problems {
+        writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+    }
+    let warnings = problems.iter().filter(|p| p.warning).count();
+    let errors = problems.len() - warnings;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    if problems.is_empty() {
+        writeln!(
+            out,
+            "{} checked: no problems",
+            plural(files.len(), "rule file")
+        )?;
+        Ok(0)
+    } else {
+        writeln!(
+            out,
+            "{} checked: {}, {}",
+            plural(files.len(), "rule file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )?;
+        Ok(1)
     }
 }
 
@@ -217,6 +287,9 @@ fn eval(
     format: Format,
     out: &mut impl Write,
 ) -> io::Result<i32> {
+    for w in ev.warnings() {
+        eprintln!("{}", render::clean(&w.to_string()));
+    }
     let mut summary = Summary::default();
     let mut reports = Vec::new();
     for (i, input) in expand(paths).iter().enumerate() {

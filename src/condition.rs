@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::rule::Condition;
 use crate::script::{CompileError, Sandbox, Value};
+use crate::source::Location;
+use crate::yaml_tree;
 
 /// True, false, or unknown for lack of facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,6 +17,51 @@ pub enum Truth {
     Unknown,
 }
 
+/// Where an expression's text stands in its rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site {
+    /// The start of the YAML scalar: its quote, or for a block its first line of text.
+    pub at: Location,
+    pub quoted: bool,
+    /// A `|` or `>` block: the text starts on the next line.
+    pub block: bool,
+}
+
+impl Site {
+    fn of(node: &yaml_tree::Node) -> Option<Site> {
+        match node {
+            yaml_tree::Node::Scalar {
+                plain, block, at, ..
+            } => Some(Site {
+                at: *at,
+                quoted: !plain && !block,
+                block: *block,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The place in the rule file `text` of line `line`, column `column` of the expression.
+    pub fn locate(&self, text: &str, line: usize, column: usize) -> Location {
+        if self.block {
+            // Block content is indented as its first line is.
+            let first = text.lines().nth(self.at.line - 1).unwrap_or_default();
+            let indent = first.len() - first.trim_start().len();
+            Location {
+                line: self.at.line + line - 1,
+                column: indent + column,
+            }
+        } else if line <= 1 {
+            Location {
+                line: self.at.line,
+                column: self.at.column + column - 1 + usize::from(self.quoted),
+            }
+        } else {
+            self.at
+        }
+    }
+}
+
 /// A condition compiled for the sandbox it was compiled on.
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -22,16 +69,17 @@ pub enum Node {
         label: Option<String>,
         expr: String,
         ast: AST,
+        site: Option<Site>,
     },
     All(Option<String>, Vec<Node>),
     Any(Option<String>, Vec<Node>),
     Not(Option<String>, Box<Node>),
 }
 
-/// An expression that failed to compile, with the expression text.
+/// An expression that failed to compile, with where it stands.
 #[derive(Debug, Clone)]
 pub struct NodeCompileError {
-    pub expr: String,
+    pub site: Option<Site>,
     pub error: CompileError,
 }
 
@@ -82,13 +130,15 @@ fn merge(into: &mut Vec<String>, from: Vec<String>) {
 }
 
 impl Node {
-    /// Compiles every expression in `condition`, collecting every error.
+    /// Compiles every expression in `condition`, collecting every error. `yaml` is the
+    /// condition's node in the rule file, to place expressions.
     pub fn compile(
         sandbox: &Sandbox,
         condition: &Condition,
+        yaml: Option<&yaml_tree::Node>,
     ) -> Result<Node, Vec<NodeCompileError>> {
         let mut errors = Vec::new();
-        let node = compile_into(sandbox, condition, &mut errors);
+        let node = compile_into(sandbox, condition, yaml, &mut errors);
         if errors.is_empty() {
             Ok(node)
         } else {
@@ -187,33 +237,49 @@ fn combine(sandbox: &Sandbox, items: &[Node], decisive: Truth) -> Result<Verdict
 fn compile_into(
     sandbox: &Sandbox,
     condition: &Condition,
+    yaml: Option<&yaml_tree::Node>,
     errors: &mut Vec<NodeCompileError>,
 ) -> Node {
-    let all = |items: &[Condition], errors: &mut Vec<NodeCompileError>| -> Vec<Node> {
-        items
-            .iter()
-            .map(|c| compile_into(sandbox, c, errors))
+    let part = |key: &str| yaml.and_then(|y| y.get(key));
+    let items = |key: &str, list: &[Condition], errors: &mut Vec<NodeCompileError>| -> Vec<Node> {
+        let node = part(key);
+        (list.iter().enumerate())
+            .map(|(i, c)| compile_into(sandbox, c, node.and_then(|n| n.item(i)), errors))
             .collect()
     };
     match condition {
         Condition::Expr { label, expr } => {
+            // A plain string is the expression itself; a map holds it under `expr`.
+            let site = yaml.and_then(|y| Site::of(y).or_else(|| part("expr").and_then(Site::of)));
             let ast = sandbox.compile(expr).unwrap_or_else(|error| {
-                errors.push(NodeCompileError {
-                    expr: expr.clone(),
-                    error,
-                });
+                errors.push(NodeCompileError { site, error });
                 AST::empty()
             });
             Node::Expr {
                 label: label.clone(),
                 expr: expr.clone(),
                 ast,
+                site,
             }
         }
-        Condition::All { label, all: items } => Node::All(label.clone(), all(items, errors)),
-        Condition::Any { label, any: items } => Node::Any(label.clone(), all(items, errors)),
-        Condition::Not { label, not } => {
-            Node::Not(label.clone(), Box::new(compile_into(sandbox, not, errors)))
+        Condition::All { label, all } => Node::All(label.clone(), items("all", all, errors)),
+        Condition::Any { label, any } => Node::Any(label.clone(), items("any", any, errors)),
+        Condition::Not { label, not } => Node::Not(
+            label.clone(),
+            Box::new(compile_into(sandbox, not, part("not"), errors)),
+        ),
+    }
+}
+
+impl Node {
+    /// Every expression below this node, in order.
+    pub fn exprs(&self) -> Vec<&Node> {
+        match self {
+            Node::Expr { .. } => vec![self],
+            Node::All(_, items) | Node::Any(_, items) => {
+                items.iter().flat_map(Node::exprs).collect()
+            }
+            Node::Not(_, item) => item.exprs(),
         }
     }
 }

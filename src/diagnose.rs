@@ -19,14 +19,24 @@ use crate::source;
 pub struct Evaluator {
     sandbox: Sandbox,
     rules: Vec<CompiledRule>,
+    warnings: Vec<Problem>,
 }
 
 impl Evaluator {
     /// Loads and compiles `files`; any problem in any of them refuses the whole set.
     pub fn new(files: &[RuleFile]) -> Result<Evaluator, Vec<Problem>> {
         let sandbox = Sandbox::new();
-        let rules = kb::load(&sandbox, files)?;
-        Ok(Evaluator { sandbox, rules })
+        let loaded = kb::load(&sandbox, files)?;
+        Ok(Evaluator {
+            sandbox,
+            rules: loaded.rules,
+            warnings: loaded.warnings,
+        })
+    }
+
+    /// Problems found loading the rules that do not stop evaluation.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 
     pub fn rules(&self) -> &[CompiledRule] {

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ use crate::source::{self, Location, TextError};
 
 /// Everything known about one host. Every key but `host` may be absent, and an absent key is
 /// unknown, never empty.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Facts {
     pub host: Text,
     pub collected: Option<Text>,
@@ -42,7 +43,7 @@ impl Facts {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Os {
     pub name: Option<Text>,
     pub edition: Option<Text>,
@@ -54,13 +55,13 @@ pub struct Os {
     pub cipher_bits: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Software {
     pub name: Option<Text>,
     pub version: Option<Text>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct FileEntry {
     pub path: Text,
     pub size: Option<i64>,
@@ -69,7 +70,7 @@ pub struct FileEntry {
     pub cipher_bits: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Event {
     pub log: Option<Text>,
     pub source: Option<Text>,
@@ -96,6 +97,35 @@ impl Text {
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A scalar written as text, a number or a boolean, for the schemas.
+fn scalar_schema(description: &str) -> Schema {
+    json_schema!({"type": ["string", "number", "boolean"], "description": description})
+}
+
+impl JsonSchema for Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        scalar_schema("Text; a number or boolean is read as its text")
+    }
+}
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        scalar_schema("A registry value")
     }
 }
 

@@ -4,11 +4,13 @@
 use std::path::Path;
 use std::rc::Rc;
 
-use crate::condition::{Node, NodeCompileError};
+use crate::condition::Node;
+use crate::lint;
 use crate::problem::Problem;
 use crate::rule::{self, FileRow, Rule};
 use crate::script::Sandbox;
 use crate::source::{self, Location};
+use crate::yaml_tree;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -76,18 +78,33 @@ pub struct CompiledRule {
     pub table: Rc<[FileRow]>,
 }
 
-/// Loads and compiles every file; on any problem, returns all of them and no rules.
-pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Vec<CompiledRule>, Vec<Problem>> {
+/// Rules ready to evaluate, and the warnings found loading them.
+pub struct Loaded {
+    pub rules: Vec<CompiledRule>,
+    pub warnings: Vec<Problem>,
+}
+
+/// Loads and compiles every file. Any error refuses the whole set, and comes back with every
+/// other problem found (errors and warnings, in file order).
+pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem>> {
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut problems = Vec::new();
+    let mut failed = false;
     for file in files {
         match load_one(sandbox, file) {
-            Ok(compiled) => {
+            Ok(Loaded1 {
+                compiled,
+                warnings,
+                text,
+                tree,
+            }) => {
+                problems.extend(warnings);
                 if let Some(first) = rules.iter().find(|r| r.rule.id == compiled.rule.id) {
+                    failed = true;
                     problems.push(Problem::new(
                         &file.name,
-                        None,
-                        None,
+                        Some(&text),
+                        tree.get("id").map(|n| n.at()),
                         format!(
                             "rule id {} is also defined in {}",
                             compiled.rule.id, first.file
@@ -97,92 +114,161 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Vec<CompiledRule>, 
                     rules.push(compiled);
                 }
             }
-            Err(mut found) => problems.append(&mut found),
-        }
-    }
-    if problems.is_empty() {
-        Ok(rules)
-    } else {
-        Err(problems)
-    }
-}
-
-fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<CompiledRule, Vec<Problem>> {
-    let text = source::text_from_bytes(file.bytes.clone())
-        .map_err(|e| vec![Problem::new(&file.name, None, None, e.to_string())])?;
-    let rule = rule::parse(&text).map_err(|e| {
-        vec![Problem::new(
-            &file.name,
-            Some(&text),
-            e.location(),
-            e.to_string(),
-        )]
-    })?;
-
-    let mut problems = Vec::new();
-    let mut compile = |what: &str, condition: &rule::Condition| -> Option<Node> {
-        match Node::compile(sandbox, condition) {
-            Ok(node) => Some(node),
-            Err(errors) => {
-                problems.extend(
-                    errors
-                        .into_iter()
-                        .map(|e| compile_problem(&file.name, &text, what, e)),
-                );
-                None
+            Err(mut found) => {
+                failed = true;
+                problems.append(&mut found);
             }
         }
-    };
-    let applies = compile("applies_to.when", &rule.applies_to.when);
-    let cause = compile("cause.when", &rule.cause.when);
-    // A failed compile gives None here and a problem, so nothing below runs with a gap.
-    let symptoms: Vec<Option<Node>> = (rule.symptoms.iter())
-        .map(|s| (s.when.as_ref()).and_then(|c| compile(&format!("symptom {}", s.id), c)))
-        .collect();
-    let prerequisites: Vec<Option<Node>> = (rule.prerequisites.iter())
-        .map(|p| compile(&format!("prerequisite {}", p.id), &p.when))
-        .collect();
-    let (Some(applies), Some(cause), true) = (applies, cause, problems.is_empty()) else {
-        return Err(problems);
-    };
-    Ok(CompiledRule {
-        table: rule
-            .resolution
-            .as_ref()
-            .map_or_else(Vec::new, |r| r.files.clone())
-            .into(),
-        file: file.name.clone(),
-        applies,
-        cause,
-        symptoms,
-        prerequisites: prerequisites.into_iter().flatten().collect(),
-        rule,
-    })
+    }
+    if failed {
+        Err(problems)
+    } else {
+        Ok(Loaded {
+            rules,
+            warnings: problems,
+        })
+    }
 }
 
-/// A Rhai compile error, located in the rule file rather than in the expression string.
-fn compile_problem(file: &str, text: &str, what: &str, e: NodeCompileError) -> Problem {
-    let location = locate_in_file(text, &e.expr, e.error.line, e.error.column);
-    Problem::new(
-        file,
-        Some(text),
-        location,
-        format!("{what}: Rhai syntax error: {}", e.error.message),
-    )
+/// Every problem in `files`, errors and warnings, in file order.
+pub fn check(sandbox: &Sandbox, files: &[RuleFile]) -> Vec<Problem> {
+    match load(sandbox, files) {
+        Ok(loaded) => loaded.warnings,
+        Err(problems) => problems,
+    }
 }
 
-/// Finds line `line`, column `column` of expression `expr` in the rule file `text`. YAML gives
-/// no positions for values that parsed, so the expression's lines are looked up in the source.
-fn locate_in_file(text: &str, expr: &str, line: usize, column: usize) -> Option<Location> {
-    let lines: Vec<&str> = expr.lines().collect();
-    let first = lines.iter().map(|l| l.trim()).find(|l| !l.is_empty())?;
-    let anchor = text.find(first)?;
-    let target = lines.get(line.saturating_sub(1)).copied().unwrap_or(first);
-    let lead = target.len() - target.trim_start().len();
-    let offset = anchor + text[anchor..].find(target.trim())?;
-    let mut at = source::location_of(text, offset);
-    at.column += column.saturating_sub(1 + lead);
-    Some(at)
+/// A rule's conditions, compiled from its YAML tree; `None` where one is malformed or failed.
+struct Parts {
+    applies: Option<Node>,
+    cause: Option<Node>,
+    symptoms: Vec<Option<Node>>,
+    prerequisites: Vec<Option<Node>>,
+}
+
+/// One rule file loaded, with what `load` needs to check it against the others.
+struct Loaded1 {
+    compiled: CompiledRule,
+    warnings: Vec<Problem>,
+    text: String,
+    tree: yaml_tree::Node,
+}
+
+fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>> {
+    let problem = |text: Option<&str>, at: Option<Location>, message: String| {
+        Problem::new(&file.name, text, at, message)
+    };
+    let text = source::text_from_bytes(file.bytes.clone())
+        .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
+    let tree =
+        rule::parse_tree(&text).map_err(|e| vec![problem(Some(&text), e.location, e.message)])?;
+    let mut problems = Vec::new();
+    let rule = rule::from_tree(&text, &tree)
+        .map_err(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|e| problem(Some(&text), e.location, e.message)),
+            );
+        })
+        .ok();
+    // Conditions are compiled from the tree, so their problems are found even when the rule's
+    // structure has others.
+    let parts = compile_parts(sandbox, &tree, &file.name, &text, &mut problems);
+    let warnings = lint(sandbox, &parts, &file.name, &text);
+    match (rule, parts) {
+        (
+            Some(rule),
+            Parts {
+                applies: Some(applies),
+                cause: Some(cause),
+                symptoms,
+                prerequisites,
+            },
+        ) if problems.is_empty() => {
+            let compiled = CompiledRule {
+                table: (rule.resolution.as_ref())
+                    .map_or_else(Vec::new, |r| r.files.clone())
+                    .into(),
+                file: file.name.clone(),
+                applies,
+                cause,
+                symptoms,
+                prerequisites: prerequisites.into_iter().flatten().collect(),
+                rule,
+            };
+            Ok(Loaded1 {
+                compiled,
+                warnings,
+                text,
+                tree,
+            })
+        }
+        _ => {
+            problems.extend(warnings);
+            problems.sort_by_key(|p| p.location);
+            Err(problems)
+        }
+    }
+}
+
+fn compile_parts(
+    sandbox: &Sandbox,
+    tree: &yaml_tree::Node,
+    file: &str,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Parts {
+    let mut compile = |what: String, yaml: Option<&yaml_tree::Node>| -> Option<Node> {
+        let yaml = yaml?;
+        let condition = rule::Condition::from_yaml(yaml)?;
+        Node::compile(sandbox, &condition, Some(yaml))
+            .map_err(|errors| {
+                problems.extend(errors.into_iter().map(|e| {
+                    let at = e.site.map(|s| s.locate(text, e.error.line, e.error.column));
+                    let message = format!("{what}: Rhai syntax error: {}", e.error.message);
+                    Problem::new(file, Some(text), at, message)
+                }))
+            })
+            .ok()
+    };
+    let items = |list: &str| match tree.get(list) {
+        Some(yaml_tree::Node::Seq(items, _)) => items.as_slice(),
+        _ => &[],
+    };
+    let when = |part: &str| tree.get(part).and_then(|p| p.get("when"));
+    Parts {
+        applies: compile("applies_to.when".into(), when("applies_to")),
+        cause: compile("cause.when".into(), when("cause")),
+        symptoms: (items("symptoms").iter().enumerate())
+            .map(|(i, s)| compile(format!("symptoms[{i}].when"), s.get("when")))
+            .collect(),
+        prerequisites: (items("prerequisites").iter().enumerate())
+            .map(|(i, p)| compile(format!("prerequisites[{i}].when"), p.get("when")))
+            .collect(),
+    }
+}
+
+/// Warnings for every expression compiled from a rule file, placed in the file.
+fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem> {
+    let all = [&parts.applies, &parts.cause]
+        .into_iter()
+        .chain(&parts.symptoms)
+        .chain(&parts.prerequisites)
+        .flatten();
+    let mut problems = Vec::new();
+    for node in all {
+        for expr in node.exprs() {
+            let Node::Expr { ast, site, .. } = expr else {
+                continue;
+            };
+            for w in lint::check(ast, sandbox.functions()) {
+                let at = site.map(|s| s.locate(text, w.line, w.column));
+                problems.push(Problem::warning(file, Some(text), at, w.message));
+            }
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -210,7 +296,8 @@ mod tests {
 
     #[test]
     fn builtin_rules_load() {
-        let rules = load(&Sandbox::new(), &builtin()).unwrap_or_else(|p| panic!("{p:?}"));
-        assert!(!rules.is_empty());
+        let loaded = load(&Sandbox::new(), &builtin()).unwrap_or_else(|p| panic!("{p:?}"));
+        assert!(!loaded.rules.is_empty());
+        assert_eq!(loaded.warnings, []);
     }
 }

@@ -13,6 +13,8 @@ pub struct Problem {
     pub message: String,
     /// The source line with a caret under the column, when the location is known.
     pub snippet: Option<String>,
+    /// A warning does not stop a run; an error does.
+    pub warning: bool,
 }
 
 impl Problem {
@@ -32,14 +34,29 @@ impl Problem {
             location,
             message,
             snippet,
+            warning: false,
+        }
+    }
+
+    /// A warning located in `text`, the content of `file`.
+    pub fn warning(
+        file: &str,
+        text: Option<&str>,
+        location: Option<Location>,
+        message: String,
+    ) -> Self {
+        Problem {
+            warning: true,
+            ..Problem::new(file, text, location, message)
         }
     }
 
     /// `file:line:column: message` on one line.
     pub fn headline(&self) -> String {
+        let kind = if self.warning { "warning: " } else { "" };
         match self.location {
-            Some(at) => format!("{}:{}: {}", self.file, at, self.message),
-            None => format!("{}: {}", self.file, self.message),
+            Some(at) => format!("{}:{}: {kind}{}", self.file, at, self.message),
+            None => format!("{}: {kind}{}", self.file, self.message),
         }
     }
 }

@@ -2,14 +2,19 @@
 
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Text;
-use crate::source::{self, Location, TextError};
+use std::sync::OnceLock;
+
+use crate::source::{Location, TextError};
+use crate::validate;
+use crate::yaml_tree::{self, Node};
 
 /// One knowledge-base article: when it applies, what is seen, what causes it, what to do.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// The article's id, e.g. `KB322051`.
@@ -34,7 +39,7 @@ pub struct Rule {
     pub related: Vec<Related>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppliesTo {
     #[serde(default)]
@@ -43,7 +48,7 @@ pub struct AppliesTo {
     pub when: Condition,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Symptom {
     pub id: String,
@@ -52,14 +57,14 @@ pub struct Symptom {
     pub when: Option<Condition>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cause {
     pub text: String,
     pub when: Condition,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prerequisite {
     pub id: String,
@@ -70,7 +75,7 @@ pub struct Prerequisite {
     pub install: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// One line: what the fix is and does.
@@ -85,7 +90,7 @@ pub struct Resolution {
 }
 
 /// One row of an article's file-information table.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileRow {
     /// ISO date, `YYYY-MM-DD` (UTC).
@@ -100,7 +105,7 @@ pub struct FileRow {
     pub package: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Workaround {
     /// Which hosts should take the workaround rather than the resolution.
@@ -110,7 +115,7 @@ pub struct Workaround {
     pub steps: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Related {
     pub id: String,
@@ -149,6 +154,82 @@ impl Condition {
             | Condition::Any { label, .. }
             | Condition::Not { label, .. } => label.as_deref(),
         }
+    }
+}
+
+impl JsonSchema for Condition {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Condition".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let item = generator.subschema_for::<Condition>();
+        json_schema!({
+            "description": "A Rhai expression giving true or false, or a map with exactly one of `expr`, `all`, `any`, `not`. Three-valued: a condition that reads a missing fact is unknown.",
+            "anyOf": [
+                {"type": "string", "description": "A Rhai expression"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "label": {"type": "string", "description": "A name for the condition, shown in explanations and errors"},
+                        "expr": {"type": "string", "description": "A Rhai expression"},
+                        "all": {"type": "array", "items": item, "minItems": 1, "description": "True when every part is true; false as soon as one is false"},
+                        "any": {"type": "array", "items": item, "minItems": 1, "description": "True as soon as one part is true; false when all are false"},
+                        "not": item
+                    },
+                    "additionalProperties": false,
+                    "oneOf": [
+                        {"required": ["expr"]},
+                        {"required": ["all"]},
+                        {"required": ["any"]},
+                        {"required": ["not"]}
+                    ]
+                }
+            ]
+        })
+    }
+}
+
+impl Condition {
+    /// The condition at a node of a rule file's tree. Where it is malformed (which the schema
+    /// check reports), what can be read of it.
+    pub fn from_yaml(node: &Node) -> Option<Condition> {
+        let text = |n: &Node| match n {
+            Node::Scalar { value, .. }
+                if n.scalar_kind() == Some(yaml_tree::ScalarKind::String) =>
+            {
+                Some(value.clone())
+            }
+            _ => None,
+        };
+        if let Some(expr) = text(node) {
+            return Some(Condition::Expr { label: None, expr });
+        }
+        let label = node.get("label").and_then(text);
+        // Lenient: malformed parts are skipped, so the rest can still be compiled and checked.
+        let list = |key: &str| -> Option<Vec<Condition>> {
+            match node.get(key)? {
+                Node::Seq(items, _) => {
+                    let parts: Vec<Condition> =
+                        items.iter().filter_map(Condition::from_yaml).collect();
+                    (!parts.is_empty()).then_some(parts)
+                }
+                _ => None,
+            }
+        };
+        if let Some(expr) = node.get("expr") {
+            return Some(Condition::Expr {
+                label,
+                expr: text(expr)?,
+            });
+        }
+        if let Some(all) = list("all") {
+            return Some(Condition::All { label, all });
+        }
+        if let Some(any) = list("any") {
+            return Some(Condition::Any { label, any });
+        }
+        let not = Box::new(Condition::from_yaml(node.get("not")?)?);
+        Some(Condition::Not { label, not })
     }
 }
 
@@ -201,83 +282,102 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
-/// Why a rule file could not be loaded.
+/// One problem in a rule file's text or structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RuleError {
-    #[error("{0}")]
-    Text(#[from] TextError),
-    #[error("{message}")]
-    Invalid {
-        message: String,
-        location: Option<Location>,
-    },
+#[error("{message}")]
+pub struct RuleError {
+    pub message: String,
+    pub location: Option<Location>,
 }
 
 impl RuleError {
-    pub fn location(&self) -> Option<Location> {
-        match self {
-            RuleError::Text(e) => e.location(),
-            RuleError::Invalid { location, .. } => *location,
-        }
-    }
-
     fn at(message: String, location: Option<Location>) -> RuleError {
-        RuleError::Invalid { message, location }
+        RuleError { message, location }
     }
 }
 
-/// Parses and checks one rule file's text.
-pub fn parse(text: &str) -> Result<Rule, RuleError> {
+impl From<TextError> for RuleError {
+    fn from(e: TextError) -> RuleError {
+        RuleError::at(e.to_string(), e.location())
+    }
+}
+
+/// The rule format's schema, generated once.
+fn schema() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| crate::schema::value(crate::schema::Kind::Rule))
+}
+
+/// Parses and checks one rule file's text, reporting every problem found. Returns the rule with
+/// its located YAML tree, which places the rule's expressions in the file.
+pub fn parse(text: &str) -> Result<(Rule, Node), Vec<RuleError>> {
+    let tree = parse_tree(text).map_err(|e| vec![e])?;
+    let rule = from_tree(text, &tree)?;
+    Ok((rule, tree))
+}
+
+/// The located YAML tree of a rule file.
+pub fn parse_tree(text: &str) -> Result<Node, RuleError> {
+    yaml_tree::parse(text)
+        .map_err(|e| RuleError::at(format!("YAML syntax error: {}", e.message), Some(e.at)))
+}
+
+/// The rule in `tree` (parsed from `text`), after checking it against the rule format.
+pub fn from_tree(text: &str, tree: &Node) -> Result<Rule, Vec<RuleError>> {
+    let mut problems: Vec<RuleError> = (validate::check(tree, schema()).into_iter())
+        .map(|i| RuleError::at(i.message, Some(i.at)))
+        .collect();
+    problems.extend(check_ids(tree));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // The schema check passed, so this should too; if not, its error is still located.
     let rule: Rule = serde_yaml::from_str(text).map_err(|e| {
         let location = e.location().map(|l| Location {
             line: l.line(),
             column: l.column(),
         });
-        RuleError::at(crate::facts::yaml_message(&e), location)
+        vec![RuleError::at(crate::facts::yaml_message(&e), location)]
     })?;
-    validate(&rule, text)?;
     Ok(rule)
 }
 
-/// Parses a rule file's bytes.
-pub fn parse_bytes(bytes: Vec<u8>) -> Result<(Rule, String), RuleError> {
-    let text = source::text_from_bytes(bytes)?;
-    let rule = parse(&text)?;
-    Ok((rule, text))
-}
-
-fn validate(rule: &Rule, text: &str) -> Result<(), RuleError> {
-    let find = |needle: &str| find_in(text, needle);
-    if rule.id.trim().is_empty() || rule.id.chars().any(|c| c.is_whitespace()) {
-        return Err(RuleError::at(
-            format!("id {:?} must be one word, e.g. KB322051", rule.id),
-            find("id:"),
-        ));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for s in &rule.symptoms {
-        if !seen.insert(s.id.as_str()) {
-            return Err(RuleError::at(
-                format!("symptoms: id `{}` is used twice", s.id),
-                find(&s.id),
+/// Problems with ids, read from the tree so they are found alongside structural ones.
+pub fn check_ids(tree: &Node) -> Vec<RuleError> {
+    let mut problems = Vec::new();
+    if let Some(id) = tree.get("id").and_then(Node::as_str) {
+        if id.trim().is_empty() || id.chars().any(char::is_whitespace) {
+            problems.push(RuleError::at(
+                format!("id {id:?} must be one word, e.g. KB322051"),
+                tree.get("id").map(Node::at),
             ));
         }
     }
-    seen.clear();
-    for p in &rule.prerequisites {
-        if !seen.insert(p.id.as_str()) {
-            return Err(RuleError::at(
-                format!("prerequisites: id `{}` is used twice", p.id),
-                find(&p.id),
-            ));
+    for list in ["symptoms", "prerequisites"] {
+        let Some(Node::Seq(items, _)) = tree.get(list) else {
+            continue;
+        };
+        let ids: Vec<Option<&Node>> = items.iter().map(|item| item.get("id")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let Some(id) = id.filter(|n| n.as_str().is_some()) else {
+                continue;
+            };
+            if ids[..i]
+                .iter()
+                .flatten()
+                .any(|earlier| earlier.as_str() == id.as_str())
+            {
+                problems.push(RuleError::at(
+                    format!(
+                        "{list}[{i}].id: `{}` is used twice",
+                        id.as_str().unwrap_or_default()
+                    ),
+                    Some(id.at()),
+                ));
+            }
         }
     }
-    Ok(())
-}
-
-/// The location of the first occurrence of `needle` in `text`.
-pub fn find_in(text: &str, needle: &str) -> Option<Location> {
-    text.find(needle).map(|at| source::location_of(text, at))
+    problems
 }
 
 #[cfg(test)]
@@ -289,37 +389,41 @@ mod tests {
 
     #[test]
     fn minimal_rule_parses_with_shorthand_conditions() {
-        let rule = parse(MINIMAL).unwrap();
+        let (rule, _) = parse(MINIMAL).unwrap();
         assert!(matches!(rule.cause.when, Condition::Expr { ref expr, .. } if expr == "false"));
     }
 
     #[test]
     fn unknown_key_is_located() {
         let e = parse(&format!("{MINIMAL}sypmtoms: []\n")).unwrap_err();
-        assert!(e.to_string().starts_with("unknown field `sypmtoms`"), "{e}");
-        assert_eq!(e.location().map(|l| l.line), Some(5));
+        assert_eq!(
+            e[0].message,
+            "unknown field `sypmtoms`, did you mean `symptoms`?"
+        );
+        assert_eq!(e[0].location.map(|l| l.line), Some(5));
     }
 
     #[test]
     fn condition_with_two_kinds_is_refused() {
         let text = MINIMAL.replace("when: 'false'", "when: {expr: 'true', all: ['true']}");
         let e = parse(&text).unwrap_err();
-        assert!(e.to_string().contains("exactly one of"), "{e}");
+        assert!(e[0].message.contains("exactly one of"), "{e:?}");
         let text = MINIMAL.replace("when: 'false'", "when: {any: []}");
-        assert!(
-            parse(&text)
-                .unwrap_err()
-                .to_string()
-                .contains("at least one")
-        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e[0].message, "cause.when.any: needs at least 1 item");
     }
 
     #[test]
     fn duplicate_symptom_ids_are_refused() {
         let text = format!("{MINIMAL}symptoms: [{{id: s1, text: a}}, {{id: s1, text: b}}]\n");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e[0].message, "symptoms[1].id: `s1` is used twice");
         assert_eq!(
-            parse(&text).unwrap_err().to_string(),
-            "symptoms: id `s1` is used twice"
+            e[0].location,
+            Some(Location {
+                line: 5,
+                column: 36
+            })
         );
     }
 }

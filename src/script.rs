@@ -27,6 +27,18 @@ pub mod limits {
     pub const MAP_SIZE: usize = 1024;
 }
 
+/// The paths `fact()` reads; any other is an error.
+pub const FACT_PATHS: &[&str] = &[
+    "host",
+    "collected",
+    "os.name",
+    "os.edition",
+    "os.version",
+    "os.build",
+    "os.service_pack",
+    "os.cipher_bits",
+];
+
 /// The outcome of one expression on one host.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -140,6 +152,7 @@ fn fail<T>(message: String) -> Fallible<T> {
 pub struct Sandbox {
     engine: Engine,
     probe: Shared,
+    functions: std::collections::BTreeSet<String>,
 }
 
 impl Default for Sandbox {
@@ -165,7 +178,17 @@ impl Sandbox {
         engine.on_debug(|_, _, _| {});
         let probe = Shared::default();
         register_helpers(&mut engine, &probe);
-        Sandbox { engine, probe }
+        let functions = engine
+            .gen_fn_signatures(true)
+            .iter()
+            .filter_map(|sig| sig.split('(').next())
+            .map(|name| name.trim_start_matches("get$").to_owned())
+            .collect();
+        Sandbox {
+            engine,
+            probe,
+            functions,
+        }
     }
 
     /// Compiles an expression once, for evaluation on many hosts.
@@ -175,6 +198,11 @@ impl Sandbox {
             line: e.position().line().unwrap_or(1),
             column: e.position().position().unwrap_or(1),
         })
+    }
+
+    /// The names of every function a condition can call.
+    pub fn functions(&self) -> &std::collections::BTreeSet<String> {
+        &self.functions
     }
 
     /// Makes `facts` the host, and `table` the file table, that helpers read.
@@ -275,8 +303,8 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
             "os.cipher_bits" => os.and_then(|o| o.cipher_bits).map(Dynamic::from),
             other => {
                 return fail(format!(
-                    "fact(\"{other}\"): no such fact; fact() reads host, collected, os.name, \
-                     os.edition, os.version, os.build, os.service_pack, os.cipher_bits"
+                    "fact(\"{other}\"): no such fact; fact() reads {}",
+                    FACT_PATHS.join(", ")
                 ));
             }
         };
