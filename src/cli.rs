@@ -11,6 +11,7 @@ use crate::diagnosis::Report;
 use crate::kb::{self, RuleFile};
 use crate::problem::Problem;
 use crate::render::{self, Format, Summary};
+use crate::rule_tests;
 use crate::source::MAX_DOCUMENT_BYTES;
 
 /// Diagnose hosts against knowledge-base articles.
@@ -52,7 +53,40 @@ enum Command {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
-    /// Print the JSON Schema of the rule or the fact format.
+    /// Explain, for one host, every condition of a rule: its value, the facts it read, and which
+    /// part decided.
+    Explain {
+        /// One fact file, or - for standard input.
+        #[arg(value_name = "FACTS")]
+        facts: PathBuf,
+        /// Only this rule (id or alias).
+        #[arg(long, value_name = "ID")]
+        kb: Option<String>,
+        /// Load rules from this folder instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ExplainFormat,
+    },
+    /// Write the skeleton of a new rule and of its tests.
+    New {
+        /// The article's id, e.g. KB123456.
+        id: String,
+        /// Where to write them.
+        #[arg(long, value_name = "DIR", default_value = "kb")]
+        dir: PathBuf,
+    },
+    /// Run the test cases shipped beside rules (`KBNNNNNN.tests.yaml`).
+    ///
+    /// Exit status: 0 when every case passes, 1 when one fails, 2 when rules or tests cannot be
+    /// read.
+    Test {
+        /// Tests files, or folders holding rules and their tests (default: the built-in ones).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the rule, fact or rule-tests format.
     Schema {
         #[arg(value_enum)]
         kind: crate::schema::Kind,
@@ -62,8 +96,14 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct RuleArgs {
     /// Load rules from this folder instead of the built-in ones.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", visible_alias = "rules")]
     kb: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
 }
 
 impl RuleArgs {
@@ -93,6 +133,16 @@ pub fn run(cli: Cli) -> i32 {
             .map(|ev| eval(&ev, &paths, format, &mut out)),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
         Command::Check { paths } => Ok(check(&paths, &mut out)),
+        Command::Test { paths } => Ok(test(&paths, &mut out)),
+        Command::New { id, dir } => Ok(new_rule(&id, &dir, &mut out)),
+        Command::Explain {
+            facts,
+            kb,
+            rules,
+            format,
+        } => RuleArgs { kb: rules }
+            .evaluator()
+            .map(|ev| explain(&ev, &facts, kb.as_deref(), format, &mut out)),
         Command::Schema { kind } => Ok(write!(out, "{}", crate::schema::text(kind)).map(|()| 0)),
     };
     let code = match code {
@@ -175,6 +225,216 @@ fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
         )?;
         Ok(1)
     }
+}
+
+/// Rules and the tests to run on them, for one `kbdiag test` argument.
+fn test_suites(paths: &[PathBuf]) -> Result<Vec<(Vec<RuleFile>, Vec<RuleFile>)>, Problem> {
+    if paths.is_empty() {
+        return Ok(vec![(kb::builtin(), kb::builtin_tests())]);
+    }
+    let mut suites = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let unreadable = |e: io::Error| Problem::new(&name, None, None, e.to_string());
+        let (rules_dir, tests) = if path.is_dir() {
+            let mut found = Vec::new();
+            crate::walk::collect(path, &rule_tests::is_tests_file, &mut found)
+                .map_err(unreadable)?;
+            (path.as_path(), found)
+        } else {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            (parent.unwrap_or(Path::new(".")), vec![path.clone()])
+        };
+        if tests.is_empty() {
+            return Err(Problem::new(
+                &name,
+                None,
+                None,
+                "no tests files (*.tests.yaml) here".into(),
+            ));
+        }
+        let tests = (tests.iter())
+            .map(|p| {
+                let name = p.display().to_string();
+                let bytes = std::fs::File::open(p).and_then(read_limited);
+                bytes
+                    .map(|bytes| RuleFile {
+                        name: name.clone(),
+                        bytes,
+                    })
+                    .map_err(|e| Problem::new(&name, None, None, e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        suites.push((kb::read_dir(rules_dir)?, tests));
+    }
+    Ok(suites)
+}
+
+fn test(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
+    let suites = match test_suites(paths) {
+        Ok(suites) => suites,
+        Err(problem) => {
+            eprintln!("{}", render::clean(&problem.to_string()));
+            return Ok(2);
+        }
+    };
+    let (mut passed, mut failed, mut broken) = (0, 0, false);
+    for (rules, tests) in suites {
+        let evaluator = match Evaluator::new(&rules) {
+            Ok(ev) => ev,
+            Err(problems) => {
+                for p in problems {
+                    writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+                }
+                broken = true;
+                continue;
+            }
+        };
+        for file in &tests {
+            let outcomes = match rule_tests::run(&evaluator, file) {
+                Ok(outcomes) => outcomes,
+                Err(problems) => {
+                    for p in problems {
+                        writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+                    }
+                    broken = true;
+                    continue;
+                }
+            };
+            writeln!(out, "{}", render::clean(&file.name))?;
+            for o in outcomes {
+                if o.failures.is_empty() {
+                    passed += 1;
+                    writeln!(out, "  ok    {}", render::clean(&o.name))?;
+                    continue;
+                }
+                failed += 1;
+                let at = o
+                    .location
+                    .map_or(String::new(), |l| format!(" ({}:{l})", o.file));
+                writeln!(
+                    out,
+                    "  FAIL  {}{}",
+                    render::clean(&o.name),
+                    render::clean(&at)
+                )?;
+                for f in &o.failures {
+                    writeln!(
+                        out,
+                        "        {}",
+                        render::clean(f).replace('\n', "\n        ")
+                    )?;
+                }
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if broken {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn explain(
+    ev: &Evaluator,
+    path: &Path,
+    only: Option<&str>,
+    format: ExplainFormat,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    let input = if path.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::File(path.to_path_buf())
+    };
+    let name = input.name();
+    let parsed = read_input(&input).and_then(|bytes| {
+        let text = crate::source::text_from_bytes(bytes)
+            .map_err(|e| Problem::new(&name, None, e.location(), e.to_string()).to_string())?;
+        crate::facts::parse_text(&text, crate::facts::Syntax::guess(&name, &text))
+            .map_err(|e| Problem::new(&name, Some(&text), e.location(), e.to_string()).to_string())
+    });
+    let facts = match parsed {
+        Ok(facts) => facts,
+        Err(message) => {
+            eprintln!("{}", render::clean(&message));
+            return Ok(2);
+        }
+    };
+    let host = facts.host.0.clone();
+    let explanations = crate::explain::explain(ev, facts, only);
+    if explanations.is_empty() {
+        eprintln!("kbdiag: no loaded rule is {}", only.unwrap_or("loaded"));
+        return Ok(2);
+    }
+    match format {
+        ExplainFormat::Text => {
+            write!(out, "{}", crate::explain::text(&host, &name, &explanations))?
+        }
+        ExplainFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&explanations).unwrap_or_default()
+        )?,
+    }
+    Ok(0)
+}
+
+fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result<i32> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        eprintln!(
+            "kbdiag: {id:?} is not an article id: use letters, digits, - and _, e.g. KB123456"
+        );
+        return Ok(2);
+    }
+    let rule_path = dir.join(format!("{id}.yaml"));
+    let tests_path = dir.join(format!("{id}.tests.yaml"));
+    for path in [&rule_path, &tests_path] {
+        if path.exists() {
+            eprintln!("kbdiag: {} exists; not overwriting it", path.display());
+            return Ok(2);
+        }
+    }
+    // The schemas folder as seen from `dir`, for the editor's `$schema` line.
+    let schemas = if dir.is_absolute() {
+        std::env::current_dir()
+            .map(|d| d.join("schemas").display().to_string())
+            .unwrap_or_else(|_| "schemas".into())
+    } else {
+        let depth = dir
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .count();
+        format!("{}schemas", "../".repeat(depth))
+    };
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&rule_path, crate::skeleton::rule(id, &schemas)))
+        .and_then(|()| std::fs::write(&tests_path, crate::skeleton::tests(id, &schemas)));
+    if let Err(e) = written {
+        eprintln!("kbdiag: cannot write into {}: {e}", dir.display());
+        return Ok(2);
+    }
+    writeln!(
+        out,
+        "wrote {} and {}",
+        rule_path.display(),
+        tests_path.display()
+    )?;
+    writeln!(
+        out,
+        "next: replace each TODO from the article, then run\n  kbdiag check {}\n  kbdiag test {}",
+        rule_path.display(),
+        tests_path.display()
+    )?;
+    Ok(0)
 }
 
 fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {

@@ -209,6 +209,111 @@ impl Node {
     }
 }
 
+/// A condition's value on one host with every part below it, for `kbdiag explain`. Unlike
+/// [`Node::eval`], every part is evaluated, and the ones that decided are marked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explained {
+    /// `expr`, `all`, `any` or `not`.
+    pub kind: &'static str,
+    pub label: Option<String>,
+    pub expr: Option<String>,
+    /// `true`, `false`, `unknown` or `error`.
+    pub value: &'static str,
+    /// Whether this part decided its parent's value.
+    pub decisive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Explained>,
+}
+
+impl Node {
+    /// Evaluates every part on the host bound to `sandbox`, keeping what each read.
+    pub fn explain(&self, sandbox: &Sandbox) -> Explained {
+        let mut e = Explained {
+            kind: "expr",
+            label: None,
+            expr: None,
+            value: "unknown",
+            decisive: true,
+            error: None,
+            read: Vec::new(),
+            missing: Vec::new(),
+            matched: Vec::new(),
+            parts: Vec::new(),
+        };
+        match self {
+            Node::Expr {
+                label, expr, ast, ..
+            } => {
+                let (value, trace) = sandbox.eval(ast);
+                e.label = label.clone();
+                e.expr = Some(expr.trim().to_owned());
+                e.read = trace.reads;
+                e.matched = trace.matches;
+                e.value = match value {
+                    Value::True => "true",
+                    Value::False => "false",
+                    Value::Unknown(missing) => {
+                        e.missing = missing;
+                        "unknown"
+                    }
+                    Value::Error(message) => {
+                        e.error = Some(message);
+                        "error"
+                    }
+                };
+            }
+            Node::Not(label, item) => {
+                let inner = item.explain(sandbox);
+                e.kind = "not";
+                e.label = label.clone();
+                e.value = match inner.value {
+                    "true" => "false",
+                    "false" => "true",
+                    other => other,
+                };
+                e.parts = vec![inner];
+            }
+            Node::All(label, items) | Node::Any(label, items) => {
+                let (kind, decisive) = match self {
+                    Node::All(..) => ("all", "false"),
+                    _ => ("any", "true"),
+                };
+                e.kind = kind;
+                e.label = label.clone();
+                e.parts = items.iter().map(|i| i.explain(sandbox)).collect();
+                // The same order as `eval`: the first decisive or failing part settles it.
+                let first = e
+                    .parts
+                    .iter()
+                    .position(|p| p.value == decisive || p.value == "error");
+                let undecided = e.parts.iter().any(|p| p.value == "unknown");
+                e.value = match first {
+                    Some(i) => e.parts[i].value,
+                    None if undecided => "unknown",
+                    None if decisive == "true" => "false",
+                    None => "true",
+                };
+                for (i, p) in e.parts.iter_mut().enumerate() {
+                    p.decisive = match first {
+                        Some(f) => i == f,
+                        None if undecided => p.value == "unknown",
+                        None => true,
+                    };
+                }
+            }
+        }
+        e
+    }
+}
+
 /// `all` (decisive = false) or `any` (decisive = true) in Kleene logic.
 fn combine(sandbox: &Sandbox, items: &[Node], decisive: Truth) -> Result<Verdict, EvalError> {
     let other = if decisive == Truth::True {

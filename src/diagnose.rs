@@ -43,6 +43,16 @@ impl Evaluator {
         &self.rules
     }
 
+    /// The sandbox the rules were compiled for.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Makes `facts` the host that `rule`'s conditions read.
+    pub fn bind(&self, facts: &Rc<Facts>, rule: &CompiledRule) {
+        self.sandbox.bind(facts.clone(), rule.table.clone());
+    }
+
     /// Reads one fact document and diagnoses it; a document that cannot be read gives a report
     /// with a located error instead.
     pub fn report(&self, name: &str, bytes: Vec<u8>) -> Report {
@@ -72,7 +82,7 @@ impl Evaluator {
         self.rules
             .iter()
             .map(|rule| {
-                self.sandbox.bind(facts.clone(), rule.table.clone());
+                self.bind(&facts, rule);
                 diagnose_rule(&self.sandbox, rule, &facts).unwrap_or_else(|e| failed(rule, e))
             })
             .collect()

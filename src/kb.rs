@@ -32,6 +32,17 @@ pub fn builtin() -> Vec<RuleFile> {
         .collect()
 }
 
+/// The rule tests built into the binary.
+pub fn builtin_tests() -> Vec<RuleFile> {
+    BUILTIN_TESTS
+        .iter()
+        .map(|(name, text)| RuleFile {
+            name: (*name).to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
 /// Whether a file name is a rule file: `*.yaml` or `*.yml`, but not a `*.tests.yaml` companion.
 pub fn is_rule_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();

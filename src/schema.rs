@@ -11,6 +11,7 @@ use crate::rule::Rule;
 pub enum Kind {
     Rule,
     Facts,
+    Tests,
 }
 
 impl Kind {
@@ -19,6 +20,7 @@ impl Kind {
         match self {
             Kind::Rule => "schemas/rule.schema.json",
             Kind::Facts => "schemas/facts.schema.json",
+            Kind::Tests => "schemas/tests.schema.json",
         }
     }
 }
@@ -33,6 +35,10 @@ pub fn value(kind: Kind) -> serde_json::Value {
         Kind::Facts => generate::<Facts>(
             "kbdiag facts, format 1",
             "What was collected from one host (docs/facts.md).",
+        ),
+        Kind::Tests => generate::<crate::rule_tests::TestsFile>(
+            "kbdiag rule tests",
+            "Test cases shipped beside a rule (docs/authoring.md).",
         ),
     }
 }

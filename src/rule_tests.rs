@@ -1,0 +1,231 @@
+//! Rule tests: cases shipped beside a rule (`KBNNNNNN.tests.yaml`), each a host's facts and the
+//! diagnosis expected for it. A failure says, field by field, what was expected and what came out.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::diagnose::Evaluator;
+use crate::diagnosis::{Action, Diagnosis, Observed, Status};
+use crate::facts::{self, Facts};
+use crate::kb::RuleFile;
+use crate::problem::Problem;
+use crate::source::{self, Location};
+use crate::{validate, yaml_tree};
+
+/// A rule's test cases.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestsFile {
+    /// The id of the rule under test; by default the file name before `.tests.yaml`.
+    pub rule: Option<String>,
+    pub cases: Vec<Case>,
+}
+
+/// One host and what the rule must say about it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    /// The host's facts, inline (docs/facts.md).
+    #[schemars(with = "Option<Facts>")]
+    pub facts: Option<serde_yaml::Value>,
+    /// Or a fact file, relative to this file's folder.
+    pub facts_file: Option<String>,
+    pub expect: Expect,
+}
+
+/// The expected diagnosis; fields left out are not checked.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub status: Status,
+    pub action: Option<Action>,
+    /// The action of the recommendation's alternative, e.g. `apply-workaround`.
+    pub alternative: Option<Action>,
+    /// Items that must appear in the evidence, exactly.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Facts that must be named as missing.
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// Ids of symptoms that must be observed.
+    #[serde(default)]
+    pub observed: Vec<String>,
+}
+
+/// The outcome of one case.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub file: String,
+    pub name: String,
+    pub location: Option<Location>,
+    /// Empty when the case passed; otherwise one line per field that differs.
+    pub failures: Vec<String>,
+}
+
+fn schema() -> &'static serde_json::Value {
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| crate::schema::value(crate::schema::Kind::Tests))
+}
+
+/// Whether a file name is a rule tests file.
+pub fn is_tests_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".tests.yaml") || lower.ends_with(".tests.yml")
+}
+
+/// Reads a tests file, reporting every problem in it.
+pub fn parse(file: &RuleFile) -> Result<(TestsFile, yaml_tree::Node), Vec<Problem>> {
+    let problem = |text: Option<&str>, at, message| Problem::new(&file.name, text, at, message);
+    let text = source::text_from_bytes(file.bytes.clone())
+        .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
+    let tree = yaml_tree::parse(&text).map_err(|e| {
+        vec![problem(
+            Some(&text),
+            Some(e.at),
+            format!("YAML syntax error: {}", e.message),
+        )]
+    })?;
+    let issues = validate::check(&tree, schema());
+    if !issues.is_empty() {
+        return Err(issues
+            .into_iter()
+            .map(|i| problem(Some(&text), Some(i.at), i.message))
+            .collect());
+    }
+    let tests = serde_yaml::from_str(&text).map_err(|e| {
+        let at = e.location().map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        vec![problem(Some(&text), at, facts::yaml_message(&e))]
+    })?;
+    Ok((tests, tree))
+}
+
+/// Runs every case of one tests file.
+pub fn run(evaluator: &Evaluator, file: &RuleFile) -> Result<Vec<Outcome>, Vec<Problem>> {
+    let (tests, tree) = parse(file)?;
+    let rule = tests.rule.clone().unwrap_or_else(|| {
+        let base = file.name.rsplit(['/', '\\']).next().unwrap_or(&file.name);
+        base.split(".tests.").next().unwrap_or(base).to_owned()
+    });
+    if !evaluator.rules().iter().any(|r| r.rule.id == rule) {
+        return Err(vec![Problem::new(
+            &file.name,
+            None,
+            tree.get("rule").map(yaml_tree::Node::at),
+            format!("no rule {rule} is loaded to test"),
+        )]);
+    }
+    let folder = Path::new(&file.name).parent().unwrap_or(Path::new("."));
+    Ok((tests.cases.iter().enumerate())
+        .map(|(i, case)| {
+            let node = tree.get("cases").and_then(|c| c.item(i));
+            let failures = match case_facts(case, folder, node) {
+                Ok(facts) => {
+                    let diagnoses = evaluator.diagnose(facts);
+                    match diagnoses.iter().find(|d| d.kb == rule) {
+                        Some(d) => compare(&case.expect, d),
+                        None => vec![format!("the diagnosis has no result for {rule}")],
+                    }
+                }
+                Err(message) => vec![message],
+            };
+            Outcome {
+                file: file.name.clone(),
+                name: case.name.clone(),
+                location: node.map(yaml_tree::Node::at),
+                failures,
+            }
+        })
+        .collect())
+}
+
+fn case_facts(case: &Case, folder: &Path, node: Option<&yaml_tree::Node>) -> Result<Facts, String> {
+    match (&case.facts, &case.facts_file) {
+        (Some(value), None) => serde_yaml::from_value(value.clone()).map_err(|e| {
+            let at = node
+                .and_then(|n| n.get("facts"))
+                .map_or(String::new(), |n| format!(" (at {})", n.at()));
+            format!("facts{at}: {e}")
+        }),
+        (None, Some(path)) => {
+            let path = folder.join(path);
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("facts_file {}: {e}", path.display()))?;
+            facts::parse(&path.display().to_string(), bytes)
+                .map_err(|e| format!("facts_file {}: {e}", path.display()))
+        }
+        _ => Err("a case has exactly one of `facts` and `facts_file`".to_owned()),
+    }
+}
+
+/// Every field of `expect` that `got` does not match.
+pub fn compare(expect: &Expect, got: &Diagnosis) -> Vec<String> {
+    let mut failures = Vec::new();
+    if got.status != expect.status {
+        let mut line = format!(
+            "status: expected {}, got {}",
+            expect.status.as_str(),
+            got.status.as_str()
+        );
+        if let Some(error) = &got.error {
+            line.push_str(&format!(" ({error})"));
+        }
+        failures.push(line);
+    }
+    let r = &got.recommendation;
+    if let Some(action) = expect.action.filter(|a| *a != r.action) {
+        failures.push(format!(
+            "action: expected {}, got {}",
+            action.as_str(),
+            r.action.as_str()
+        ));
+    }
+    let alternative = r.alternative.as_ref().map(|a| a.action);
+    if let Some(want) = expect.alternative.filter(|a| Some(*a) != alternative) {
+        failures.push(format!(
+            "alternative: expected {}, got {}",
+            want.as_str(),
+            alternative.map_or("none", Action::as_str)
+        ));
+    }
+    for (field, wanted, actual) in [
+        ("evidence", &expect.evidence, &got.evidence),
+        ("missing", &expect.missing, &got.missing),
+    ] {
+        let absent: Vec<&String> = wanted.iter().filter(|w| !actual.contains(w)).collect();
+        for item in &absent {
+            failures.push(format!("{field}: expected to include {item:?}"));
+        }
+        if !absent.is_empty() {
+            let list = if actual.is_empty() {
+                "(none)".to_owned()
+            } else {
+                actual
+                    .iter()
+                    .map(|a| format!("\n    {a:?}"))
+                    .collect::<String>()
+            };
+            failures.push(format!("{field}: got {list}").replace("got \n", "got:\n"));
+        }
+    }
+    for id in &expect.observed {
+        match got.symptoms.iter().find(|s| &s.id == id) {
+            Some(s) if s.observed == Observed::Observed => {}
+            Some(s) => failures.push(format!(
+                "symptom {id}: expected observed, got {}",
+                serde_json::to_value(s.observed)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )),
+            None => failures.push(format!("symptom {id}: the rule has no such symptom")),
+        }
+    }
+    failures
+}
