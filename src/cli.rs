@@ -227,10 +227,19 @@ fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
     }
 }
 
-/// Rules and the tests to run on them, for one `kbdiag test` argument.
-fn test_suites(paths: &[PathBuf]) -> Result<Vec<(Vec<RuleFile>, Vec<RuleFile>)>, Problem> {
+/// Rule files and the tests files to run on them.
+struct Suite {
+    rules: Vec<RuleFile>,
+    tests: Vec<RuleFile>,
+}
+
+/// The suites of `kbdiag test`: one per argument, or the built-in one.
+fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
     if paths.is_empty() {
-        return Ok(vec![(kb::builtin(), kb::builtin_tests())]);
+        return Ok(vec![Suite {
+            rules: kb::builtin(),
+            tests: kb::builtin_tests(),
+        }]);
     }
     let mut suites = Vec::new();
     for path in paths {
@@ -265,7 +274,10 @@ fn test_suites(paths: &[PathBuf]) -> Result<Vec<(Vec<RuleFile>, Vec<RuleFile>)>,
                     .map_err(|e| Problem::new(&name, None, None, e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        suites.push((kb::read_dir(rules_dir)?, tests));
+        suites.push(Suite {
+            rules: kb::read_dir(rules_dir)?,
+            tests,
+        });
     }
     Ok(suites)
 }
@@ -279,7 +291,7 @@ fn test(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
         }
     };
     let (mut passed, mut failed, mut broken) = (0, 0, false);
-    for (rules, tests) in suites {
+    for Suite { rules, tests } in suites {
         let evaluator = match Evaluator::new(&rules) {
             Ok(ev) => ev,
             Err(problems) => {

@@ -130,20 +130,17 @@ fn merge(into: &mut Vec<String>, from: Vec<String>) {
 }
 
 impl Node {
-    /// Compiles every expression in `condition`, collecting every error. `yaml` is the
-    /// condition's node in the rule file, to place expressions.
+    /// Compiles every expression in `condition`, collecting every error; an expression that
+    /// fails is left empty, so the others can still be checked. `yaml` is the condition's node in
+    /// the rule file, to place expressions.
     pub fn compile(
         sandbox: &Sandbox,
         condition: &Condition,
         yaml: Option<&yaml_tree::Node>,
-    ) -> Result<Node, Vec<NodeCompileError>> {
+    ) -> (Node, Vec<NodeCompileError>) {
         let mut errors = Vec::new();
         let node = compile_into(sandbox, condition, yaml, &mut errors);
-        if errors.is_empty() {
-            Ok(node)
-        } else {
-            Err(errors)
-        }
+        (node, errors)
     }
 
     /// The label, or the expression for a leaf without one.

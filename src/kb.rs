@@ -149,7 +149,7 @@ pub fn check(sandbox: &Sandbox, files: &[RuleFile]) -> Vec<Problem> {
     }
 }
 
-/// A rule's conditions, compiled from its YAML tree; `None` where one is malformed or failed.
+/// A rule's conditions, compiled from its YAML tree; `None` where one is missing or malformed.
 struct Parts {
     applies: Option<Node>,
     cause: Option<Node>,
@@ -233,15 +233,13 @@ fn compile_parts(
     let mut compile = |what: String, yaml: Option<&yaml_tree::Node>| -> Option<Node> {
         let yaml = yaml?;
         let condition = rule::Condition::from_yaml(yaml)?;
-        Node::compile(sandbox, &condition, Some(yaml))
-            .map_err(|errors| {
-                problems.extend(errors.into_iter().map(|e| {
-                    let at = e.site.map(|s| s.locate(text, e.error.line, e.error.column));
-                    let message = format!("{what}: Rhai syntax error: {}", e.error.message);
-                    Problem::new(file, Some(text), at, message)
-                }))
-            })
-            .ok()
+        let (node, errors) = Node::compile(sandbox, &condition, Some(yaml));
+        problems.extend(errors.into_iter().map(|e| {
+            let at = e.site.map(|s| s.locate(text, e.error.line, e.error.column));
+            let message = format!("{what}: Rhai syntax error: {}", e.error.message);
+            Problem::new(file, Some(text), at, message)
+        }));
+        Some(node)
     };
     let items = |list: &str| match tree.get(list) {
         Some(yaml_tree::Node::Seq(items, _)) => items.as_slice(),

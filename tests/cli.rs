@@ -1,43 +1,10 @@
 //! The `kbdiag` binary as a user runs it: exit codes, inputs, formats, `--kb`, bad input.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kbdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kbdiag"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kbdiag runs");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ndjson(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
+use common::{kbdiag, ndjson, root, scratch, stderr, stdout};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/hosts/{name}")
@@ -166,14 +133,6 @@ fn kb_replaces_the_builtin_rules() {
     assert!(stdout(&o).contains("revision 6.0, last reviewed 2007-04-25"));
 }
 
-/// A folder of its own under the target's scratch space.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_broken_rule_refuses_the_run_with_a_located_message() {
     let dir = scratch("broken-kb");
@@ -194,7 +153,7 @@ fn a_broken_rule_refuses_the_run_with_a_located_message() {
     assert!(stdout(&o).is_empty(), "nothing is evaluated");
     let err = stderr(&o);
     assert!(
-        err.contains("KB900001.yaml:12:37: applies_to.when: Rhai syntax error: Expecting ')'"),
+        err.contains("KB900001.yaml:13:37: applies_to.when: Rhai syntax error: Expecting ')'"),
         "{err}"
     );
     assert!(err.contains("nothing was evaluated"), "{err}");

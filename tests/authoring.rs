@@ -1,0 +1,288 @@
+//! The rule author's commands: check, test, explain, new and schema, including their error paths.
+
+mod common;
+
+use common::{kbdiag, root, scratch, stderr, stdout};
+
+const BROKEN: &str = r#"id: KB1
+titel: Something
+applies_to:
+  prodcts: [X]
+  when: icontains(fact("os.nmae"), "x")
+symptoms:
+  - id: a
+    text: a
+    when: evnt("Src", 1)
+  - id: a
+    text: b
+cause:
+  text: c
+  when:
+    all:
+      - fiel_bits("x") == 1
+      - {expr: 'true', any: ['false']}
+      - file_bits("x") ==
+"#;
+
+#[test]
+fn check_passes_the_builtin_rules() {
+    let o = kbdiag(&["check"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "1 rule file checked: no problems\n");
+}
+
+#[test]
+fn check_reports_every_problem_located_and_eval_refuses_with_the_same() {
+    let dir = scratch("check-broken");
+    std::fs::write(dir.join("KB1.yaml"), BROKEN).unwrap();
+    let path = dir.join("KB1.yaml");
+    let file = path.to_str().unwrap();
+    let o = kbdiag(&["check", file], None);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let headlines: Vec<&str> = out.lines().filter(|l| l.starts_with(file)).collect();
+    let expected = [
+        ":1:1: missing field `title`",
+        ":2:1: unknown field `titel`, did you mean `title`?",
+        ":4:3: unknown field `applies_to.prodcts`, did you mean `products`?",
+        ":5:24: warning: fact(\"os.nmae\"): the fact format has no such fact; did you mean `os.name`?",
+        ":9:11: warning: no helper or function named `evnt`; did you mean `event`?",
+        ":10:9: symptoms[1].id: `a` is used twice",
+        ":16:9: warning: no helper or function named `fiel_bits`; did you mean `file_bits`?",
+        ":17:9: cause.when.all[1]: a condition has exactly one of `expr`, `all`, `any`, `not`; this one has 2",
+        ":18:26: cause.when: Rhai syntax error: Script is incomplete",
+    ];
+    let expected: Vec<String> = expected.iter().map(|e| format!("{file}{e}")).collect();
+    assert_eq!(headlines, expected, "{out}");
+    assert!(out.contains("10 |   - id: a\n   |         ^"), "{out}");
+    assert!(
+        out.ends_with("1 rule file checked: 6 errors, 3 warnings\n"),
+        "{out}"
+    );
+
+    let o = kbdiag(
+        &["eval", "--kb", dir.to_str().unwrap(), "examples/hosts"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    for headline in &expected {
+        assert!(
+            err.contains(headline.as_str()),
+            "eval does not say {headline}:\n{err}"
+        );
+    }
+}
+
+#[test]
+fn check_cannot_run_on_a_missing_path() {
+    let o = kbdiag(&["check", "no/such/rule.yaml"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("no/such/rule.yaml: "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn test_runs_the_builtin_cases() {
+    let o = kbdiag(&["test"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("kb/KB322051.tests.yaml\n  ok    "), "{out}");
+    assert!(out.ends_with("\n7 passed, 0 failed\n"), "{out}");
+    // The same cases from the folder on disk.
+    let o = kbdiag(&["test", "kb"], None);
+    assert!(
+        stdout(&o).ends_with("\n7 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// A copy of `kb/` whose tests file is changed by `edit`.
+fn kb_copy(name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let dir = scratch(name);
+    for file in ["KB322051.yaml", "KB322051.tests.yaml"] {
+        let text = std::fs::read_to_string(root().join("kb").join(file)).unwrap();
+        let text = if file.contains(".tests.") {
+            edit(text)
+        } else {
+            text
+        };
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_failing_case_says_which_fields_differ() {
+    let dir = kb_copy("test-failing", |t| {
+        t.replace(
+            "      action: install-prerequisite",
+            "      action: install-hotfix\n      evidence: [os.service_pack=6a]",
+        )
+        .replace(
+            "observed: [ds-communications-problem]",
+            "observed: [event-1008-move-mailbox]",
+        )
+    });
+    let o = kbdiag(&["test", dir.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let tests = dir.join("KB322051.tests.yaml");
+    let expected = format!(
+        "  FAIL  mismatched DLLs before SP6a need the prerequisite first ({}:41:5)\n        \
+         action: expected install-hotfix, got install-prerequisite\n        \
+         evidence: expected to include \"os.service_pack=6a\"\n        \
+         evidence: got:\n            \"os.name=Windows NT Server 4.0\"\n",
+        tests.display()
+    );
+    assert!(out.contains(&expected), "{out}");
+    assert!(
+        out.contains("        symptom event-1008-move-mailbox: expected observed, got unknown\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\n5 passed, 2 failed\n"), "{out}");
+}
+
+#[test]
+fn a_malformed_tests_file_is_located() {
+    let dir = kb_copy("test-malformed", |t| {
+        t.replace(
+            "    expect:\n      status: not_applicable",
+            "    expect:\n      stauts: not_applicable",
+        )
+    });
+    let o = kbdiag(&["test", dir.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert!(out.contains("KB322051.tests.yaml:72:7: unknown field `cases[4].expect.stauts`, did you mean `status`?"), "{out}");
+    assert!(
+        out.contains("KB322051.tests.yaml:72:7: missing field `cases[4].expect.status`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_shows_each_condition_what_it_read_and_what_decided() {
+    let o = kbdiag(&["explain", "examples/hosts/pdc-nt4.yaml"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("PDC-NT4 (examples/hosts/pdc-nt4.yaml)\n\nKB322051: not_affected (none)"),
+        "{out}"
+    );
+    let decided = "      FALSE   Security.dll is 56-bit  <- decides\n              | file_bits(\"%SystemRoot%/System32/Security.dll\") == 56\n              read: C:\\WINNT\\System32\\security.dll size=59152 modified=1999-09-23: the 128-bit build, SP6a in the article's file table\n";
+    assert!(out.contains(decided), "{out}");
+    assert!(
+        out.contains("      TRUE    Schannel.dll is 128-bit\n"),
+        "{out}"
+    );
+
+    let o = kbdiag(
+        &[
+            "explain",
+            "--format",
+            "json",
+            "--kb",
+            "q322051",
+            "examples/hosts/bdc-nt4.yaml",
+        ],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[0]["status"], "suspected");
+    assert_eq!(json[0]["conditions"][1]["part"], "cause.when");
+    assert_eq!(json[0]["conditions"][1]["value"], "unknown");
+    assert_eq!(
+        json[0]["conditions"][1]["parts"][0]["missing"][0],
+        "file C:\\WINNT\\System32\\Schannel.dll"
+    );
+
+    let o = kbdiag(
+        &["explain", "--kb", "KB1", "examples/hosts/bdc-nt4.yaml"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = kbdiag(&["explain", "tests/fixtures/bad/wrong-type.json"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("tests/fixtures/bad/wrong-type.json:1:60: files: invalid type"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn new_writes_a_skeleton_that_check_and_test_accept() {
+    let dir = scratch("new-rule");
+    let kb = dir.join("kb");
+    let o = kbdiag(&["new", "KB765432", "--dir", kb.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rule = std::fs::read_to_string(kb.join("KB765432.yaml")).unwrap();
+    assert!(rule.starts_with("# yaml-language-server: $schema="));
+    assert!(rule.contains("\nid: KB765432\n"));
+    let o = kbdiag(&["check", kb.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = kbdiag(&["test", kb.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("2 passed, 0 failed\n"));
+
+    let o = kbdiag(&["new", "KB765432", "--dir", kb.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2), "never overwrites");
+    let o = kbdiag(&["new", "../evil", "--dir", kb.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not an article id"));
+}
+
+#[test]
+fn committed_schemas_match_the_types() {
+    for (kind, path) in [
+        ("rule", "schemas/rule.schema.json"),
+        ("facts", "schemas/facts.schema.json"),
+        ("tests", "schemas/tests.schema.json"),
+    ] {
+        let o = kbdiag(&["schema", kind], None);
+        let committed = std::fs::read_to_string(root().join(path)).unwrap();
+        assert_eq!(
+            stdout(&o),
+            committed,
+            "{path} is out of date: run `cargo run -- schema {kind} > {path}`"
+        );
+    }
+}
+
+#[test]
+fn rule_and_tests_files_name_their_schema_for_editors() {
+    for dir in ["kb", "tests/rules"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let first = text.lines().next().unwrap_or_default();
+            let schema = if path.to_string_lossy().contains(".tests.") {
+                "tests"
+            } else {
+                "rule"
+            };
+            assert!(
+                first.starts_with("# yaml-language-server: $schema=")
+                    && first.ends_with(&format!("schemas/{schema}.schema.json")),
+                "{}: {first}",
+                path.display()
+            );
+            let target = path
+                .parent()
+                .unwrap()
+                .join(first.split('=').nth(1).unwrap());
+            assert!(
+                target.exists(),
+                "{} points at {}",
+                path.display(),
+                target.display()
+            );
+        }
+    }
+}
