@@ -1,7 +1,7 @@
 //! The command line: arguments, inputs, output and exit status. The only module that knows about
 //! standard streams and the process.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
@@ -12,7 +12,7 @@ use crate::kb::{self, RuleFile};
 use crate::problem::Problem;
 use crate::render::{self, Format, Summary};
 use crate::rule_tests;
-use crate::source::MAX_DOCUMENT_BYTES;
+use crate::source;
 
 /// Diagnose hosts against knowledge-base articles.
 #[derive(Debug, Parser)]
@@ -183,11 +183,7 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
         if path.is_dir() {
             files.extend(kb::read_dir(path)?);
         } else {
-            let name = path.display().to_string();
-            let bytes = std::fs::File::open(path)
-                .and_then(read_limited)
-                .map_err(|e| Problem::new(&name, None, None, e.to_string()))?;
-            files.push(RuleFile { name, bytes });
+            files.push(RuleFile::read(path)?);
         }
     }
     Ok(files)
@@ -263,16 +259,7 @@ fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
             ));
         }
         let tests = (tests.iter())
-            .map(|p| {
-                let name = p.display().to_string();
-                let bytes = std::fs::File::open(p).and_then(read_limited);
-                bytes
-                    .map(|bytes| RuleFile {
-                        name: name.clone(),
-                        bytes,
-                    })
-                    .map_err(|e| Problem::new(&name, None, None, e.to_string()))
-            })
+            .map(|p| RuleFile::read(p))
             .collect::<Result<Vec<_>, _>>()?;
         suites.push(Suite {
             rules: kb::read_dir(rules_dir)?,
@@ -522,26 +509,14 @@ fn expand(paths: &[PathBuf]) -> Vec<Input> {
     inputs
 }
 
-/// Reads at most one byte past the limit, so a huge file is refused without being read.
-fn read_limited(reader: impl Read) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_DOCUMENT_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
 fn read_input(input: &Input) -> Result<Vec<u8>, String> {
     match input {
-        Input::Stdin => read_limited(io::stdin().lock()).map_err(|e| e.to_string()),
-        Input::File(path) => read_file(path),
+        Input::Stdin => source::read_limited(io::stdin().lock()).map_err(|e| e.to_string()),
+        Input::File(path) => std::fs::File::open(path)
+            .and_then(source::read_limited)
+            .map_err(|e| e.to_string()),
         Input::Broken(_, message) => Err(message.clone()),
     }
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    read_limited(file).map_err(|e| e.to_string())
 }
 
 /// Evaluates one input into its report; a bad input becomes a report with an error.

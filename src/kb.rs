@@ -21,10 +21,22 @@ pub struct RuleFile {
     pub bytes: Vec<u8>,
 }
 
-/// The rule files built into the binary.
-pub fn builtin() -> Vec<RuleFile> {
-    BUILTIN
-        .iter()
+impl RuleFile {
+    /// Reads a file (within the size limit), named by its path.
+    pub fn read(path: &Path) -> Result<RuleFile, Problem> {
+        let name = path.display().to_string();
+        std::fs::File::open(path)
+            .and_then(source::read_limited)
+            .map(|bytes| RuleFile {
+                name: name.clone(),
+                bytes,
+            })
+            .map_err(|e| Problem::new(&name, None, None, e.to_string()))
+    }
+}
+
+fn embedded(files: &[(&str, &str)]) -> Vec<RuleFile> {
+    (files.iter())
         .map(|(name, text)| RuleFile {
             name: (*name).to_owned(),
             bytes: text.as_bytes().to_vec(),
@@ -32,15 +44,14 @@ pub fn builtin() -> Vec<RuleFile> {
         .collect()
 }
 
+/// The rule files built into the binary.
+pub fn builtin() -> Vec<RuleFile> {
+    embedded(BUILTIN)
+}
+
 /// The rule tests built into the binary.
 pub fn builtin_tests() -> Vec<RuleFile> {
-    BUILTIN_TESTS
-        .iter()
-        .map(|(name, text)| RuleFile {
-            name: (*name).to_owned(),
-            bytes: text.as_bytes().to_vec(),
-        })
-        .collect()
+    embedded(BUILTIN_TESTS)
 }
 
 /// Whether a file name is a rule file: `*.yaml` or `*.yml`, but not a `*.tests.yaml` companion.
@@ -62,18 +73,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<RuleFile>, Problem> {
             "no rule files (*.yaml, *.yml) here".into(),
         ));
     }
-    paths
-        .into_iter()
-        .map(|path| {
-            let name = path.display().to_string();
-            std::fs::read(&path)
-                .map(|bytes| RuleFile {
-                    name: name.clone(),
-                    bytes,
-                })
-                .map_err(|e| Problem::new(&name, None, None, e.to_string()))
-        })
-        .collect()
+    paths.iter().map(|path| RuleFile::read(path)).collect()
 }
 
 /// A rule with its conditions compiled for one sandbox.

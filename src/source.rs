@@ -29,6 +29,17 @@ impl fmt::Display for Location {
     }
 }
 
+/// Reads at most one byte past [`MAX_DOCUMENT_BYTES`], so a huge input is refused (by
+/// [`text_from_bytes`]) without being read whole.
+pub fn read_limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Why raw bytes could not become a document's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {

@@ -291,18 +291,28 @@ fn rule_and_tests_files_name_their_schema_for_editors() {
 #[test]
 fn the_guide_s_helper_examples_are_valid_rhai() {
     let guide = std::fs::read_to_string(root().join("docs/authoring.md")).unwrap();
-    let table = guide.split("### Helpers").nth(1).expect("a Helpers section");
+    let table = guide
+        .split("### Helpers")
+        .nth(1)
+        .expect("a Helpers section");
     let sandbox = kbdiag::script::Sandbox::new();
     let mut seen = 0;
     for row in table.lines().filter(|l| l.starts_with("| `")) {
-        let example = row.trim_end_matches('|').rsplit(" | ").next().unwrap().trim();
+        let example = row
+            .trim_end_matches('|')
+            .rsplit(" | ")
+            .next()
+            .unwrap()
+            .trim();
         let expr = example
             .strip_prefix("``")
             .and_then(|e| e.strip_suffix("``"))
             .or_else(|| example.strip_prefix('`').and_then(|e| e.strip_suffix('`')))
             .unwrap_or_else(|| panic!("not code: {example}"))
             .trim();
-        let ast = sandbox.compile(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        let ast = sandbox
+            .compile(expr)
+            .unwrap_or_else(|e| panic!("{expr}: {e}"));
         assert_eq!(kbdiag::lint::check(&ast, sandbox.functions()), [], "{expr}");
         seen += 1;
     }
