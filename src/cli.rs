@@ -1,18 +1,20 @@
 //! The command line: arguments, inputs, output and exit status. The only module that knows about
 //! standard streams and the process.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
 use crate::diagnose::Evaluator;
 use crate::diagnosis::Report;
+use crate::fleet;
+use crate::inputs::{Documents, StdinFormat};
 use crate::kb::{self, RuleFile};
 use crate::problem::Problem;
-use crate::render::{self, Format, Summary};
+use crate::render::{self, Format};
 use crate::rule_tests;
-use crate::source;
+use crate::summary::Summary;
 
 /// Diagnose hosts against knowledge-base articles.
 #[derive(Debug, Parser)]
@@ -29,8 +31,9 @@ enum Command {
     /// Exit status: 0 when no host is affected or suspected, 1 when one is, 2 when an input or a
     /// rule could not be evaluated (the others are still evaluated and printed).
     Eval {
-        /// Fact files, folders (every *.yaml, *.yml, *.json below, in sorted order), or - for
-        /// standard input.
+        /// Fact files, folders (every *.yaml, *.yml, *.json, *.ndjson, *.jsonl below, in sorted
+        /// order), NDJSON streams (*.ndjson, *.jsonl: one document per line), or - for standard
+        /// input.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
@@ -38,6 +41,15 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// How standard input is read: one document, or NDJSON (one document per line).
+        #[arg(long, value_enum, default_value = "document")]
+        input: StdinFormat,
+        /// Threads evaluating in parallel (default: all cores). Output order stays input order.
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// No progress indicator.
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
     /// Show the loaded rules.
     List {
@@ -128,9 +140,20 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             rules,
             format,
-        } => rules
-            .evaluator()
-            .map(|ev| eval(&ev, &paths, format, &mut out)),
+            input,
+            jobs,
+            quiet,
+        } => rules.files().and_then(|files| {
+            let ev = Evaluator::new(&files)?;
+            let options = EvalOptions {
+                format,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                progress: !quiet && io::stderr().is_terminal(),
+            };
+            let docs = Documents::new(&paths, input);
+            Ok(eval(&files, &ev, docs, options, &mut out))
+        }),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
         Command::Check { paths } => Ok(check(&paths, &mut out)),
         Command::Test { paths } => Ok(test(&paths, &mut out)),
@@ -344,13 +367,11 @@ fn explain(
     format: ExplainFormat,
     out: &mut impl Write,
 ) -> io::Result<i32> {
-    let input = if path.as_os_str() == "-" {
-        Input::Stdin
-    } else {
-        Input::File(path.to_path_buf())
+    let Some(doc) = Documents::new(&[path.to_path_buf()], StdinFormat::Document).next() else {
+        return Ok(2);
     };
-    let name = input.name();
-    let parsed = read_input(&input).and_then(|bytes| {
+    let name = doc.source.clone();
+    let parsed = doc.bytes.and_then(|bytes| {
         let text = crate::source::text_from_bytes(bytes)
             .map_err(|e| Problem::new(&name, None, e.location(), e.to_string()).to_string())?;
         crate::facts::parse_text(&text, crate::facts::Syntax::guess(&name, &text))
@@ -462,100 +483,52 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
     Ok(0)
 }
 
-/// One input to evaluate: a file, or standard input.
-enum Input {
-    File(PathBuf),
-    Stdin,
-    /// A path that could not be expanded into files.
-    Broken(String, String),
-}
-
-impl Input {
-    fn name(&self) -> String {
-        match self {
-            Input::File(p) => p.display().to_string(),
-            Input::Stdin => "<stdin>".to_owned(),
-            Input::Broken(name, _) => name.clone(),
-        }
-    }
-}
-
-fn is_fact_file(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [".yaml", ".yml", ".json"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-}
-
-fn expand(paths: &[PathBuf]) -> Vec<Input> {
-    let mut inputs = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
-        } else if path.is_dir() {
-            let mut found = Vec::new();
-            match crate::walk::collect(path, &is_fact_file, &mut found) {
-                Ok(()) if found.is_empty() => inputs.push(Input::Broken(
-                    path.display().to_string(),
-                    "no fact files (*.yaml, *.yml, *.json) in this folder".into(),
-                )),
-                Ok(()) => inputs.extend(found.into_iter().map(Input::File)),
-                Err(e) => inputs.push(Input::Broken(path.display().to_string(), e.to_string())),
-            }
-        } else {
-            inputs.push(Input::File(path.clone()));
-        }
-    }
-    inputs
-}
-
-fn read_input(input: &Input) -> Result<Vec<u8>, String> {
-    match input {
-        Input::Stdin => source::read_limited(io::stdin().lock()).map_err(|e| e.to_string()),
-        Input::File(path) => std::fs::File::open(path)
-            .and_then(source::read_limited)
-            .map_err(|e| e.to_string()),
-        Input::Broken(_, message) => Err(message.clone()),
-    }
-}
-
-/// Evaluates one input into its report; a bad input becomes a report with an error.
-fn evaluate(ev: &Evaluator, input: &Input) -> Report {
-    let name = input.name();
-    match read_input(input) {
-        Ok(bytes) => ev.report(&name, bytes),
-        Err(message) => Report::failed(Problem::new(&name, None, None, message)),
-    }
+struct EvalOptions {
+    format: Format,
+    jobs: usize,
+    progress: bool,
 }
 
 fn eval(
+    files: &[RuleFile],
     ev: &Evaluator,
-    paths: &[PathBuf],
-    format: Format,
+    docs: Documents,
+    options: EvalOptions,
     out: &mut impl Write,
 ) -> io::Result<i32> {
     for w in ev.warnings() {
         eprintln!("{}", render::clean(&w.to_string()));
     }
+    let format = options.format;
+    let render = move |report: &Report| match format {
+        Format::Text => render::text(report),
+        Format::Json => render::json(report),
+        Format::Ndjson => render::ndjson(report),
+        Format::Summary => String::new(),
+    };
     let mut summary = Summary::default();
-    let mut reports = Vec::new();
-    for (i, input) in expand(paths).iter().enumerate() {
-        let report = evaluate(ev, input);
-        summary.add(&report);
-        match format {
-            Format::Ndjson => writeln!(out, "{}", render::ndjson(&report))?,
-            Format::Text => {
-                if i > 0 {
-                    writeln!(out)?;
-                }
-                write!(out, "{}", render::text(&report))?;
-            }
-            Format::Json => reports.push(report),
-        }
+    let mut progress = Progress::new(options.progress);
+    if format == Format::Json {
+        writeln!(out, "{{\n\"reports\": [")?;
     }
+    fleet::run(files, ev, docs, options.jobs, &render, &mut |e| {
+        summary.add(&e.report);
+        progress.tick(summary.inputs);
+        match format {
+            Format::Text if summary.inputs > 1 => write!(out, "\n{}", e.rendered),
+            Format::Ndjson => writeln!(out, "{}", e.rendered),
+            Format::Json if summary.inputs > 1 => write!(out, ",\n{}", e.rendered),
+            _ => write!(out, "{}", e.rendered),
+        }
+    })?;
+    progress.finish();
     match format {
-        Format::Json => writeln!(out, "{}", render::json(&reports, &summary))?,
-        Format::Text => writeln!(out, "\n{}", render::summary_text(&summary))?,
+        Format::Json => {
+            let summary = serde_json::to_string_pretty(&summary).unwrap_or_default();
+            writeln!(out, "\n],\n\"summary\": {summary}\n}}")?;
+        }
+        Format::Text => write!(out, "\n{}", render::summary_text(&summary))?,
+        Format::Summary => write!(out, "{}", render::summary_text(&summary))?,
         Format::Ndjson => {}
     }
     if summary.errors > 0 {
@@ -567,4 +540,35 @@ fn eval(
         );
     }
     Ok(summary.exit_code())
+}
+
+/// A count of evaluated inputs on standard error, for long runs on a terminal.
+struct Progress {
+    on: bool,
+    last: std::time::Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(on: bool) -> Progress {
+        Progress {
+            on,
+            last: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn tick(&mut self, inputs: usize) {
+        if self.on && self.last.elapsed() >= std::time::Duration::from_millis(250) {
+            self.last = std::time::Instant::now();
+            self.shown = true;
+            eprint!("\rkbdiag: {inputs} inputs evaluated");
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
 use crate::script::Sandbox;
-use crate::source;
+use crate::source::{self, Location};
 
 /// Rules compiled once, ready to diagnose any number of hosts.
 pub struct Evaluator {
@@ -56,16 +56,45 @@ impl Evaluator {
     /// Reads one fact document and diagnoses it; a document that cannot be read gives a report
     /// with a located error instead.
     pub fn report(&self, name: &str, bytes: Vec<u8>) -> Report {
+        self.report_at(name, None, bytes)
+    }
+
+    /// Like [`Evaluator::report`], for a document that starts at `line` of an NDJSON stream:
+    /// error locations count from there.
+    pub fn report_at(&self, name: &str, line: Option<usize>, bytes: Vec<u8>) -> Report {
         let failed = |text: Option<&str>, e: FactsError| {
-            Report::failed(Problem::new(name, text, e.location(), e.to_string()))
+            let problem = match (line, e.location()) {
+                // One line of a stream: no snippet, and the line counted in the stream.
+                (Some(start), at) => {
+                    let at = at.map_or(
+                        Location {
+                            line: start,
+                            column: 1,
+                        },
+                        |at| Location {
+                            line: start + at.line - 1,
+                            column: at.column,
+                        },
+                    );
+                    Problem::new(name, None, Some(at), e.to_string())
+                }
+                (None, at) => Problem::new(name, text, at, e.to_string()),
+            };
+            Report::failed(problem)
         };
         let text = match source::text_from_bytes(bytes) {
             Ok(text) => text,
             Err(e) => return failed(None, e.into()),
         };
-        match facts::parse_text(&text, Syntax::guess(name, &text)) {
+        let syntax = if line.is_some() {
+            Syntax::Json
+        } else {
+            Syntax::guess(name, &text)
+        };
+        match facts::parse_text(&text, syntax) {
             Ok(facts) => Report {
                 file: name.to_owned(),
+                line,
                 host: Some(facts.host.0.clone()),
                 results: Some(self.diagnose(facts)),
                 error: None,

@@ -196,6 +196,9 @@ pub enum PrerequisiteStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub file: String,
+    /// The line, for a document from an NDJSON stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,6 +217,7 @@ impl Report {
     /// The report of an input that could not be evaluated.
     pub fn failed(problem: crate::problem::Problem) -> Report {
         Report {
+            line: None,
             host: None,
             results: None,
             error: Some(problem.headline()),

@@ -2,59 +2,20 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
-
 use crate::diagnosis::{Action, Diagnosis, Observed, PrerequisiteStatus, Report, Status};
+use crate::summary::Summary;
 
 /// Output formats of `kbdiag eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// A report per host, then the fleet summary.
     Text,
+    /// One JSON document: `reports` and `summary`.
     Json,
+    /// One JSON line per fact document.
     Ndjson,
-}
-
-/// Counts over a whole run.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Summary {
-    pub files: usize,
-    pub errors: usize,
-    pub affected: usize,
-    pub suspected: usize,
-    pub not_affected: usize,
-    pub not_applicable: usize,
-    pub unknown: usize,
-    pub rule_errors: usize,
-}
-
-impl Summary {
-    pub fn add(&mut self, report: &Report) {
-        self.files += 1;
-        if report.error.is_some() {
-            self.errors += 1;
-        }
-        for d in report.results.iter().flatten() {
-            match d.status {
-                Status::Affected => self.affected += 1,
-                Status::Suspected => self.suspected += 1,
-                Status::NotAffected => self.not_affected += 1,
-                Status::NotApplicable => self.not_applicable += 1,
-                Status::Unknown => self.unknown += 1,
-                Status::Error => self.rule_errors += 1,
-            }
-        }
-    }
-
-    /// The exit status: 2 if anything could not be evaluated, else 1 if a host needs attention.
-    pub fn exit_code(&self) -> i32 {
-        if self.errors > 0 || self.rule_errors > 0 {
-            2
-        } else if self.affected + self.suspected > 0 {
-            1
-        } else {
-            0
-        }
-    }
+    /// The fleet summary only.
+    Summary,
 }
 
 /// Escapes control characters (terminal escape sequences included) so facts and rules cannot
@@ -80,21 +41,19 @@ pub fn ndjson(report: &Report) -> String {
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
-/// The whole run as one JSON document.
-pub fn json(reports: &[Report], summary: &Summary) -> String {
-    #[derive(Serialize)]
-    struct Document<'a> {
-        reports: &'a [Report],
-        summary: &'a Summary,
-    }
-    serde_json::to_string_pretty(&Document { reports, summary })
+/// One report as pretty JSON, an element of the `--format json` document's `reports`.
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
 /// One input's part of the text report.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
-    let file = clean(&report.file);
+    let file = match report.line {
+        Some(line) => clean(&format!("{}:{line}", report.file)),
+        None => clean(&report.file),
+    };
     match (&report.host, &report.error) {
         (_, Some(error)) => {
             let _ = writeln!(out, "{file}: ERROR, not evaluated");
@@ -220,35 +179,62 @@ fn numbered(out: &mut String, steps: &[String]) {
     }
 }
 
-/// The closing lines of the text report.
+/// The fleet summary as text: counts per rule and status, then the hosts that need action.
 pub fn summary_text(s: &Summary) -> String {
-    let mut parts = Vec::new();
-    for (n, what) in [
-        (s.affected, "affected"),
-        (s.suspected, "suspected"),
-        (s.unknown, "unknown"),
-        (s.not_affected, "not affected"),
-        (s.not_applicable, "not applicable"),
-        (s.rule_errors, "rule errors"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {what}"));
-        }
-    }
-    let mut line = format!(
-        "{} file{} evaluated",
-        s.files - s.errors,
-        if s.files - s.errors == 1 { "" } else { "s" }
+    let mut out = String::new();
+    let evaluated = s.inputs - s.errors;
+    let _ = write!(
+        out,
+        "Summary: {evaluated} host{} evaluated",
+        if evaluated == 1 { "" } else { "s" }
     );
-    if !parts.is_empty() {
-        line.push_str(&format!(": {}", parts.join(", ")));
-    }
     if s.errors > 0 {
-        line.push_str(&format!(
-            "; {} file{} could not be evaluated",
+        let _ = write!(
+            out,
+            ", {} input{} could not be evaluated",
             s.errors,
             if s.errors == 1 { "" } else { "s" }
-        ));
+        );
     }
-    line
+    out.push('\n');
+    for (kb, statuses) in &s.rules {
+        let parts: Vec<String> = [
+            Status::Affected,
+            Status::Suspected,
+            Status::Unknown,
+            Status::NotAffected,
+            Status::NotApplicable,
+            Status::Error,
+        ]
+        .iter()
+        .filter_map(|st| {
+            let n = statuses.get(st).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {}", st.as_str().replace('_', " ")))
+        })
+        .collect();
+        let _ = writeln!(out, "  {}: {}", clean(kb), parts.join(", "));
+    }
+    if s.needs_action_total > 0 {
+        let _ = writeln!(out, "Hosts that need action:");
+        for item in &s.needs_action {
+            let at = match item.line {
+                Some(line) => format!("{}:{line}", item.file),
+                None => item.file.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<16} {:<10} {:<10} {:<21} {}",
+                clean(&item.host),
+                clean(&item.kb),
+                item.status.as_str(),
+                item.action.as_str(),
+                clean(&at)
+            );
+        }
+        let unlisted = s.needs_action_total - s.needs_action.len();
+        if unlisted > 0 {
+            let _ = writeln!(out, "  … and {unlisted} more (see --format ndjson)");
+        }
+    }
+    out
 }

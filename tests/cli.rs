@@ -28,7 +28,8 @@ fn the_example_fleet_reports_every_host_and_exits_1() {
             "{host} missing:\n{out}"
         );
     }
-    assert!(out.ends_with("6 files evaluated: 2 affected, 1 suspected, 1 unknown, 1 not affected, 1 not applicable\n"), "{out}");
+    let summary = "\nSummary: 6 hosts evaluated\n  KB322051: 2 affected, 1 suspected, 1 unknown, 1 not affected, 1 not applicable\nHosts that need action:\n  BDC-NT4          KB322051   suspected  collect-facts         examples/hosts/bdc-nt4.yaml\n  EXCH55-01        KB322051   affected   install-hotfix        examples/hosts/exch55-01.yaml\n  EXCH55-02        KB322051   affected   install-prerequisite  examples/hosts/exch55-02.json\n";
+    assert!(out.ends_with(summary), "{out}");
 }
 
 #[test]
@@ -92,8 +93,9 @@ fn json_is_one_document_with_a_summary() {
     let o = kbdiag(&["eval", "--format", "json", "examples/hosts"], None);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["reports"].as_array().unwrap().len(), 6);
-    assert_eq!(doc["summary"]["affected"], 2);
-    assert_eq!(doc["summary"]["files"], 6);
+    assert_eq!(doc["summary"]["rules"]["KB322051"]["affected"], 2);
+    assert_eq!(doc["summary"]["inputs"], 6);
+    assert_eq!(doc["summary"]["needs_action"][0]["host"], "BDC-NT4");
 }
 
 #[test]

@@ -1,0 +1,146 @@
+//! Evaluating a stream of fact documents on several threads, with results delivered in input
+//! order and memory bounded by a window of documents in flight, whatever the number of hosts.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use crate::diagnose::Evaluator;
+use crate::diagnosis::Report;
+use crate::inputs::Document;
+use crate::kb::RuleFile;
+use crate::problem::Problem;
+use crate::source::Location;
+
+/// Most documents read ahead of the one the output is waiting for.
+const WINDOW: usize = 512;
+
+/// One document's report, and its rendering for the chosen output format.
+pub struct Evaluated {
+    pub report: Report,
+    pub rendered: String,
+}
+
+/// Evaluates one document; a document that cannot be read or parsed gives a report with an error.
+pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
+    let mut report = match doc.bytes {
+        Ok(bytes) => evaluator.report_at(&doc.source, doc.line, bytes),
+        Err(message) => {
+            let at = doc.line.map(|line| Location { line, column: 1 });
+            Report::failed(Problem::new(&doc.source, None, at, message))
+        }
+    };
+    report.line = doc.line;
+    report
+}
+
+/// Evaluates every document with `jobs` threads (each with its own compiled rules), rendering
+/// each report with `render` on the thread that made it, and hands the results to `sink` in input
+/// order. Stops early, with its error, when `sink` fails.
+pub fn run(
+    rules: &[RuleFile],
+    evaluator: &Evaluator,
+    docs: impl Iterator<Item = Document> + Send,
+    jobs: usize,
+    render: &(dyn Fn(&Report) -> String + Sync),
+    sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
+) -> io::Result<()> {
+    if jobs <= 1 {
+        for doc in docs {
+            let report = evaluate(evaluator, doc);
+            let rendered = render(&report);
+            sink(Evaluated { report, rendered })?;
+        }
+        return Ok(());
+    }
+
+    let (work_tx, work_rx) = sync_channel::<(usize, Document)>(jobs * 4);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = sync_channel::<(usize, Evaluated)>(jobs * 4);
+    // How many results the output has taken, for the reader's window; and whether to stop.
+    let emitted = (Mutex::new(0usize), Condvar::new());
+    let stop = AtomicBool::new(false);
+
+    std::thread::scope(|scope| {
+        let (emitted, stop, work_rx) = (&emitted, &stop, &work_rx);
+        scope.spawn(move || {
+            for (seq, doc) in docs.enumerate() {
+                let (lock, turn) = emitted;
+                let mut taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                while seq >= *taken + WINDOW && !stop.load(Ordering::Relaxed) {
+                    taken = turn.wait(taken).unwrap_or_else(PoisonError::into_inner);
+                }
+                drop(taken);
+                if stop.load(Ordering::Relaxed) || work_tx.send((seq, doc)).is_err() {
+                    break;
+                }
+            }
+        });
+        for _ in 0..jobs {
+            let done_tx = done_tx.clone();
+            scope.spawn(move || worker(rules, work_rx, &done_tx, render));
+        }
+        drop(done_tx);
+
+        let result = reorder(&done_rx, sink, emitted);
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            emitted.1.notify_all();
+            // Dropping the receiver makes the workers' sends fail, so they stop.
+            drop(done_rx);
+        }
+        result
+    })
+}
+
+fn worker(
+    rules: &[RuleFile],
+    work: &Mutex<Receiver<(usize, Document)>>,
+    done: &std::sync::mpsc::SyncSender<(usize, Evaluated)>,
+    render: &(dyn Fn(&Report) -> String + Sync),
+) {
+    // Rhai values are not shared across threads: each worker compiles its own rules, which the
+    // caller has already loaded once without error.
+    let evaluator = Evaluator::new(rules);
+    loop {
+        let job = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((seq, doc)) = job else {
+            return;
+        };
+        let report = match &evaluator {
+            Ok(evaluator) => evaluate(evaluator, doc),
+            Err(_) => Report::failed(Problem::new(
+                &doc.source,
+                None,
+                None,
+                "the rules could not be loaded on this thread".into(),
+            )),
+        };
+        let rendered = render(&report);
+        if done.send((seq, Evaluated { report, rendered })).is_err() {
+            return;
+        }
+    }
+}
+
+/// Passes results to `sink` in sequence order, holding early ones until their turn.
+fn reorder(
+    done: &Receiver<(usize, Evaluated)>,
+    sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
+    emitted: &(Mutex<usize>, Condvar),
+) -> io::Result<()> {
+    let mut early = BTreeMap::new();
+    let mut next = 0;
+    for (seq, result) in done {
+        early.insert(seq, result);
+        while let Some(result) = early.remove(&next) {
+            sink(result)?;
+            next += 1;
+            *emitted.0.lock().unwrap_or_else(PoisonError::into_inner) = next;
+            emitted.1.notify_all();
+        }
+    }
+    Ok(())
+}
