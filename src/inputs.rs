@@ -62,6 +62,8 @@ struct Stream {
     source: String,
     reader: Box<dyn BufRead + Send>,
     line: usize,
+    /// Whether a document has come out of it yet; an empty stream is reported.
+    yielded: bool,
 }
 
 impl Documents {
@@ -109,11 +111,10 @@ impl Documents {
                 bytes: Err(message),
             }),
             Source::Stdin if self.stdin == StdinFormat::Ndjson => {
-                self.stream = Some(Stream {
-                    source: "<stdin>".into(),
-                    reader: Box::new(BufReader::new(io::stdin())),
-                    line: 0,
-                });
+                self.stream = Some(Stream::new(
+                    "<stdin>".into(),
+                    Box::new(BufReader::new(io::stdin())),
+                ));
                 None
             }
             Source::Stdin => whole("<stdin>".into(), crate::source::read_limited(io::stdin())),
@@ -124,11 +125,10 @@ impl Documents {
                     Err(e) => return whole(name, Err(e)),
                 };
                 if is_ndjson(&name) {
-                    self.stream = Some(Stream {
-                        source: name,
-                        reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
-                        line: 0,
-                    });
+                    self.stream = Some(Stream::new(
+                        name,
+                        Box::new(BufReader::with_capacity(256 * 1024, file)),
+                    ));
                     None
                 } else {
                     whole(name, crate::source::read_limited(file))
@@ -162,9 +162,24 @@ impl Iterator for Documents {
 }
 
 impl Stream {
+    fn new(source: String, reader: Box<dyn BufRead + Send>) -> Stream {
+        Stream {
+            source,
+            reader,
+            line: 0,
+            yielded: false,
+        }
+    }
+
     /// The next non-blank line as a document; a line over the size limit is an error, and is
     /// skipped without being held in memory.
     fn next_line(&mut self) -> Option<Document> {
+        let doc = self.read_line()?;
+        self.yielded = true;
+        Some(doc)
+    }
+
+    fn read_line(&mut self) -> Option<Document> {
         loop {
             let mut bytes = Vec::new();
             let read = (&mut self.reader)
@@ -177,7 +192,14 @@ impl Stream {
                 bytes,
             };
             match read {
-                Ok(0) => return None,
+                Ok(0) if self.yielded => return None,
+                Ok(0) => {
+                    return Some(Document {
+                        source: self.source.clone(),
+                        line: None,
+                        bytes: Err("the stream holds no fact documents".into()),
+                    });
+                }
                 Err(e) => {
                     // A read error ends the stream, after saying so.
                     let failed = doc(Err(e.to_string()));
@@ -186,8 +208,9 @@ impl Stream {
                 }
                 Ok(_) if bytes.len() > MAX_DOCUMENT_BYTES => {
                     let skipped = skip_line(&mut self.reader);
-                    let message =
-                        format!("the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes");
+                    let message = format!(
+                        "the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes"
+                    );
                     return Some(doc(skipped.and(Err(message))));
                 }
                 Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
@@ -223,13 +246,9 @@ mod tests {
 
     #[test]
     fn ndjson_lines_keep_their_numbers_and_blank_lines_are_skipped() {
-        let mut stream = Stream {
-            source: "s.ndjson".into(),
-            reader: Box::new(io::Cursor::new(
+        let mut stream = Stream::new("s.ndjson".into(), Box::new(io::Cursor::new(
                 b"{\"host\":\"a\"}\n\n  \n{\"host\":\"b\"}".to_vec(),
-            )),
-            line: 0,
-        };
+            )));
         let first = stream.next_line().unwrap();
         assert_eq!(
             (first.line, first.bytes.unwrap()),
@@ -247,11 +266,7 @@ mod tests {
     fn an_overlong_line_is_an_error_and_the_stream_goes_on() {
         let mut text = vec![b'x'; MAX_DOCUMENT_BYTES + 10];
         text.extend_from_slice(b"\n{\"host\":\"b\"}\n");
-        let mut stream = Stream {
-            source: "s.ndjson".into(),
-            reader: Box::new(io::Cursor::new(text)),
-            line: 0,
-        };
+        let mut stream = Stream::new("s.ndjson".into(), Box::new(io::Cursor::new(text)));
         let long = stream.next_line().unwrap();
         assert_eq!(long.line, Some(1));
         assert!(long.bytes.unwrap_err().contains("longer than the limit"));

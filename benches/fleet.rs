@@ -1,0 +1,141 @@
+//! Fleet benchmark: kbdiag end to end against the floor of parsing the same documents into a
+//! generic tree, on one core and on all. `cargo bench --bench fleet` (figures in docs/performance.md).
+//! Set KBDIAG_BENCH_HOSTS to change the fleet size (default 20,000).
+
+mod fleet_gen;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kbdiag::diagnose::Evaluator;
+use kbdiag::facts::{self, Syntax};
+use kbdiag::fleet;
+use kbdiag::inputs::{Documents, StdinFormat};
+use kbdiag::kb::{self, RuleFile};
+use kbdiag::render;
+
+/// Runs `f` three times and keeps the fastest, as hosts per second.
+fn rate(hosts: usize, mut f: impl FnMut()) -> f64 {
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        f();
+        best = best.min(start.elapsed());
+    }
+    hosts as f64 / best.as_secs_f64()
+}
+
+fn row(what: &str, hosts_per_s: f64, floor: f64) {
+    println!("| {what} | {:>9.0} | {:>5.2} |", hosts_per_s, hosts_per_s / floor);
+}
+
+/// End to end: read the inputs, parse, evaluate every rule, render NDJSON, write it.
+fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
+    let evaluator = Evaluator::new(rules).expect("rules load");
+    let docs = Documents::new(paths, StdinFormat::Document);
+    let mut out = std::io::BufWriter::new(std::io::sink());
+    let render = |r: &kbdiag::diagnosis::Report| render::ndjson(r);
+    fleet::run(rules, &evaluator, docs, jobs, &render, &mut |e| writeln!(out, "{}", e.rendered))
+        .expect("writes to a sink");
+}
+
+/// `copies` copies of the built-in rules under other ids.
+fn many_rules(copies: usize) -> Vec<RuleFile> {
+    let text = String::from_utf8(kb::builtin()[0].bytes.clone()).unwrap();
+    (0..copies)
+        .map(|i| RuleFile {
+            name: format!("kb/KB{i:06}.yaml"),
+            bytes: text.replace("id: KB322051", &format!("id: KB{i:06}")).into_bytes(),
+        })
+        .collect()
+}
+
+fn main() {
+    let hosts: usize = std::env::var("KBDIAG_BENCH_HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-bench");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("yaml")).unwrap();
+
+    let lines = fleet_gen::ndjson(hosts, 20, 30);
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let ndjson = dir.join("fleet.ndjson");
+    std::fs::write(&ndjson, lines.join("\n") + "\n").unwrap();
+    let yaml_hosts = hosts / 4;
+    let yaml: Vec<String> = lines[..yaml_hosts]
+        .iter()
+        .map(|l| serde_yaml::to_string(&serde_json::from_str::<serde_json::Value>(l).unwrap()).unwrap())
+        .collect();
+    for (i, doc) in yaml.iter().enumerate() {
+        std::fs::write(dir.join("yaml").join(format!("host{i:06}.yaml")), doc).unwrap();
+    }
+    let builtin = kb::builtin();
+
+    println!("{hosts} hosts, {:.1} KB per host as JSON; {cores} cores\n", bytes as f64 / hosts as f64 / 1024.0);
+    println!("| measure | hosts/s | × floor |");
+    println!("|---|---:|---:|");
+    let floor = rate(hosts, || {
+        for l in &lines {
+            std::hint::black_box(serde_json::from_str::<serde_json::Value>(l).unwrap());
+        }
+    });
+    row("JSON floor: `serde_json::Value` parse, 1 core", floor, floor);
+    row("JSON end to end, 1 core", rate(hosts, || end_to_end(&builtin, std::slice::from_ref(&ndjson), 1)), floor);
+    row(&format!("JSON end to end, {cores} cores"), rate(hosts, || end_to_end(&builtin, std::slice::from_ref(&ndjson), cores)), floor);
+
+    let ev = Evaluator::new(&builtin).unwrap();
+    let parse = rate(hosts, || {
+        for l in &lines {
+            std::hint::black_box(facts::parse_text(l, Syntax::Json).unwrap());
+        }
+    });
+    row("  of which: typed fact parse only", parse, floor);
+    let parsed: Vec<_> = lines.iter().map(|l| facts::parse_text(l, Syntax::Json).unwrap()).collect();
+    let diagnose = rate(hosts, || {
+        for f in &parsed {
+            std::hint::black_box(ev.diagnose(f.clone()));
+        }
+    });
+    row("  of which: evaluate only (incl. a clone of the facts)", diagnose, floor);
+    let reports: Vec<_> = lines.iter().map(|l| ev.report("f.json", l.as_bytes().to_vec())).collect();
+    let render_only = rate(hosts, || {
+        for r in &reports {
+            std::hint::black_box(render::ndjson(r));
+        }
+    });
+    row("  of which: render NDJSON only", render_only, floor);
+
+    let yaml_floor = rate(yaml_hosts, || {
+        for d in &yaml {
+            std::hint::black_box(serde_yaml::from_str::<serde_yaml::Value>(d).unwrap());
+        }
+    });
+    row("YAML floor: `serde_yaml::Value` parse, 1 core", yaml_floor, yaml_floor);
+    let yaml_dir = [dir.join("yaml")];
+    row("YAML end to end (one file per host), 1 core", rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, 1)), yaml_floor);
+    row(&format!("YAML end to end (one file per host), {cores} cores"), rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, cores)), yaml_floor);
+
+    println!("\nCost as rules grow (JSON end to end, 1 core, {} hosts):\n", hosts / 4);
+    println!("| rules | hosts/s | µs per host |");
+    println!("|---:|---:|---:|");
+    let quarter = dir.join("quarter.ndjson");
+    std::fs::write(&quarter, lines[..hosts / 4].join("\n") + "\n").unwrap();
+    for n in [1, 10, 100] {
+        let rules = many_rules(n);
+        let r = rate(hosts / 4, || end_to_end(&rules, std::slice::from_ref(&quarter), 1));
+        println!("| {n} | {r:.0} | {:.1} |", 1e6 / r);
+    }
+
+    println!("\nCost as facts grow (JSON end to end, 1 core, 1 rule, {} hosts):\n", hosts / 4);
+    println!("| files, events per host | KB per host | hosts/s | µs per host |");
+    println!("|---|---:|---:|---:|");
+    for (files, events) in [(20, 30), (200, 300)] {
+        let docs = fleet_gen::ndjson(hosts / 4, files, events);
+        let size: usize = docs.iter().map(String::len).sum();
+        let path = dir.join(format!("facts{files}.ndjson"));
+        std::fs::write(&path, docs.join("\n") + "\n").unwrap();
+        let r = rate(hosts / 4, || end_to_end(&builtin, std::slice::from_ref(&path), 1));
+        println!("| {files}, {events} | {:.1} | {r:.0} | {:.1} |", size as f64 / (hosts / 4) as f64 / 1024.0, 1e6 / r);
+    }
+}
