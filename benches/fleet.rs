@@ -27,7 +27,11 @@ fn rate(hosts: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn row(what: &str, hosts_per_s: f64, floor: f64) {
-    println!("| {what} | {:>9.0} | {:>5.2} |", hosts_per_s, hosts_per_s / floor);
+    println!(
+        "| {what} | {:>9.0} | {:>5.2} |",
+        hosts_per_s,
+        hosts_per_s / floor
+    );
 }
 
 /// End to end: read the inputs, parse, evaluate every rule, render NDJSON, write it.
@@ -36,8 +40,10 @@ fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
     let render = |r: &kbdiag::diagnosis::Report| render::ndjson(r);
-    fleet::run(rules, &evaluator, docs, jobs, &render, &mut |e| writeln!(out, "{}", e.rendered))
-        .expect("writes to a sink");
+    fleet::run(rules, &evaluator, docs, jobs, &render, &mut |e| {
+        writeln!(out, "{}", e.rendered)
+    })
+    .expect("writes to a sink");
 }
 
 /// `copies` copies of the built-in rules under other ids.
@@ -46,13 +52,18 @@ fn many_rules(copies: usize) -> Vec<RuleFile> {
     (0..copies)
         .map(|i| RuleFile {
             name: format!("kb/KB{i:06}.yaml"),
-            bytes: text.replace("id: KB322051", &format!("id: KB{i:06}")).into_bytes(),
+            bytes: text
+                .replace("id: KB322051", &format!("id: KB{i:06}"))
+                .into_bytes(),
         })
         .collect()
 }
 
 fn main() {
-    let hosts: usize = std::env::var("KBDIAG_BENCH_HOSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let hosts: usize = std::env::var("KBDIAG_BENCH_HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fleet-bench");
     let _ = std::fs::remove_dir_all(&dir);
@@ -65,14 +76,19 @@ fn main() {
     let yaml_hosts = hosts / 4;
     let yaml: Vec<String> = lines[..yaml_hosts]
         .iter()
-        .map(|l| serde_yaml::to_string(&serde_json::from_str::<serde_json::Value>(l).unwrap()).unwrap())
+        .map(|l| {
+            serde_yaml::to_string(&serde_json::from_str::<serde_json::Value>(l).unwrap()).unwrap()
+        })
         .collect();
     for (i, doc) in yaml.iter().enumerate() {
         std::fs::write(dir.join("yaml").join(format!("host{i:06}.yaml")), doc).unwrap();
     }
     let builtin = kb::builtin();
 
-    println!("{hosts} hosts, {:.1} KB per host as JSON; {cores} cores\n", bytes as f64 / hosts as f64 / 1024.0);
+    println!(
+        "{hosts} hosts, {:.1} KB per host as JSON; {cores} cores\n",
+        bytes as f64 / hosts as f64 / 1024.0
+    );
     println!("| measure | hosts/s | × floor |");
     println!("|---|---:|---:|");
     let floor = rate(hosts, || {
@@ -80,9 +96,25 @@ fn main() {
             std::hint::black_box(serde_json::from_str::<serde_json::Value>(l).unwrap());
         }
     });
-    row("JSON floor: `serde_json::Value` parse, 1 core", floor, floor);
-    row("JSON end to end, 1 core", rate(hosts, || end_to_end(&builtin, std::slice::from_ref(&ndjson), 1)), floor);
-    row(&format!("JSON end to end, {cores} cores"), rate(hosts, || end_to_end(&builtin, std::slice::from_ref(&ndjson), cores)), floor);
+    row(
+        "JSON floor: `serde_json::Value` parse, 1 core",
+        floor,
+        floor,
+    );
+    row(
+        "JSON end to end, 1 core",
+        rate(hosts, || {
+            end_to_end(&builtin, std::slice::from_ref(&ndjson), 1)
+        }),
+        floor,
+    );
+    row(
+        &format!("JSON end to end, {cores} cores"),
+        rate(hosts, || {
+            end_to_end(&builtin, std::slice::from_ref(&ndjson), cores)
+        }),
+        floor,
+    );
 
     let ev = Evaluator::new(&builtin).unwrap();
     let parse = rate(hosts, || {
@@ -91,14 +123,24 @@ fn main() {
         }
     });
     row("  of which: typed fact parse only", parse, floor);
-    let parsed: Vec<_> = lines.iter().map(|l| facts::parse_text(l, Syntax::Json).unwrap()).collect();
+    let parsed: Vec<_> = lines
+        .iter()
+        .map(|l| facts::parse_text(l, Syntax::Json).unwrap())
+        .collect();
     let diagnose = rate(hosts, || {
         for f in &parsed {
             std::hint::black_box(ev.diagnose(f.clone()));
         }
     });
-    row("  of which: evaluate only (incl. a clone of the facts)", diagnose, floor);
-    let reports: Vec<_> = lines.iter().map(|l| ev.report("f.json", l.as_bytes().to_vec())).collect();
+    row(
+        "  of which: evaluate only (incl. a clone of the facts)",
+        diagnose,
+        floor,
+    );
+    let reports: Vec<_> = lines
+        .iter()
+        .map(|l| ev.report("f.json", l.as_bytes().to_vec()))
+        .collect();
     let render_only = rate(hosts, || {
         for r in &reports {
             std::hint::black_box(render::ndjson(r));
@@ -111,23 +153,43 @@ fn main() {
             std::hint::black_box(serde_yaml::from_str::<serde_yaml::Value>(d).unwrap());
         }
     });
-    row("YAML floor: `serde_yaml::Value` parse, 1 core", yaml_floor, yaml_floor);
+    row(
+        "YAML floor: `serde_yaml::Value` parse, 1 core",
+        yaml_floor,
+        yaml_floor,
+    );
     let yaml_dir = [dir.join("yaml")];
-    row("YAML end to end (one file per host), 1 core", rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, 1)), yaml_floor);
-    row(&format!("YAML end to end (one file per host), {cores} cores"), rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, cores)), yaml_floor);
+    row(
+        "YAML end to end (one file per host), 1 core",
+        rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, 1)),
+        yaml_floor,
+    );
+    row(
+        &format!("YAML end to end (one file per host), {cores} cores"),
+        rate(yaml_hosts, || end_to_end(&builtin, &yaml_dir, cores)),
+        yaml_floor,
+    );
 
-    println!("\nCost as rules grow (JSON end to end, 1 core, {} hosts):\n", hosts / 4);
+    println!(
+        "\nCost as rules grow (JSON end to end, 1 core, {} hosts):\n",
+        hosts / 4
+    );
     println!("| rules | hosts/s | µs per host |");
     println!("|---:|---:|---:|");
     let quarter = dir.join("quarter.ndjson");
     std::fs::write(&quarter, lines[..hosts / 4].join("\n") + "\n").unwrap();
     for n in [1, 10, 100] {
         let rules = many_rules(n);
-        let r = rate(hosts / 4, || end_to_end(&rules, std::slice::from_ref(&quarter), 1));
+        let r = rate(hosts / 4, || {
+            end_to_end(&rules, std::slice::from_ref(&quarter), 1)
+        });
         println!("| {n} | {r:.0} | {:.1} |", 1e6 / r);
     }
 
-    println!("\nCost as facts grow (JSON end to end, 1 core, 1 rule, {} hosts):\n", hosts / 4);
+    println!(
+        "\nCost as facts grow (JSON end to end, 1 core, 1 rule, {} hosts):\n",
+        hosts / 4
+    );
     println!("| files, events per host | KB per host | hosts/s | µs per host |");
     println!("|---|---:|---:|---:|");
     for (files, events) in [(20, 30), (200, 300)] {
@@ -135,7 +197,13 @@ fn main() {
         let size: usize = docs.iter().map(String::len).sum();
         let path = dir.join(format!("facts{files}.ndjson"));
         std::fs::write(&path, docs.join("\n") + "\n").unwrap();
-        let r = rate(hosts / 4, || end_to_end(&builtin, std::slice::from_ref(&path), 1));
-        println!("| {files}, {events} | {:.1} | {r:.0} | {:.1} |", size as f64 / (hosts / 4) as f64 / 1024.0, 1e6 / r);
+        let r = rate(hosts / 4, || {
+            end_to_end(&builtin, std::slice::from_ref(&path), 1)
+        });
+        println!(
+            "| {files}, {events} | {:.1} | {r:.0} | {:.1} |",
+            size as f64 / (hosts / 4) as f64 / 1024.0,
+            1e6 / r
+        );
     }
 }

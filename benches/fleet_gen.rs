@@ -30,7 +30,11 @@ impl Rng {
 /// Host `i` of a fleet, with `files` files and `events` events.
 pub fn host(rng: &mut Rng, i: usize, files: usize, events: usize) -> Value {
     let nt4 = i % 3 == 0;
-    let root = if nt4 { "C:\\WINNT" } else { rng.pick(&["C:\\WINNT", "C:\\WINDOWS"]) };
+    let root = if nt4 {
+        "C:\\WINNT"
+    } else {
+        rng.pick(&["C:\\WINNT", "C:\\WINDOWS"])
+    };
     let os = if nt4 {
         json!({"name": "Windows NT Server 4.0", "edition": "Standard", "version": "4.0",
                "build": 1381, "service_pack": rng.pick(&["5", "6", "6a", "6a"]),
@@ -60,7 +64,13 @@ pub fn host(rng: &mut Rng, i: usize, files: usize, events: usize) -> Value {
             "version": format!("4.0.1381.{}", rng.below(400)),
         }));
     }
-    let sources = ["MSExchangeMTA", "MSExchangeIS", "MSExchangeAdmin", "Service Control Manager", "EventLog"];
+    let sources = [
+        "MSExchangeMTA",
+        "MSExchangeIS",
+        "MSExchangeAdmin",
+        "Service Control Manager",
+        "EventLog",
+    ];
     let event_list: Vec<Value> = (0..events)
         .map(|_| {
             let source = rng.pick(&sources);
@@ -72,7 +82,8 @@ pub fn host(rng: &mut Rng, i: usize, files: usize, events: usize) -> Value {
             event
         })
         .collect();
-    let hotfixes = &["Q299444", "Q246009", "Q311401", "Q320206", "Q326830"][..1 + rng.below(5) as usize];
+    let hotfixes =
+        &["Q299444", "Q246009", "Q311401", "Q320206", "Q326830"][..1 + rng.below(5) as usize];
     let mut doc = json!({
         "host": format!("HOST-{i:06}"),
         "collected": "2026-11-20T10:15:00Z",

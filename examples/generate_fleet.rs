@@ -7,7 +7,10 @@ mod fleet_gen;
 use std::io::Write;
 
 fn main() {
-    let n = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let n = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut rng = fleet_gen::Rng::new(42);
     for i in 0..n {

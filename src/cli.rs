@@ -506,13 +506,13 @@ fn eval(
         Format::Ndjson => render::ndjson(report),
         Format::Summary => String::new(),
     };
-    let mut summary = Summary::default();
+    let mut summary = Summary::new(ev.rules().iter().map(|r| r.rule.id.clone()));
     let mut progress = Progress::new(options.progress);
     if format == Format::Json {
         writeln!(out, "{{\n\"reports\": [")?;
     }
     fleet::run(files, ev, docs, options.jobs, &render, &mut |e| {
-        summary.add(&e.report);
+        summary.add(e.tally);
         progress.tick(summary.inputs);
         match format {
             Format::Text if summary.inputs > 1 => write!(out, "\n{}", e.rendered),

@@ -13,14 +13,28 @@ use crate::inputs::Document;
 use crate::kb::RuleFile;
 use crate::problem::Problem;
 use crate::source::Location;
+use crate::summary::Tally;
 
-/// Most documents read ahead of the one the output is waiting for.
-const WINDOW: usize = 512;
+/// Documents handed to a worker at a time: fewer hand-overs between threads.
+const BATCH: usize = 32;
 
-/// One document's report, and its rendering for the chosen output format.
+/// Most batches read ahead of the one the output is waiting for (with [`BATCH`], bounds the
+/// documents in memory at once).
+const WINDOW: usize = 16;
+
+/// One document's report as the output needs it: rendered in the chosen format, and tallied.
 pub struct Evaluated {
-    pub report: Report,
     pub rendered: String,
+    pub tally: Tally,
+}
+
+impl Evaluated {
+    fn of(report: &Report, render: &(dyn Fn(&Report) -> String + Sync)) -> Evaluated {
+        Evaluated {
+            rendered: render(report),
+            tally: Tally::of(report),
+        }
+    }
 }
 
 /// Evaluates one document; a document that cannot be read or parsed gives a report with an error.
@@ -49,16 +63,14 @@ pub fn run(
 ) -> io::Result<()> {
     if jobs <= 1 {
         for doc in docs {
-            let report = evaluate(evaluator, doc);
-            let rendered = render(&report);
-            sink(Evaluated { report, rendered })?;
+            sink(Evaluated::of(&evaluate(evaluator, doc), render))?;
         }
         return Ok(());
     }
 
-    let (work_tx, work_rx) = sync_channel::<(usize, Document)>(jobs * 4);
+    let (work_tx, work_rx) = sync_channel::<(usize, Vec<Document>)>(jobs);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = sync_channel::<(usize, Evaluated)>(jobs * 4);
+    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(jobs);
     // How many results the output has taken, for the reader's window; and whether to stop.
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
@@ -66,14 +78,19 @@ pub fn run(
     std::thread::scope(|scope| {
         let (emitted, stop, work_rx) = (&emitted, &stop, &work_rx);
         scope.spawn(move || {
-            for (seq, doc) in docs.enumerate() {
+            let mut docs = docs.peekable();
+            let batches = std::iter::from_fn(|| {
+                docs.peek()?;
+                Some(docs.by_ref().take(BATCH).collect::<Vec<_>>())
+            });
+            for (seq, batch) in batches.enumerate() {
                 let (lock, turn) = emitted;
                 let mut taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 while seq >= *taken + WINDOW && !stop.load(Ordering::Relaxed) {
                     taken = turn.wait(taken).unwrap_or_else(PoisonError::into_inner);
                 }
                 drop(taken);
-                if stop.load(Ordering::Relaxed) || work_tx.send((seq, doc)).is_err() {
+                if stop.load(Ordering::Relaxed) || work_tx.send((seq, batch)).is_err() {
                     break;
                 }
             }
@@ -97,8 +114,8 @@ pub fn run(
 
 fn worker(
     rules: &[RuleFile],
-    work: &Mutex<Receiver<(usize, Document)>>,
-    done: &std::sync::mpsc::SyncSender<(usize, Evaluated)>,
+    work: &Mutex<Receiver<(usize, Vec<Document>)>>,
+    done: &std::sync::mpsc::SyncSender<(usize, Vec<Evaluated>)>,
     render: &(dyn Fn(&Report) -> String + Sync),
 ) {
     // Rhai values are not shared across threads: each worker compiles its own rules, which the
@@ -106,28 +123,32 @@ fn worker(
     let evaluator = Evaluator::new(rules);
     loop {
         let job = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((seq, doc)) = job else {
+        let Ok((seq, batch)) = job else {
             return;
         };
-        let report = match &evaluator {
-            Ok(evaluator) => evaluate(evaluator, doc),
-            Err(_) => Report::failed(Problem::new(
-                &doc.source,
-                None,
-                None,
-                "the rules could not be loaded on this thread".into(),
-            )),
-        };
-        let rendered = render(&report);
-        if done.send((seq, Evaluated { report, rendered })).is_err() {
+        let results = (batch.into_iter())
+            .map(|doc| {
+                let report = match &evaluator {
+                    Ok(evaluator) => evaluate(evaluator, doc),
+                    Err(_) => Report::failed(Problem::new(
+                        &doc.source,
+                        None,
+                        None,
+                        "the rules could not be loaded on this thread".into(),
+                    )),
+                };
+                Evaluated::of(&report, render)
+            })
+            .collect();
+        if done.send((seq, results)).is_err() {
             return;
         }
     }
 }
 
-/// Passes results to `sink` in sequence order, holding early ones until their turn.
+/// Passes batches of results to `sink` in sequence order, holding early ones until their turn.
 fn reorder(
-    done: &Receiver<(usize, Evaluated)>,
+    done: &Receiver<(usize, Vec<Evaluated>)>,
     sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
     emitted: &(Mutex<usize>, Condvar),
 ) -> io::Result<()> {
@@ -135,8 +156,10 @@ fn reorder(
     let mut next = 0;
     for (seq, result) in done {
         early.insert(seq, result);
-        while let Some(result) = early.remove(&next) {
-            sink(result)?;
+        while let Some(results) = early.remove(&next) {
+            for result in results {
+                sink(result)?;
+            }
             next += 1;
             *emitted.0.lock().unwrap_or_else(PoisonError::into_inner) = next;
             emitted.1.notify_all();

@@ -208,9 +208,8 @@ impl Stream {
                 }
                 Ok(_) if bytes.len() > MAX_DOCUMENT_BYTES => {
                     let skipped = skip_line(&mut self.reader);
-                    let message = format!(
-                        "the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes"
-                    );
+                    let message =
+                        format!("the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes");
                     return Some(doc(skipped.and(Err(message))));
                 }
                 Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
@@ -246,9 +245,12 @@ mod tests {
 
     #[test]
     fn ndjson_lines_keep_their_numbers_and_blank_lines_are_skipped() {
-        let mut stream = Stream::new("s.ndjson".into(), Box::new(io::Cursor::new(
+        let mut stream = Stream::new(
+            "s.ndjson".into(),
+            Box::new(io::Cursor::new(
                 b"{\"host\":\"a\"}\n\n  \n{\"host\":\"b\"}".to_vec(),
-            )));
+            )),
+        );
         let first = stream.next_line().unwrap();
         assert_eq!(
             (first.line, first.bytes.unwrap()),

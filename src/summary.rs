@@ -22,6 +22,9 @@ pub struct Summary {
     pub needs_action: Vec<ActionItem>,
     /// How many (host, rule) pairs need action, listed or not.
     pub needs_action_total: usize,
+    /// The rule ids, in the order of each report's results.
+    #[serde(skip)]
+    rule_order: Vec<String>,
 }
 
 /// A host that needs action for one rule.
@@ -36,33 +39,66 @@ pub struct ActionItem {
     pub action: Action,
 }
 
-impl Summary {
-    pub fn add(&mut self, report: &Report) {
-        self.inputs += 1;
-        if report.error.is_some() {
-            self.errors += 1;
+/// What a summary needs of one report: small, so it can be made on the thread that evaluated
+/// the report and passed on without it.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    error: bool,
+    /// Status per rule, in rule order.
+    statuses: Vec<(Status, Action)>,
+    /// The results that need action.
+    actions: Vec<ActionItem>,
+}
+
+impl Tally {
+    pub fn of(report: &Report) -> Tally {
+        let results = report.results.iter().flatten();
+        Tally {
+            error: report.error.is_some(),
+            statuses: results
+                .clone()
+                .map(|d| (d.status, d.recommendation.action))
+                .collect(),
+            actions: results
+                .filter(|d| d.status.needs_attention())
+                .map(|d| ActionItem {
+                    host: report.host.clone().unwrap_or_default(),
+                    file: report.file.clone(),
+                    line: report.line,
+                    kb: d.kb.clone(),
+                    status: d.status,
+                    action: d.recommendation.action,
+                })
+                .collect(),
         }
-        for d in report.results.iter().flatten() {
-            *self
-                .rules
-                .entry(d.kb.clone())
-                .or_default()
-                .entry(d.status)
-                .or_default() += 1;
-            if d.status.needs_attention() {
-                self.needs_action_total += 1;
-                if self.needs_action.len() < LISTED {
-                    self.needs_action.push(ActionItem {
-                        host: report.host.clone().unwrap_or_default(),
-                        file: report.file.clone(),
-                        line: report.line,
-                        kb: d.kb.clone(),
-                        status: d.status,
-                        action: d.recommendation.action,
-                    });
+    }
+}
+
+impl Summary {
+    /// An empty summary for the rules `ids`, in the order their results come.
+    pub fn new(ids: impl IntoIterator<Item = String>) -> Summary {
+        Summary {
+            rule_order: ids.into_iter().collect(),
+            ..Summary::default()
+        }
+    }
+
+    pub fn add(&mut self, tally: Tally) {
+        self.inputs += 1;
+        self.errors += usize::from(tally.error);
+        for (id, (status, _)) in self.rule_order.iter().zip(&tally.statuses) {
+            match self.rules.get_mut(id) {
+                Some(counts) => *counts.entry(*status).or_default() += 1,
+                None => {
+                    self.rules
+                        .insert(id.clone(), BTreeMap::from([(*status, 1)]));
                 }
             }
         }
+        self.needs_action_total += tally.actions.len();
+        let room = LISTED.saturating_sub(self.needs_action.len());
+        self.needs_action
+            .extend(tally.actions.into_iter().take(room));
     }
 
     /// How many results across rules have `status`.
