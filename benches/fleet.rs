@@ -2,6 +2,7 @@
 //! generic tree, on one core and on all. `cargo bench --bench fleet` (figures in docs/performance.md).
 //! Set KBDIAG_BENCH_HOSTS to change the fleet size (default 20,000).
 
+#[path = "support/fleet_gen.rs"]
 mod fleet_gen;
 
 use std::io::Write;

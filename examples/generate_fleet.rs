@@ -1,7 +1,7 @@
 //! Writes a synthetic fleet as NDJSON to standard output: `cargo run --release --example
-//! generate_fleet -- 10000 > fleet.ndjson` (hosts of ~4 KB; see benches/fleet_gen.rs).
+//! generate_fleet -- 10000 > fleet.ndjson` (hosts of ~4 KB; see benches/support/fleet_gen.rs).
 
-#[path = "../benches/fleet_gen.rs"]
+#[path = "../benches/support/fleet_gen.rs"]
 mod fleet_gen;
 
 use std::io::Write;
