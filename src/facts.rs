@@ -276,13 +276,23 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Facts, FactsError> {
             }),
             message: yaml_message(&e),
         })?,
-        Syntax::Json => {
+        // Path tracking costs as much as the parse, so it runs only to explain an error.
+        Syntax::Json => serde_json::from_str(text).map_err(|_| {
             let mut de = serde_json::Deserializer::from_str(text);
-            let facts: Result<Facts, _> = serde_path_to_error::deserialize(&mut de);
-            let facts = facts.map_err(|e| json_error(&e.path().to_string(), e.inner()))?;
-            de.end().map_err(|e| json_error(".", &e))?;
-            facts
-        }
+            let tracked: Result<Facts, _> = serde_path_to_error::deserialize(&mut de);
+            match tracked {
+                Err(e) => json_error(&e.path().to_string(), e.inner()),
+                Ok(_) => match de.end() {
+                    Err(e) => json_error(".", &e),
+                    Ok(()) => json_error(
+                        ".",
+                        &serde_json::Error::io(std::io::Error::other(
+                            "the document could not be parsed",
+                        )),
+                    ),
+                },
+            }
+        })?,
     };
     if facts.host.as_str().trim().is_empty() {
         return Err(FactsError::EmptyHost);

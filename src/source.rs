@@ -100,82 +100,80 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
 /// counts where YAML or JSON could start a collection (after `:`, `-`, `,`, `[`, `{`, `?` or at the
 /// start of a line), so brackets inside plain text such as `error [MAIN BASE]` are not counted.
 fn check_structure(text: &str) -> Result<(), TextError> {
+    // A byte scan: every character that matters is ASCII, and UTF-8 continuation bytes never are.
+    // Locations are worked out only for an error.
+    let bytes = text.as_bytes();
+    let at = |i: usize| location_of(text, i);
     let mut depth = 0usize;
     let mut aliases = 0usize;
-    let mut line = 1;
-    let mut column = 0;
-    let mut prev_significant = '\n';
-    let mut chars = text.chars().peekable();
-    let mut prev = '\n';
-    while let Some(c) = chars.next() {
-        column += 1;
+    let mut prev_significant = b'\n';
+    let mut prev = b'\n';
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
         // Where YAML or JSON could start a collection, a quoted scalar or an alias.
-        let structural = matches!(prev_significant, '\n' | ':' | '-' | ',' | '[' | '{' | '?');
+        let structural = matches!(
+            prev_significant,
+            b'\n' | b':' | b'-' | b',' | b'[' | b'{' | b'?'
+        );
         match c {
-            '\n' => {
-                line += 1;
-                column = 0;
-                prev_significant = '\n';
-            }
-            '"' | '\'' if structural => {
+            b'\n' => prev_significant = b'\n',
+            b'"' | b'\'' if structural => {
                 // Skip the quoted scalar; `\` escapes only in double quotes, `''` in single.
-                while let Some(q) = chars.next() {
-                    column += 1;
-                    if q == '\n' {
-                        line += 1;
-                        column = 0;
-                    } else if q == '\\' && c == '"' {
-                        chars.next();
-                        column += 1;
+                i += 1;
+                while i < bytes.len() {
+                    let q = bytes[i];
+                    if q == b'\\' && c == b'"' {
+                        i += 1;
                     } else if q == c {
-                        if c == '\'' && chars.peek() == Some(&'\'') {
-                            chars.next();
-                            column += 1;
+                        if c == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                            i += 1;
                         } else {
                             break;
                         }
                     }
+                    i += 1;
                 }
                 prev_significant = c;
             }
-            '#' if prev.is_whitespace() => {
-                for q in chars.by_ref() {
-                    if q == '\n' {
-                        line += 1;
-                        column = 0;
-                        break;
-                    }
+            b'#' if prev.is_ascii_whitespace() => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
                 }
-                prev_significant = '\n';
+                prev_significant = b'\n';
+                prev = b'\n';
+                i += 1;
+                continue;
             }
-            '[' | '{' if structural => {
+            b'[' | b'{' if structural => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(TextError::TooDeep {
                         limit: MAX_NESTING,
-                        at: Location { line, column },
+                        at: at(i),
                     });
                 }
                 prev_significant = c;
             }
-            ']' | '}' => {
+            b']' | b'}' => {
                 depth = depth.saturating_sub(1);
                 prev_significant = c;
             }
-            '*' if structural => {
+            b'*' if structural => {
                 aliases += 1;
                 if aliases > MAX_ALIASES {
                     return Err(TextError::TooManyAliases {
                         limit: MAX_ALIASES,
-                        at: Location { line, column },
+                        at: at(i),
                     });
                 }
                 prev_significant = c;
             }
-            c if c.is_whitespace() => {}
-            c => prev_significant = c,
+            b' ' | b'\t' | b'\r' => {}
+            _ => prev_significant = c,
         }
         prev = c;
+        i += 1;
     }
     Ok(())
 }
