@@ -1,20 +1,25 @@
 //! Fact files: what was collected from one host (format 1, documented in `docs/facts.md`).
 //!
 //! Facts are deserialized straight into typed structs, so a key of the wrong type is reported with
-//! its path, and a rule reads only what it asks for: no generic tree is built.
+//! its path, and a rule reads only what it asks for: no generic tree is built. In JSON, the lists
+//! (files, events…) are checked for shape when the document is read and parsed when a rule first
+//! reads them, so a host that a rule rules out early costs little more than a scan of its text.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{self, Deserializer, Visitor};
+use std::cell::OnceCell;
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::source::{self, Location, TextError};
 
 /// Everything known about one host. Every key but `host` may be absent, and an absent key is
 /// unknown, never empty.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 pub struct Facts {
     pub host: Text,
     pub collected: Option<Text>,
@@ -22,14 +27,166 @@ pub struct Facts {
     /// Environment variables; names compare case-insensitively.
     pub env: Option<BTreeMap<String, Text>>,
     /// When present, the complete list of installed hotfixes.
-    pub hotfixes: Option<Vec<Text>>,
-    pub software: Option<Vec<Software>>,
-    pub files: Option<Vec<FileEntry>>,
+    #[serde(default)]
+    pub hotfixes: Lazy<Vec<Text>>,
+    #[serde(default)]
+    pub software: Lazy<Vec<Software>>,
+    #[serde(default)]
+    pub files: Lazy<Vec<FileEntry>>,
     /// Registry values by full path. A `null` value means the collector looked and it is absent.
-    pub registry: Option<BTreeMap<String, Option<Scalar>>>,
-    pub events: Option<Vec<Event>>,
+    #[serde(default)]
+    pub registry: Lazy<BTreeMap<String, Option<Scalar>>>,
+    #[serde(default)]
+    pub events: Lazy<Vec<Event>>,
     /// Error text a person saw.
-    pub reported_errors: Option<Vec<Text>>,
+    #[serde(default)]
+    pub reported_errors: Lazy<Vec<Text>>,
+}
+
+/// A list or map of facts: absent, parsed, or (from JSON) raw text that is parsed the first
+/// time it is read.
+#[derive(Debug, Clone, Default)]
+pub struct Lazy<T>(LazyState<T>);
+
+#[derive(Debug, Clone, Default)]
+enum LazyState<T> {
+    #[default]
+    Absent,
+    Parsed(T),
+    Raw {
+        key: &'static str,
+        json: Box<str>,
+        parsed: OnceCell<Result<T, String>>,
+    },
+}
+
+impl<T: DeserializeOwned> Lazy<T> {
+    /// The value: `None` when the host's facts do not have it, an error (naming the key) when an
+    /// entry has the wrong type.
+    pub fn get(&self) -> Result<Option<&T>, String> {
+        match &self.0 {
+            LazyState::Absent => Ok(None),
+            LazyState::Parsed(value) => Ok(Some(value)),
+            LazyState::Raw { key, json, parsed } => parsed
+                .get_or_init(|| parse_raw(key, json))
+                .as_ref()
+                .map(Some)
+                .map_err(Clone::clone),
+        }
+    }
+
+    /// A value from a JSON document (`text`), kept raw if it has the right shape (`[` for a
+    /// list, `{` for a map); otherwise the error that parsing it gives, placed in `text`.
+    fn from_json(
+        key: &'static str,
+        raw: Option<&RawValue>,
+        text: &str,
+        open: u8,
+    ) -> Result<Self, FactsError> {
+        let Some(raw) = raw else {
+            return Ok(Lazy(LazyState::Absent));
+        };
+        let json = raw.get();
+        if json.as_bytes().first() == Some(&open) {
+            return Ok(Lazy(LazyState::Raw {
+                key,
+                json: json.into(),
+                parsed: OnceCell::new(),
+            }));
+        }
+        let offset = (json.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let e = match serde_json::from_str::<T>(json) {
+            Err(e) => e,
+            Ok(_) => {
+                return Ok(Lazy(LazyState::Raw {
+                    key,
+                    json: json.into(),
+                    parsed: OnceCell::new(),
+                }));
+            }
+        };
+        let at = offset + e.column().saturating_sub(1);
+        Err(FactsError::Parse {
+            message: format!("{key}: {}", strip_position(&e.to_string())),
+            location: Some(source::location_of(text, at)),
+        })
+    }
+}
+
+fn parse_raw<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        format!(
+            "{key}{}: {}",
+            e.path().to_string().trim_start_matches('.'),
+            strip_position(&e.inner().to_string())
+        )
+    })
+}
+
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |cut| &message[..cut])
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lazy<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Lazy(match Option::<T>::deserialize(d)? {
+            Some(value) => LazyState::Parsed(value),
+            None => LazyState::Absent,
+        }))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Lazy<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        Option::<T>::schema_name()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        Option::<T>::json_schema(generator)
+    }
+}
+
+/// A JSON fact document read without parsing its lists.
+#[derive(Deserialize)]
+struct JsonFacts<'a> {
+    host: Text,
+    collected: Option<Text>,
+    os: Option<Os>,
+    env: Option<BTreeMap<String, Text>>,
+    #[serde(borrow)]
+    hotfixes: Option<&'a RawValue>,
+    #[serde(borrow)]
+    software: Option<&'a RawValue>,
+    #[serde(borrow)]
+    files: Option<&'a RawValue>,
+    #[serde(borrow)]
+    registry: Option<&'a RawValue>,
+    #[serde(borrow)]
+    events: Option<&'a RawValue>,
+    #[serde(borrow)]
+    reported_errors: Option<&'a RawValue>,
+}
+
+impl JsonFacts<'_> {
+    fn into_facts(self, text: &str) -> Result<Facts, FactsError> {
+        Ok(Facts {
+            host: self.host,
+            collected: self.collected,
+            os: self.os,
+            env: self.env,
+            hotfixes: Lazy::from_json("hotfixes", self.hotfixes, text, b'[')?,
+            software: Lazy::from_json("software", self.software, text, b'[')?,
+            files: Lazy::from_json("files", self.files, text, b'[')?,
+            registry: Lazy::from_json("registry", self.registry, text, b'{')?,
+            events: Lazy::from_json("events", self.events, text, b'[')?,
+            reported_errors: Lazy::from_json("reported_errors", self.reported_errors, text, b'[')?,
+        })
+    }
 }
 
 impl Facts {
@@ -277,22 +434,24 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Facts, FactsError> {
             message: yaml_message(&e),
         })?,
         // Path tracking costs as much as the parse, so it runs only to explain an error.
-        Syntax::Json => serde_json::from_str(text).map_err(|_| {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let tracked: Result<Facts, _> = serde_path_to_error::deserialize(&mut de);
-            match tracked {
-                Err(e) => json_error(&e.path().to_string(), e.inner()),
-                Ok(_) => match de.end() {
-                    Err(e) => json_error(".", &e),
-                    Ok(()) => json_error(
-                        ".",
-                        &serde_json::Error::io(std::io::Error::other(
-                            "the document could not be parsed",
-                        )),
-                    ),
-                },
-            }
-        })?,
+        Syntax::Json => serde_json::from_str::<JsonFacts>(text)
+            .map_err(|_| {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let tracked: Result<JsonFacts, _> = serde_path_to_error::deserialize(&mut de);
+                match tracked {
+                    Err(e) => json_error(&e.path().to_string(), e.inner()),
+                    Ok(_) => match de.end() {
+                        Err(e) => json_error(".", &e),
+                        Ok(()) => json_error(
+                            ".",
+                            &serde_json::Error::io(std::io::Error::other(
+                                "the document could not be parsed",
+                            )),
+                        ),
+                    },
+                }
+            })?
+            .into_facts(text)?,
     };
     if facts.host.as_str().trim().is_empty() {
         return Err(FactsError::EmptyHost);
@@ -330,10 +489,11 @@ pub fn yaml_message(e: &serde_yaml::Error) -> String {
 }
 
 fn top_level_message(message: &str) -> String {
-    if message.starts_with("invalid type:") && message.ends_with("expected struct Facts") {
+    let expected = [", expected struct Facts", ", expected struct JsonFacts"];
+    if let Some(tail) = expected.iter().find(|t| message.ends_with(*t)) {
         let found = message
             .trim_start_matches("invalid type: ")
-            .trim_end_matches(", expected struct Facts");
+            .trim_end_matches(tail);
         format!("a fact file must be a mapping with at least `host`, found {found}")
     } else {
         message.to_owned()
@@ -364,13 +524,23 @@ mod tests {
             "files: invalid type: string \"nope\", expected a sequence"
         );
         assert_eq!(e.location(), Some(Location { line: 2, column: 8 }));
-        let e = parse(
-            "t.json",
-            br#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#.to_vec(),
-        )
-        .unwrap_err();
+        // A JSON list is checked for shape when read, its entries when a rule reads them.
+        let e = parse("t.json", br#"{"host": "a", "files": "p"}"#.to_vec()).unwrap_err();
         assert_eq!(
             e.to_string(),
+            "files: invalid type: string \"p\", expected a sequence"
+        );
+        assert_eq!(
+            e.location(),
+            Some(Location {
+                line: 1,
+                column: 26
+            })
+        );
+        let json = br#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#;
+        let f = parse("t.json", json.to_vec()).unwrap();
+        assert_eq!(
+            f.files.get().unwrap_err(),
             "files[0].size: invalid type: string \"x\", expected i64"
         );
     }
@@ -397,7 +567,7 @@ mod tests {
     #[test]
     fn registry_null_means_absent() {
         let f = yaml("host: a\nregistry: {'HKLM\\X': ~, 'HKLM\\Y': 1}\n").unwrap();
-        let reg = f.registry.unwrap();
+        let reg = f.registry.get().unwrap().unwrap();
         assert_eq!(reg["HKLM\\X"], None);
         assert_eq!(reg["HKLM\\Y"], Some(Scalar::Int(1)));
     }

@@ -12,7 +12,9 @@ use std::rc::Rc;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 
-use crate::facts::{Facts, FileEntry, Scalar};
+use serde::de::DeserializeOwned;
+
+use crate::facts::{Facts, FileEntry, Lazy, Scalar};
 use crate::matching::{self, contains_ci, expand_vars, file_name, hotfix_key, path_key};
 use crate::rule::FileRow;
 
@@ -75,6 +77,8 @@ struct Probe {
     table: Rc<[FileRow]>,
     trace: Trace,
     missing: Vec<String>,
+    /// The host's file paths in comparable form, made on the first lookup.
+    file_keys: Option<Rc<[String]>>,
 }
 
 impl Probe {
@@ -86,6 +90,15 @@ impl Probe {
             self.missing.push(fact);
         }
         EvalAltResult::ErrorRuntime(err.into(), Position::NONE).into()
+    }
+
+    /// A list of the host's facts: recorded missing when absent, a failure when malformed.
+    fn list<'f, T: DeserializeOwned>(&mut self, name: &str, lazy: &'f Lazy<T>) -> Fallible<&'f T> {
+        match lazy.get() {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(self.missing(name)),
+            Err(message) => fail(message),
+        }
     }
 
     fn read(&mut self, fact: String) {
@@ -112,28 +125,36 @@ impl Probe {
         let (expanded, unresolved) = expand_vars(path, |n| self.env(n));
         let shown = expanded.replace('/', "\\");
         let facts = self.facts.clone();
-        let Some(files) = facts.files.as_ref() else {
-            for name in &unresolved {
-                let _ = self.missing(format!("env.{name}"));
+        let files = match facts.files.get() {
+            Ok(Some(files)) => files,
+            Ok(None) => {
+                for name in &unresolved {
+                    let _ = self.missing(format!("env.{name}"));
+                }
+                return Err(self.missing(format!("file {shown}")));
             }
-            return Err(self.missing(format!("file {shown}")));
+            Err(message) => return fail(message),
         };
         if let Some(name) = unresolved.first() {
             return Err(self.missing(format!("env.{name}")));
         }
+        let keys = self
+            .file_keys
+            .get_or_insert_with(|| files.iter().map(|f| path_key(f.path.as_str())).collect())
+            .clone();
         let key = path_key(&expanded);
-        match files.iter().position(|f| path_key(f.path.as_str()) == key) {
+        match keys.iter().position(|k| *k == key) {
             Some(i) => Ok(i),
             None => Err(self.missing(format!("file {shown}"))),
         }
     }
+}
 
-    fn entry(&self, index: usize) -> &FileEntry {
-        &self
-            .facts
-            .files
-            .as_ref()
-            .expect("a FileRef exists only for a listed file")[index]
+/// The entry a [`FileRef`] stands for.
+fn listed(facts: &Facts, index: usize) -> Fallible<&FileEntry> {
+    match facts.files.get() {
+        Ok(Some(files)) if index < files.len() => Ok(&files[index]),
+        _ => fail("a file reference outlived its host".to_owned()),
     }
 }
 
@@ -210,6 +231,7 @@ impl Sandbox {
         let mut probe = self.probe.borrow_mut();
         probe.facts = facts;
         probe.table = table;
+        probe.file_keys = None;
     }
 
     /// Evaluates a compiled expression on the bound host.
@@ -352,9 +374,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("has_hotfix", move |id: &str| -> Fallible<bool> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(hotfixes) = facts.hotfixes.as_ref() else {
-            return Err(probe.missing("hotfixes"));
-        };
+        let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
         let key = hotfix_key(id);
         let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
         match found {
@@ -368,9 +388,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("registry", move |path: &str| -> Fallible<Dynamic> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(registry) = facts.registry.as_ref() else {
-            return Err(probe.missing("registry"));
-        };
+        let registry = probe.list("registry", &facts.registry)?;
         let key = matching::registry_key(path);
         let Some((name, value)) = registry
             .iter()
@@ -399,9 +417,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("event", move |source: &str, id: i64| -> Fallible<bool> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(events) = facts.events.as_ref() else {
-            return Err(probe.missing("events"));
-        };
+        let events = probe.list("events", &facts.events)?;
         let mut found = false;
         for e in events.iter().filter(|e| {
             e.id == Some(id)
@@ -428,9 +444,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("reported", move |text: &str| -> Fallible<bool> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(errors) = facts.reported_errors.as_ref() else {
-            return Err(probe.missing("reported_errors"));
-        };
+        let errors = probe.list("reported_errors", &facts.reported_errors)?;
         let mut found = false;
         for e in errors.iter().filter(|e| contains_ci(e.as_str(), text)) {
             found = true;
@@ -446,9 +460,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("software_version", move |name: &str| -> Fallible<String> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(software) = facts.software.as_ref() else {
-            return Err(probe.missing("software"));
-        };
+        let software = probe.list("software", &facts.software)?;
         let found = software.iter().find(|s| {
             s.name
                 .as_ref()
@@ -468,9 +480,7 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("has_software", move |name: &str| -> Fallible<bool> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let Some(software) = facts.software.as_ref() else {
-            return Err(probe.missing("software"));
-        };
+        let software = probe.list("software", &facts.software)?;
         let found = software
             .iter()
             .filter_map(|s| s.name.as_ref())
@@ -500,9 +510,13 @@ fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
 fn register_file_getters(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
-    engine.register_get("path", move |f: &mut FileRef| -> ImmutableString {
-        p.borrow().entry(f.0).path.0.clone().into()
-    });
+    engine.register_get(
+        "path",
+        move |f: &mut FileRef| -> Fallible<ImmutableString> {
+            let facts = p.borrow().facts.clone();
+            Ok(listed(&facts, f.0)?.path.0.clone().into())
+        },
+    );
     type Getter = fn(&FileEntry) -> Option<Dynamic>;
     let getters: [(&str, Getter); 4] = [
         ("size", |e| e.size.map(Dynamic::from)),
@@ -519,7 +533,7 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
         engine.register_get(name, move |f: &mut FileRef| -> Fallible<Dynamic> {
             let mut probe = p.borrow_mut();
             let facts = probe.facts.clone();
-            let entry = &facts.files.as_ref().expect("listed")[f.0];
+            let entry = listed(&facts, f.0)?;
             match get(entry) {
                 Some(v) => {
                     probe.read(format!("{} {name}={v}", entry.path));
@@ -533,7 +547,7 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
     engine.register_get("date", move |f: &mut FileRef| -> Fallible<String> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let entry = &facts.files.as_ref().expect("listed")[f.0];
+        let entry = listed(&facts, f.0)?;
         match entry.modified.as_ref() {
             Some(m) => {
                 let date: String = m.as_str().chars().take(10).collect();
@@ -553,7 +567,7 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
 /// same name, size and date. Unknown when neither tells.
 fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
     let facts = probe.facts.clone();
-    let entry = &facts.files.as_ref().expect("listed")[index];
+    let entry = listed(&facts, index)?;
     if let Some(bits) = entry.cipher_bits {
         probe.read(format!("{} cipher_bits={bits}", entry.path));
         return Ok(bits);
