@@ -372,9 +372,9 @@ fn explain(
     };
     let name = doc.source.clone();
     let parsed = doc.bytes.and_then(|bytes| {
-        let text = crate::source::text_from_bytes(bytes)
+        let (text, syntax) = crate::facts::read_text(&name, bytes, None)
             .map_err(|e| Problem::new(&name, None, e.location(), e.to_string()).to_string())?;
-        crate::facts::parse_text(&text, crate::facts::Syntax::guess(&name, &text))
+        crate::facts::parse_text(&text, syntax)
             .map_err(|e| Problem::new(&name, Some(&text), e.location(), e.to_string()).to_string())
     });
     let facts = match parsed {

@@ -13,7 +13,7 @@ use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
 use crate::script::Sandbox;
-use crate::source::{self, Location};
+use crate::source::Location;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
 pub struct Evaluator {
@@ -82,14 +82,11 @@ impl Evaluator {
             };
             Report::failed(problem)
         };
-        let text = match source::text_from_bytes(bytes) {
-            Ok(text) => text,
+        // A line of an NDJSON stream is JSON whatever it starts with.
+        let syntax = line.map(|_| Syntax::Json);
+        let (text, syntax) = match facts::read_text(name, bytes, syntax) {
+            Ok(read) => read,
             Err(e) => return failed(None, e.into()),
-        };
-        let syntax = if line.is_some() {
-            Syntax::Json
-        } else {
-            Syntax::guess(name, &text)
         };
         match facts::parse_text(&text, syntax) {
             Ok(facts) => Report {

@@ -69,19 +69,7 @@ impl TextError {
 
 /// Turns the bytes of a document into text, refusing what no parser should be given.
 pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(TextError::TooLarge {
-            limit: MAX_DOCUMENT_BYTES,
-        });
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-        TextError::NotUtf8 {
-            offset,
-            at: location_of(valid, offset),
-        }
-    })?;
+    let text = utf8_within_limit(bytes)?;
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if body
         .lines()
@@ -91,6 +79,57 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
     }
     check_structure(&text)?;
     Ok(text)
+}
+
+/// [`text_from_bytes`] for a JSON document: the same limits, checked by a faster scan that
+/// knows JSON has no comments, no aliases and one kind of string.
+pub fn json_text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
+    let text = utf8_within_limit(bytes)?;
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(TextError::Empty);
+    }
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(TextError::TooDeep {
+                        limit: MAX_NESTING,
+                        at: location_of(&text, i),
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(text)
+}
+
+fn utf8_within_limit(bytes: Vec<u8>) -> Result<String, TextError> {
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(TextError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+        TextError::NotUtf8 {
+            offset,
+            at: location_of(valid, offset),
+        }
+    })
 }
 
 /// Rejects text whose flow collections (`[`, `{`) nest deeper than [`MAX_NESTING`], or that
