@@ -151,31 +151,84 @@ impl<T: JsonSchema> JsonSchema for Lazy<T> {
     }
 }
 
-/// A JSON fact document read without parsing its lists.
-#[derive(Deserialize)]
+/// A JSON fact document read without parsing its lists. Unknown keys are kept raw only long
+/// enough to check their nesting: serde_json checks the depth of what it parses, not of what it
+/// skips.
+#[derive(Default)]
 struct JsonFacts<'a> {
-    host: Text,
+    host: Option<Text>,
     collected: Option<Text>,
     os: Option<Os>,
     env: Option<BTreeMap<String, Text>>,
-    #[serde(borrow)]
     hotfixes: Option<&'a RawValue>,
-    #[serde(borrow)]
     software: Option<&'a RawValue>,
-    #[serde(borrow)]
     files: Option<&'a RawValue>,
-    #[serde(borrow)]
     registry: Option<&'a RawValue>,
-    #[serde(borrow)]
     events: Option<&'a RawValue>,
-    #[serde(borrow)]
     reported_errors: Option<&'a RawValue>,
+    /// The first unknown value nested too deep: its offset in its own text, and that text.
+    too_deep: Option<(usize, &'a str)>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonFacts<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = JsonFacts<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("struct Facts")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonFacts<'a>, A::Error> {
+                let mut facts = JsonFacts::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let raw = |map: &mut A| map.next_value::<Option<&'de RawValue>>();
+                    match key.as_ref() {
+                        "host" => facts.host = Some(map.next_value()?),
+                        "collected" => facts.collected = map.next_value()?,
+                        "os" => facts.os = map.next_value()?,
+                        "env" => facts.env = map.next_value()?,
+                        "hotfixes" => facts.hotfixes = raw(&mut map)?,
+                        "software" => facts.software = raw(&mut map)?,
+                        "files" => facts.files = raw(&mut map)?,
+                        "registry" => facts.registry = raw(&mut map)?,
+                        "events" => facts.events = raw(&mut map)?,
+                        "reported_errors" => facts.reported_errors = raw(&mut map)?,
+                        _ => {
+                            let value: &'de RawValue = map.next_value()?;
+                            if facts.too_deep.is_none() {
+                                // Its parent is the document itself, one level down.
+                                if let Err(at) = source::json_nesting(value.get(), 1) {
+                                    facts.too_deep = Some((at, value.get()));
+                                }
+                            }
+                        }
+                    }
+                }
+                if facts.host.is_none() {
+                    return Err(de::Error::missing_field("host"));
+                }
+                Ok(facts)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 impl JsonFacts<'_> {
     fn into_facts(self, text: &str) -> Result<Facts, FactsError> {
+        if let Some((at, value)) = self.too_deep {
+            let offset = (value.as_ptr() as usize).saturating_sub(text.as_ptr() as usize) + at;
+            return Err(TextError::TooDeep {
+                limit: source::MAX_NESTING,
+                at: source::location_of(text, offset),
+            }
+            .into());
+        }
         Ok(Facts {
-            host: self.host,
+            host: self.host.unwrap_or_default(),
             collected: self.collected,
             os: self.os,
             env: self.env,
@@ -501,7 +554,7 @@ pub fn yaml_message(e: &serde_yaml::Error) -> String {
 }
 
 fn top_level_message(message: &str) -> String {
-    let expected = [", expected struct Facts", ", expected struct JsonFacts"];
+    let expected = [", expected struct Facts"];
     if let Some(tail) = expected.iter().find(|t| message.ends_with(*t)) {
         let found = message
             .trim_start_matches("invalid type: ")

@@ -81,39 +81,62 @@ pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
     Ok(text)
 }
 
-/// [`text_from_bytes`] for a JSON document: the same limits, checked by a faster scan that
-/// knows JSON has no comments, no aliases and one kind of string.
+/// [`text_from_bytes`] for a JSON document, without the structure scan: serde_json limits the
+/// depth of what it parses, and the fact parser checks the nesting of what it skips
+/// ([`json_nesting`]).
 pub fn json_text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
     let text = utf8_within_limit(bytes)?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(TextError::Empty);
     }
+    Ok(text)
+}
+
+/// Checks that the JSON `text`, found `depth` levels down in its document, nests no deeper than
+/// [`MAX_NESTING`]; on failure, the byte offset of the bracket too many.
+pub fn json_nesting(text: &str, mut depth: usize) -> Result<(), usize> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    let mut in_string = false;
     let mut i = 0;
     while i < b.len() {
+        // Jump to the next byte that matters: most bytes are not one.
+        let wanted = if in_string {
+            &STRING_BYTES
+        } else {
+            &JSON_BYTES
+        };
+        match b[i..].iter().position(|&c| wanted[c as usize]) {
+            Some(skip) => i += skip,
+            None => return Ok(()),
+        }
         match b[i] {
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => in_string = !in_string,
+            b'\\' => i += 1,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(TextError::TooDeep {
-                        limit: MAX_NESTING,
-                        at: location_of(&text, i),
-                    });
+                    return Err(i);
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            _ => depth = depth.saturating_sub(1),
         }
         i += 1;
     }
-    Ok(text)
+    Ok(())
+}
+
+/// Bytes that matter to [`json_nesting`] outside a string, and inside one.
+static JSON_BYTES: [bool; 256] = byte_set(b"\"[]{}");
+static STRING_BYTES: [bool; 256] = byte_set(b"\"\\");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        set[bytes[i] as usize] = true;
+        i += 1;
+    }
+    set
 }
 
 fn utf8_within_limit(bytes: Vec<u8>) -> Result<String, TextError> {
