@@ -2,6 +2,10 @@
 //! generic tree, on one core and on all. `cargo bench --bench fleet` (figures in docs/performance.md).
 //! Set KBDIAG_BENCH_HOSTS to change the fleet size (default 20,000).
 
+// The same allocator as the kbdiag binary, for the floor and kbdiag alike.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/fleet_gen.rs"]
 mod fleet_gen;
 

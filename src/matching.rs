@@ -20,6 +20,38 @@ pub fn path_key(path: &str) -> String {
     out
 }
 
+/// Whether `path` is the path whose [`path_key`] is `key`, without allocating for ASCII paths
+/// (the common case: this runs for every file of a host on every lookup).
+pub fn path_matches(path: &str, key: &str) -> bool {
+    if !path.is_ascii() {
+        return path_key(path) == key;
+    }
+    let mut normalized = path.trim().bytes().map(|b| {
+        if b == b'/' {
+            b'\\'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    });
+    let mut key = key.bytes();
+    let mut prev = 0u8;
+    loop {
+        let next = loop {
+            match normalized.next() {
+                Some(b'\\') if prev == b'\\' => continue,
+                other => break other,
+            }
+        };
+        match (next, key.next()) {
+            (Some(a), Some(b)) if a == b => prev = a,
+            (None, None) => return true,
+            // Trailing separators do not count.
+            (Some(b'\\'), None) => return normalized.all(|b| b == b'\\'),
+            _ => return false,
+        }
+    }
+}
+
 /// A registry path that compares case-insensitively, with long hive names shortened.
 pub fn registry_key(path: &str) -> String {
     let key = path_key(path);
@@ -126,6 +158,23 @@ mod tests {
             path_key(r"C:\Temp\Security.dll")
         );
         assert_eq!(path_key(r"C:\WINNT\"), r"c:\winnt");
+    }
+
+    #[test]
+    fn path_matches_agrees_with_path_key() {
+        let key = path_key(r"C:\WINNT\System32\Security.dll");
+        for (path, same) in [
+            (r"C:\WINNT\System32\Security.dll", true),
+            ("c:/winnt//system32/SECURITY.DLL", true),
+            (r"  C:\WINNT\System32\security.dll\ ", true),
+            (r"C:\WINNT\System32\Security.dl", false),
+            (r"C:\WINNT\System32\Security.dlls", false),
+            (r"C:\Temp\Security.dll", false),
+            ("C:\\WINNT\\System32\\Sécurité.dll", false),
+        ] {
+            assert_eq!(path_matches(path, &key), same, "{path}");
+            assert_eq!(path_key(path) == key, same, "{path}");
+        }
     }
 
     #[test]

@@ -15,7 +15,9 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 use serde::de::DeserializeOwned;
 
 use crate::facts::{Facts, FileEntry, Lazy, Scalar};
-use crate::matching::{self, contains_ci, expand_vars, file_name, hotfix_key, path_key};
+use crate::matching::{
+    self, contains_ci, expand_vars, file_name, hotfix_key, path_key, path_matches,
+};
 use crate::rule::FileRow;
 
 /// Limits on what one expression may do; past them it fails with an error, never hangs.
@@ -77,8 +79,6 @@ struct Probe {
     table: Rc<[FileRow]>,
     trace: Trace,
     missing: Vec<String>,
-    /// The host's file paths in comparable form, made on the first lookup.
-    file_keys: Option<Rc<[String]>>,
 }
 
 impl Probe {
@@ -138,12 +138,11 @@ impl Probe {
         if let Some(name) = unresolved.first() {
             return Err(self.missing(format!("env.{name}")));
         }
-        let keys = self
-            .file_keys
-            .get_or_insert_with(|| files.iter().map(|f| path_key(f.path.as_str())).collect())
-            .clone();
         let key = path_key(&expanded);
-        match keys.iter().position(|k| *k == key) {
+        match files
+            .iter()
+            .position(|f| path_matches(f.path.as_str(), &key))
+        {
             Some(i) => Ok(i),
             None => Err(self.missing(format!("file {shown}"))),
         }
@@ -231,7 +230,6 @@ impl Sandbox {
         let mut probe = self.probe.borrow_mut();
         probe.facts = facts;
         probe.table = table;
-        probe.file_keys = None;
     }
 
     /// Evaluates a compiled expression on the bound host.
