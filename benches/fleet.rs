@@ -3,6 +3,7 @@
 //! Set KBDIAG_BENCH_HOSTS to change the fleet size (default 20,000).
 
 // The same allocator as the kbdiag binary, for the floor and kbdiag alike.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -90,8 +91,13 @@ fn main() {
     }
     let builtin = kb::builtin();
 
+    let allocator = if cfg!(feature = "system-alloc") {
+        "system"
+    } else {
+        "mimalloc"
+    };
     println!(
-        "{hosts} hosts, {:.1} KB per host as JSON; {cores} cores\n",
+        "{hosts} hosts, {:.1} KB per host as JSON; {cores} cores; {allocator} allocator\n",
         bytes as f64 / hosts as f64 / 1024.0
     );
     println!("| measure | hosts/s | × floor |");

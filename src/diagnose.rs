@@ -351,7 +351,7 @@ fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
             compiled.file
         ),
         recommendation: Recommendation::none("Fix the rule, then run kbdiag again."),
-        error: Some(e.to_string()),
+        error: Some(format!("rule {}, {e}", compiled.rule.id)),
         ..blank(compiled)
     }
 }
