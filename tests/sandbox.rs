@@ -47,8 +47,8 @@ fn fails_fast(expr: &str, message: &str) {
     let error = error.unwrap();
     assert!(error.contains(message), "{expr}: {error}");
     assert!(
-        error.starts_with("condition `"),
-        "names the condition: {error}"
+        error.starts_with("rule KBTEST, condition `"),
+        "names the rule and the condition: {error}"
     );
     // A guard against hangs, not a speed figure.
     assert!(elapsed < Duration::from_secs(5), "{expr} took {elapsed:?}");
