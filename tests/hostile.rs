@@ -7,8 +7,14 @@ use std::time::{Duration, Instant};
 use common::{kbdiag, root, scratch, stderr, stdout};
 
 fn assert_no_control_characters(text: &str) {
-    let bad: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
-    assert!(bad.is_empty(), "control characters {bad:?} reached the terminal in:\n{text}");
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "control characters {bad:?} reached the terminal in:\n{text}"
+    );
 }
 
 #[test]
@@ -31,7 +37,10 @@ fn escape_sequences_from_facts_are_shown_not_sent() {
         assert!(out.contains("EVIL\\u{1b}[2J"), "{args:?}: {out}");
     }
     // JSON output carries the data as it is, escaped by JSON itself.
-    let o = kbdiag(&["eval", "--format", "ndjson", path.to_str().unwrap()], None);
+    let o = kbdiag(
+        &["eval", "--format", "ndjson", path.to_str().unwrap()],
+        None,
+    );
     assert!(stdout(&o).contains("EVIL\\u001b[2J"), "{}", stdout(&o));
 }
 
@@ -44,20 +53,32 @@ fn escape_sequences_from_rules_are_shown_not_sent() {
             "title: Widget Server stops answering when widget.dll is older than its plug-in",
             "title: \"\\e[2JWidget Server stops answering\"",
         )
-        .replace("text: People say it is slow.", "text: \"\\e]0;owned\\a slow\"");
+        .replace(
+            "text: People say it is slow.",
+            "text: \"\\e]0;owned\\a slow\"",
+        );
     std::fs::write(dir.join("KB900001.yaml"), &rule).unwrap();
     let host = root().join("tests/fixtures/synthetic/affected.yaml");
     for args in [
         vec!["list", "--kb", dir.to_str().unwrap()],
         vec!["check", dir.to_str().unwrap()],
-        vec!["eval", "--kb", dir.to_str().unwrap(), host.to_str().unwrap()],
+        vec![
+            "eval",
+            "--kb",
+            dir.to_str().unwrap(),
+            host.to_str().unwrap(),
+        ],
     ] {
         let o = kbdiag(&args, None);
         assert_no_control_characters(&stdout(&o));
         assert_no_control_characters(&stderr(&o));
     }
     let o = kbdiag(&["list", "--kb", dir.to_str().unwrap()], None);
-    assert!(stdout(&o).contains("\\u{1b}[2JWidget Server"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\\u{1b}[2JWidget Server"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -65,19 +86,40 @@ fn a_huge_fact_or_rule_file_is_refused_without_being_read() {
     let dir = scratch("hostile-huge");
     let huge = dir.join("huge.yaml");
     // Sparse: a gigabyte on paper, nothing on disk.
-    std::fs::File::create(&huge).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     let start = Instant::now();
-    let o = kbdiag(&["eval", "--format", "ndjson", huge.to_str().unwrap()], None);
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    let o = kbdiag(
+        &["eval", "--format", "ndjson", huge.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stdout(&o).contains("the file is larger than the limit of 8388608 bytes"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the file is larger than the limit of 8388608 bytes"),
+        "{}",
+        stdout(&o)
+    );
 
     let kb = dir.join("kb");
     std::fs::create_dir_all(&kb).unwrap();
-    std::fs::File::create(kb.join("KB1.yaml")).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(kb.join("KB1.yaml"))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     let o = kbdiag(&["check", kb.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("KB1.yaml: the file is larger than the limit"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("KB1.yaml: the file is larger than the limit"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -90,8 +132,22 @@ fn a_rule_that_never_ends_fails_on_each_host_and_the_run_ends() {
     );
     std::fs::write(dir.join("KB900001.yaml"), rule).unwrap();
     let start = Instant::now();
-    let o = kbdiag(&["eval", "--kb", dir.to_str().unwrap(), "--format", "ndjson", "tests/fixtures/synthetic"], None);
-    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            dir.to_str().unwrap(),
+            "--format",
+            "ndjson",
+            "tests/fixtures/synthetic",
+        ],
+        None,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
     // WIDGET-04 has no software list, so `any` reaches the loop; the others are decided before it.
