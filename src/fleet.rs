@@ -68,36 +68,21 @@ pub fn run(
         return Ok(());
     }
 
-    let (work_tx, work_rx) = sync_channel::<(usize, Vec<Document>)>(jobs);
-    let work_rx = Mutex::new(work_rx);
+    // Workers take batches from the input themselves, in turn: no reader thread to feed them.
+    let input = Mutex::new(Input {
+        docs: Box::new(docs),
+        next: 0,
+    });
     let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(jobs);
-    // How many results the output has taken, for the reader's window; and whether to stop.
+    // How many batches the output has taken, for the window; and whether to stop.
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
 
     std::thread::scope(|scope| {
-        let (emitted, stop, work_rx) = (&emitted, &stop, &work_rx);
-        scope.spawn(move || {
-            let mut docs = docs.peekable();
-            let batches = std::iter::from_fn(|| {
-                docs.peek()?;
-                Some(docs.by_ref().take(BATCH).collect::<Vec<_>>())
-            });
-            for (seq, batch) in batches.enumerate() {
-                let (lock, turn) = emitted;
-                let mut taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
-                while seq >= *taken + WINDOW && !stop.load(Ordering::Relaxed) {
-                    taken = turn.wait(taken).unwrap_or_else(PoisonError::into_inner);
-                }
-                drop(taken);
-                if stop.load(Ordering::Relaxed) || work_tx.send((seq, batch)).is_err() {
-                    break;
-                }
-            }
-        });
+        let (emitted, stop, input) = (&emitted, &stop, &input);
         for _ in 0..jobs {
             let done_tx = done_tx.clone();
-            scope.spawn(move || worker(rules, work_rx, &done_tx, render));
+            scope.spawn(move || worker(rules, input, emitted, stop, &done_tx, render));
         }
         drop(done_tx);
 
@@ -112,20 +97,51 @@ pub fn run(
     })
 }
 
+/// The documents still to evaluate, and the number of the next batch.
+struct Input<'a> {
+    docs: Box<dyn Iterator<Item = Document> + Send + 'a>,
+    next: usize,
+}
+
+impl Input<'_> {
+    /// The next batch and its number, once the output is close enough to it (the window).
+    fn take(
+        input: &Mutex<Input>,
+        emitted: &(Mutex<usize>, Condvar),
+        stop: &AtomicBool,
+    ) -> Option<(usize, Vec<Document>)> {
+        let mut input = input.lock().unwrap_or_else(PoisonError::into_inner);
+        let seq = input.next;
+        let (lock, turn) = emitted;
+        let mut taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while seq >= *taken + WINDOW && !stop.load(Ordering::Relaxed) {
+            taken = turn.wait(taken).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(taken);
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let batch: Vec<Document> = input.docs.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return None;
+        }
+        input.next += 1;
+        Some((seq, batch))
+    }
+}
+
 fn worker(
     rules: &[RuleFile],
-    work: &Mutex<Receiver<(usize, Vec<Document>)>>,
+    input: &Mutex<Input>,
+    emitted: &(Mutex<usize>, Condvar),
+    stop: &AtomicBool,
     done: &std::sync::mpsc::SyncSender<(usize, Vec<Evaluated>)>,
     render: &(dyn Fn(&Report) -> String + Sync),
 ) {
     // Rhai values are not shared across threads: each worker compiles its own rules, which the
     // caller has already loaded once without error.
     let evaluator = Evaluator::new(rules);
-    loop {
-        let job = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((seq, batch)) = job else {
-            return;
-        };
+    while let Some((seq, batch)) = Input::take(input, emitted, stop) {
         let results = (batch.into_iter())
             .map(|doc| {
                 let report = match &evaluator {

@@ -1,0 +1,25 @@
+//! Fact parsing and evaluation on arbitrary bytes, as YAML and as JSON: one outcome, no panic.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+fn rules() -> &'static [kbdiag::kb::RuleFile] {
+    static RULES: OnceLock<Vec<kbdiag::kb::RuleFile>> = OnceLock::new();
+    RULES.get_or_init(kbdiag::kb::builtin)
+}
+
+thread_local! {
+    static EVALUATOR: kbdiag::diagnose::Evaluator =
+        kbdiag::diagnose::Evaluator::new(rules()).expect("built-in rules load");
+}
+
+fuzz_target!(|data: &[u8]| {
+    EVALUATOR.with(|ev| {
+        for name in ["host.yaml", "host.json"] {
+            let report = ev.report(name, data.to_vec());
+            assert!(report.results.is_some() != report.error.is_some());
+        }
+    });
+});

@@ -1,0 +1,22 @@
+//! Rule loading (YAML, schema check, typed parse, Rhai compilation, lint) on arbitrary bytes: no
+//! panic, and a refusal always says why.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+thread_local! {
+    // One sandbox for every input, as `kbdiag check` uses one for every file.
+    static SANDBOX: kbdiag::script::Sandbox = kbdiag::script::Sandbox::new();
+}
+
+fuzz_target!(|data: &[u8]| {
+    let file = kbdiag::kb::RuleFile {
+        name: "fuzz.yaml".into(),
+        bytes: data.to_vec(),
+    };
+    SANDBOX.with(|sandbox| {
+        if let Err(problems) = kbdiag::kb::load(sandbox, std::slice::from_ref(&file)) {
+            assert!(!problems.is_empty());
+        }
+    });
+});
