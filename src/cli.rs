@@ -196,6 +196,12 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Says why a command could not run; its exit status.
+fn cannot_run(problem: &Problem) -> i32 {
+    eprintln!("{}", render::clean(&problem.to_string()));
+    2
+}
+
 /// Rule files named on the command line: files as they are, folders walked.
 fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
     if paths.is_empty() {
@@ -215,10 +221,7 @@ fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
 fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
     let files = match rule_files(paths) {
         Ok(files) => files,
-        Err(problem) => {
-            eprintln!("{}", render::clean(&problem.to_string()));
-            return Ok(2);
-        }
+        Err(problem) => return Ok(cannot_run(&problem)),
     };
     let problems = kb::check(&crate::script::Sandbox::new(), &files);
     for p in &problems {
@@ -295,10 +298,7 @@ fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
 fn test(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
     let suites = match test_suites(paths) {
         Ok(suites) => suites,
-        Err(problem) => {
-            eprintln!("{}", render::clean(&problem.to_string()));
-            return Ok(2);
-        }
+        Err(problem) => return Ok(cannot_run(&problem)),
     };
     let (mut passed, mut failed, mut broken) = (0, 0, false);
     for Suite { rules, tests } in suites {
