@@ -155,8 +155,9 @@ fn case_facts(case: &Case, folder: &Path, node: Option<&yaml_tree::Node>) -> Res
         }),
         (None, Some(path)) => {
             let path = folder.join(path);
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("facts_file {}: {e}", path.display()))?;
+            let bytes = std::fs::File::open(&path)
+                .and_then(source::read_limited)
+                .map_err(|e| format!("facts_file {}: {e}", path.display()))?;
             facts::parse(&path.display().to_string(), bytes)
                 .map_err(|e| format!("facts_file {}: {e}", path.display()))
         }
