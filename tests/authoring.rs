@@ -318,3 +318,31 @@ fn the_guide_s_helper_examples_are_valid_rhai() {
     }
     assert_eq!(seen, 15, "every helper has an example");
 }
+
+#[test]
+fn test_cases_can_read_their_facts_from_files() {
+    let o = kbdiag(&["test", "tests/rules"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("\n5 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = scratch("test-facts-file");
+    let text = std::fs::read_to_string(root().join("tests/rules/KB900001.tests.yaml")).unwrap();
+    std::fs::copy(
+        root().join("tests/rules/KB900001.yaml"),
+        dir.join("KB900001.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("KB900001.tests.yaml"), text).unwrap();
+    // Copied elsewhere, the relative facts_file paths no longer lead anywhere: each case says so.
+    let o = kbdiag(&["test", dir.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("        facts_file "), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("\n0 passed, 5 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
