@@ -1,0 +1,267 @@
+//! The rule author's commands: check, test, explain and new.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{ExplainFormat, cannot_run};
+use crate::diagnose::Evaluator;
+use crate::inputs::{Documents, StdinFormat};
+use crate::kb::{self, RuleFile};
+use crate::problem::Problem;
+use crate::render;
+use crate::rule_tests;
+
+/// Rule files named on the command line: files as they are, folders walked.
+fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
+    if paths.is_empty() {
+        return Ok(kb::builtin());
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            files.extend(kb::read_dir(path)?);
+        } else {
+            files.push(RuleFile::read(path)?);
+        }
+    }
+    Ok(files)
+}
+
+pub(super) fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
+    let files = match rule_files(paths) {
+        Ok(files) => files,
+        Err(problem) => return Ok(cannot_run(&problem)),
+    };
+    let problems = kb::check(&crate::script::Sandbox::new(), &files);
+    for p in &problems {
+        writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+    }
+    let warnings = problems.iter().filter(|p| p.warning).count();
+    let errors = problems.len() - warnings;
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    if problems.is_empty() {
+        writeln!(
+            out,
+            "{} checked: no problems",
+            plural(files.len(), "rule file")
+        )?;
+        Ok(0)
+    } else {
+        writeln!(
+            out,
+            "{} checked: {}, {}",
+            plural(files.len(), "rule file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )?;
+        Ok(1)
+    }
+}
+
+/// Rule files and the tests files to run on them.
+struct Suite {
+    rules: Vec<RuleFile>,
+    tests: Vec<RuleFile>,
+}
+
+/// The suites of `kbdiag test`: one per argument, or the built-in one.
+fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
+    if paths.is_empty() {
+        return Ok(vec![Suite {
+            rules: kb::builtin(),
+            tests: kb::builtin_tests(),
+        }]);
+    }
+    let mut suites = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let unreadable = |e: io::Error| Problem::new(&name, None, None, e.to_string());
+        let (rules_dir, tests) = if path.is_dir() {
+            let mut found = Vec::new();
+            crate::walk::collect(path, &rule_tests::is_tests_file, &mut found)
+                .map_err(unreadable)?;
+            (path.as_path(), found)
+        } else {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            (parent.unwrap_or(Path::new(".")), vec![path.clone()])
+        };
+        if tests.is_empty() {
+            return Err(Problem::new(
+                &name,
+                None,
+                None,
+                "no tests files (*.tests.yaml) here".into(),
+            ));
+        }
+        let tests = (tests.iter())
+            .map(|p| RuleFile::read(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        suites.push(Suite {
+            rules: kb::read_dir(rules_dir)?,
+            tests,
+        });
+    }
+    Ok(suites)
+}
+
+pub(super) fn test(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
+    let suites = match test_suites(paths) {
+        Ok(suites) => suites,
+        Err(problem) => return Ok(cannot_run(&problem)),
+    };
+    let (mut passed, mut failed, mut broken) = (0, 0, false);
+    for Suite { rules, tests } in suites {
+        let evaluator = match Evaluator::new(&rules) {
+            Ok(ev) => ev,
+            Err(problems) => {
+                for p in problems {
+                    writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+                }
+                broken = true;
+                continue;
+            }
+        };
+        for file in &tests {
+            let outcomes = match rule_tests::run(&evaluator, file) {
+                Ok(outcomes) => outcomes,
+                Err(problems) => {
+                    for p in problems {
+                        writeln!(out, "{}\n", render::clean(&p.to_string()))?;
+                    }
+                    broken = true;
+                    continue;
+                }
+            };
+            writeln!(out, "{}", render::clean(&file.name))?;
+            for o in outcomes {
+                if o.failures.is_empty() {
+                    passed += 1;
+                    writeln!(out, "  ok    {}", render::clean(&o.name))?;
+                    continue;
+                }
+                failed += 1;
+                let at = o
+                    .location
+                    .map_or(String::new(), |l| format!(" ({}:{l})", o.file));
+                writeln!(
+                    out,
+                    "  FAIL  {}{}",
+                    render::clean(&o.name),
+                    render::clean(&at)
+                )?;
+                for f in &o.failures {
+                    writeln!(
+                        out,
+                        "        {}",
+                        render::clean(f).replace('\n', "\n        ")
+                    )?;
+                }
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if broken {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+pub(super) fn explain(
+    ev: &Evaluator,
+    path: &Path,
+    only: Option<&str>,
+    format: ExplainFormat,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    let Some(doc) = Documents::new(&[path.to_path_buf()], StdinFormat::Document).next() else {
+        return Ok(2);
+    };
+    let name = doc.source.clone();
+    let parsed = doc.bytes.and_then(|bytes| {
+        let (text, syntax) = crate::facts::read_text(&name, bytes, None)
+            .map_err(|e| Problem::new(&name, None, e.location(), e.to_string()).to_string())?;
+        crate::facts::parse_text(&text, syntax)
+            .map_err(|e| Problem::new(&name, Some(&text), e.location(), e.to_string()).to_string())
+    });
+    let facts = match parsed {
+        Ok(facts) => facts,
+        Err(message) => {
+            eprintln!("{}", render::clean(&message));
+            return Ok(2);
+        }
+    };
+    let host = facts.host.0.clone();
+    let explanations = crate::explain::explain(ev, facts, only);
+    if explanations.is_empty() {
+        eprintln!("kbdiag: no loaded rule is {}", only.unwrap_or("loaded"));
+        return Ok(2);
+    }
+    match format {
+        ExplainFormat::Text => {
+            write!(out, "{}", crate::explain::text(&host, &name, &explanations))?
+        }
+        ExplainFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&explanations).unwrap_or_default()
+        )?,
+    }
+    Ok(0)
+}
+
+pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result<i32> {
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        eprintln!(
+            "kbdiag: {id:?} is not an article id: use letters, digits, - and _, e.g. KB123456"
+        );
+        return Ok(2);
+    }
+    let rule_path = dir.join(format!("{id}.yaml"));
+    let tests_path = dir.join(format!("{id}.tests.yaml"));
+    for path in [&rule_path, &tests_path] {
+        if path.exists() {
+            eprintln!("kbdiag: {} exists; not overwriting it", path.display());
+            return Ok(2);
+        }
+    }
+    // The schemas folder as seen from `dir`, for the editor's `$schema` line.
+    let schemas = if dir.is_absolute() {
+        std::env::current_dir()
+            .map(|d| d.join("schemas").display().to_string())
+            .unwrap_or_else(|_| "schemas".into())
+    } else {
+        let depth = dir
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .count();
+        format!("{}schemas", "../".repeat(depth))
+    };
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&rule_path, crate::skeleton::rule(id, &schemas)))
+        .and_then(|()| std::fs::write(&tests_path, crate::skeleton::tests(id, &schemas)));
+    if let Err(e) = written {
+        eprintln!("kbdiag: cannot write into {}: {e}", dir.display());
+        return Ok(2);
+    }
+    writeln!(
+        out,
+        "wrote {} and {}",
+        rule_path.display(),
+        tests_path.display()
+    )?;
+    writeln!(
+        out,
+        "next: replace each TODO from the article, then run\n  kbdiag check {}\n  kbdiag test {}",
+        rule_path.display(),
+        tests_path.display()
+    )?;
+    Ok(0)
+}

@@ -1,0 +1,101 @@
+//! `kbdiag eval`: the fleet run, its output and its progress.
+
+use std::io::{self, Write};
+
+use crate::diagnose::Evaluator;
+use crate::diagnosis::Report;
+use crate::fleet;
+use crate::inputs::Documents;
+use crate::kb::RuleFile;
+use crate::render::{self, Format};
+use crate::summary::Summary;
+
+pub(super) struct EvalOptions {
+    pub(super) format: Format,
+    pub(super) jobs: usize,
+    pub(super) progress: bool,
+}
+
+pub(super) fn eval(
+    files: &[RuleFile],
+    ev: &Evaluator,
+    docs: Documents,
+    options: EvalOptions,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    for w in ev.warnings() {
+        eprintln!("{}", render::clean(&w.to_string()));
+    }
+    let format = options.format;
+    let render = move |report: &Report| match format {
+        Format::Text => render::text(report),
+        Format::Json => render::json(report),
+        Format::Ndjson => render::ndjson(report),
+        Format::Summary => String::new(),
+    };
+    let mut summary = Summary::new(ev.rules().iter().map(|r| r.rule.id.clone()));
+    let mut progress = Progress::new(options.progress);
+    if format == Format::Json {
+        writeln!(out, "{{\n\"reports\": [")?;
+    }
+    fleet::run(files, ev, docs, options.jobs, &render, &mut |e| {
+        summary.add(e.tally);
+        progress.tick(summary.inputs);
+        match format {
+            Format::Text if summary.inputs > 1 => write!(out, "\n{}", e.rendered),
+            Format::Ndjson => writeln!(out, "{}", e.rendered),
+            Format::Json if summary.inputs > 1 => write!(out, ",\n{}", e.rendered),
+            _ => write!(out, "{}", e.rendered),
+        }
+    })?;
+    progress.finish();
+    match format {
+        Format::Json => {
+            let summary = serde_json::to_string_pretty(&summary).unwrap_or_default();
+            writeln!(out, "\n],\n\"summary\": {summary}\n}}")?;
+        }
+        Format::Text => write!(out, "\n{}", render::summary_text(&summary))?,
+        Format::Summary => write!(out, "{}", render::summary_text(&summary))?,
+        Format::Ndjson => {}
+    }
+    if summary.errors > 0 {
+        out.flush()?;
+        eprintln!(
+            "kbdiag: {} input{} could not be evaluated",
+            summary.errors,
+            if summary.errors == 1 { "" } else { "s" }
+        );
+    }
+    Ok(summary.exit_code())
+}
+
+/// A count of evaluated inputs on standard error, for long runs on a terminal.
+struct Progress {
+    on: bool,
+    last: std::time::Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(on: bool) -> Progress {
+        Progress {
+            on,
+            last: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    fn tick(&mut self, inputs: usize) {
+        if self.on && self.last.elapsed() >= std::time::Duration::from_millis(250) {
+            self.last = std::time::Instant::now();
+            self.shown = true;
+            eprint!("\rkbdiag: {inputs} inputs evaluated");
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+        }
+    }
+}

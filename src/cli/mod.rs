@@ -1,0 +1,231 @@
+//! The command line: arguments, commands, output and exit status. The only module that knows about
+//! standard streams and the process.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::diagnose::Evaluator;
+use crate::inputs::{Documents, StdinFormat};
+use crate::kb::{self, RuleFile};
+use crate::problem::Problem;
+use crate::render::{self, Format};
+
+mod authoring;
+mod eval;
+
+use authoring::{check, explain, new_rule, test};
+use eval::{EvalOptions, eval};
+
+/// Diagnose hosts against knowledge-base articles.
+#[derive(Debug, Parser)]
+#[command(name = "kbdiag", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate fact files against the rules.
+    ///
+    /// Exit status: 0 when no host is affected or suspected, 1 when one is, 2 when an input or a
+    /// rule could not be evaluated (the others are still evaluated and printed).
+    Eval {
+        /// Fact files, folders (every *.yaml, *.yml, *.json, *.ndjson, *.jsonl below, in sorted
+        /// order), NDJSON streams (*.ndjson, *.jsonl: one document per line), or - for standard
+        /// input.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// How standard input is read: one document, or NDJSON (one document per line).
+        #[arg(long, value_enum, default_value = "document")]
+        input: StdinFormat,
+        /// Threads evaluating in parallel (default: all cores). Output order stays input order.
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// No progress indicator.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Show the loaded rules.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Check rule files and report every problem, located.
+    ///
+    /// Exit status: 0 when clean, 1 when problems (errors or warnings) are found, 2 when the
+    /// check could not run.
+    Check {
+        /// Rule files or folders (default: the built-in rules).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Explain, for one host, every condition of a rule: its value, the facts it read, and which
+    /// part decided.
+    Explain {
+        /// One fact file, or - for standard input.
+        #[arg(value_name = "FACTS")]
+        facts: PathBuf,
+        /// Only this rule (id or alias).
+        #[arg(long, value_name = "ID")]
+        kb: Option<String>,
+        /// Load rules from this folder instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ExplainFormat,
+    },
+    /// Write the skeleton of a new rule and of its tests.
+    New {
+        /// The article's id, e.g. KB123456.
+        id: String,
+        /// Where to write them.
+        #[arg(long, value_name = "DIR", default_value = "kb")]
+        dir: PathBuf,
+    },
+    /// Run the test cases shipped beside rules (`KBNNNNNN.tests.yaml`).
+    ///
+    /// Exit status: 0 when every case passes, 1 when one fails, 2 when rules or tests cannot be
+    /// read.
+    Test {
+        /// Tests files, or folders holding rules and their tests (default: the built-in ones).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the rule, fact or rule-tests format.
+    Schema {
+        #[arg(value_enum)]
+        kind: crate::schema::Kind,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RuleArgs {
+    /// Load rules from this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR", visible_alias = "rules")]
+    kb: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
+}
+
+impl RuleArgs {
+    fn files(&self) -> Result<Vec<RuleFile>, Vec<Problem>> {
+        match &self.kb {
+            Some(dir) => kb::read_dir(dir).map_err(|p| vec![p]),
+            None => Ok(kb::builtin()),
+        }
+    }
+
+    fn evaluator(&self) -> Result<Evaluator, Vec<Problem>> {
+        Evaluator::new(&self.files()?)
+    }
+}
+
+/// Runs the command line and returns the exit status.
+pub fn run(cli: Cli) -> i32 {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let code = match cli.command {
+        Command::Eval {
+            paths,
+            rules,
+            format,
+            input,
+            jobs,
+            quiet,
+        } => rules.files().and_then(|files| {
+            let ev = Evaluator::new(&files)?;
+            let options = EvalOptions {
+                format,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                progress: !quiet && io::stderr().is_terminal(),
+            };
+            let docs = Documents::new(&paths, input);
+            Ok(eval(&files, &ev, docs, options, &mut out))
+        }),
+        Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
+        Command::Check { paths } => Ok(check(&paths, &mut out)),
+        Command::Test { paths } => Ok(test(&paths, &mut out)),
+        Command::New { id, dir } => Ok(new_rule(&id, &dir, &mut out)),
+        Command::Explain {
+            facts,
+            kb,
+            rules,
+            format,
+        } => RuleArgs { kb: rules }
+            .evaluator()
+            .map(|ev| explain(&ev, &facts, kb.as_deref(), format, &mut out)),
+        Command::Schema { kind } => Ok(write!(out, "{}", crate::schema::text(kind)).map(|()| 0)),
+    };
+    let code = match code {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => return 0,
+        Ok(Err(e)) => {
+            eprintln!("kbdiag: cannot write output: {e}");
+            2
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{}", render::clean(&p.to_string()));
+            }
+            eprintln!(
+                "kbdiag: {} problem{} in the rules; nothing was evaluated",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            2
+        }
+    };
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("kbdiag: cannot write output: {e}");
+            2
+        }
+        _ => code,
+    }
+}
+
+/// Says why a command could not run; its exit status.
+fn cannot_run(problem: &Problem) -> i32 {
+    eprintln!("{}", render::clean(&problem.to_string()));
+    2
+}
+
+fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
+    for r in ev.rules() {
+        let rule = &r.rule;
+        let mut also = rule.aliases.join(", ");
+        if !also.is_empty() {
+            also = format!(" (also {also})");
+        }
+        writeln!(out, "{}{also}: {}", rule.id, render::clean(&rule.title))?;
+        let revision = rule.revision.as_ref().map_or("?", |r| r.as_str());
+        let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
+        writeln!(
+            out,
+            "  revision {revision}, last reviewed {reviewed}; from {}",
+            r.file
+        )?;
+        writeln!(
+            out,
+            "  {} symptoms, {} prerequisites; applies to: {}",
+            rule.symptoms.len(),
+            rule.prerequisites.len(),
+            render::clean(&rule.applies_to.products.join("; "))
+        )?;
+    }
+    Ok(0)
+}
