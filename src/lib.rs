@@ -8,6 +8,7 @@ pub mod diagnosis;
 pub mod explain;
 pub mod facts;
 pub mod fleet;
+pub mod helpers;
 pub mod inputs;
 pub mod kb;
 pub mod lint;

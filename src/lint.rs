@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
 
-use crate::script::FACT_PATHS;
+use crate::helpers::FACT_PATHS;
 use crate::validate::did_you_mean;
 
 /// A warning, positioned within the expression (1-based).
