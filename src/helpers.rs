@@ -237,7 +237,8 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("registry", move |path: &str| -> Fallible<Dynamic> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let registry = probe.list("registry", &facts.registry)?;
+        // Without a registry map, the value asked for is what to collect.
+        let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
         let key = matching::registry_key(path);
         let Some((name, value)) = registry
             .iter()
