@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{kbdiag, ndjson, root, scratch, stderr, stdout};
+use common::{kbdiag, kbdiag_within, ndjson, root, scratch, stderr, stdout};
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/hosts/{name}")
@@ -186,9 +184,9 @@ fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
     );
     std::fs::write(dir.join("deeply-nested.json"), deep).unwrap();
 
-    let start = Instant::now();
     let good = fixture("01-affected-sp6a.yaml");
-    let o = kbdiag(
+    let o = kbdiag_within(
+        5,
         &[
             "eval",
             "--format",
@@ -197,12 +195,6 @@ fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
             &good,
             "missing-file.yaml",
         ],
-        None,
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        start.elapsed()
     );
     assert_eq!(o.status.code(), Some(2));
     let lines = ndjson(&o);

@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{kbdiag, root, scratch, stderr, stdout};
+use common::{kbdiag, kbdiag_within, root, scratch, stderr, stdout};
 
 fn assert_no_control_characters(text: &str) {
     let bad: Vec<char> = text
@@ -90,16 +88,7 @@ fn a_huge_fact_or_rule_file_is_refused_without_being_read() {
         .unwrap()
         .set_len(1 << 30)
         .unwrap();
-    let start = Instant::now();
-    let o = kbdiag(
-        &["eval", "--format", "ndjson", huge.to_str().unwrap()],
-        None,
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        start.elapsed()
-    );
+    let o = kbdiag_within(5, &["eval", "--format", "ndjson", huge.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stdout(&o).contains("the file is larger than the limit of 8388608 bytes"),
@@ -131,8 +120,8 @@ fn a_rule_that_never_ends_fails_on_each_host_and_the_run_ends() {
         "expr: 'loop { }'",
     );
     std::fs::write(dir.join("KB900001.yaml"), rule).unwrap();
-    let start = Instant::now();
-    let o = kbdiag(
+    let o = kbdiag_within(
+        10,
         &[
             "eval",
             "--kb",
@@ -141,12 +130,6 @@ fn a_rule_that_never_ends_fails_on_each_host_and_the_run_ends() {
             "ndjson",
             "tests/fixtures/synthetic",
         ],
-        None,
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        start.elapsed()
     );
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);

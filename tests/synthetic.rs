@@ -98,7 +98,10 @@ fn suspected_names_exactly_the_missing_facts() {
     assert_eq!(d["recommendation"]["action"], "collect-facts");
     assert_eq!(
         strings(&d["missing"]),
-        ["/opt/widget/bin/widget.dll version", "registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled"]
+        [
+            "/opt/widget/bin/widget.dll version",
+            "registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled"
+        ]
     );
     assert_eq!(
         strings(&d["symptoms"][1]["evidence"]),

@@ -24,6 +24,19 @@ pub fn kbdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs kbdiag like [`kbdiag`], failing the test if it takes `seconds` or more: a guard against
+/// hangs, not a speed figure.
+pub fn kbdiag_within(seconds: u64, args: &[&str]) -> Output {
+    let start = std::time::Instant::now();
+    let output = kbdiag(args, None);
+    let took = start.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(seconds),
+        "{args:?} took {took:?}"
+    );
+    output
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
