@@ -8,12 +8,11 @@ use crate::diagnosis::{
     Action, Alternative, Diagnosis, Hotfix, Observed, PrerequisiteResult, PrerequisiteStatus,
     Recommendation, Status, SymptomResult,
 };
-use crate::facts::{self, Facts, FactsError, Syntax};
+use crate::facts::{self, Facts};
 use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
 use crate::script::Sandbox;
-use crate::source::Location;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
 pub struct Evaluator {
@@ -62,33 +61,7 @@ impl Evaluator {
     /// Like [`Evaluator::report`], for a document that starts at `line` of an NDJSON stream:
     /// error locations count from there.
     pub fn report_at(&self, name: &str, line: Option<usize>, bytes: Vec<u8>) -> Report {
-        let failed = |text: Option<&str>, e: FactsError| {
-            let problem = match (line, e.location()) {
-                // One line of a stream: no snippet, and the line counted in the stream.
-                (Some(start), at) => {
-                    let at = at.map_or(
-                        Location {
-                            line: start,
-                            column: 1,
-                        },
-                        |at| Location {
-                            line: start + at.line - 1,
-                            column: at.column,
-                        },
-                    );
-                    Problem::new(name, None, Some(at), e.to_string())
-                }
-                (None, at) => Problem::new(name, text, at, e.to_string()),
-            };
-            Report::failed(problem)
-        };
-        // A line of an NDJSON stream is JSON whatever it starts with.
-        let syntax = line.map(|_| Syntax::Json);
-        let (text, syntax) = match facts::read_text(name, bytes, syntax) {
-            Ok(read) => read,
-            Err(e) => return failed(None, e.into()),
-        };
-        match facts::parse_text(&text, syntax) {
+        match facts::read_document(name, line, bytes) {
             Ok(facts) => Report {
                 file: name.to_owned(),
                 line,
@@ -98,7 +71,7 @@ impl Evaluator {
                 location: None,
                 snippet: None,
             },
-            Err(e) => failed(Some(&text), e),
+            Err(problem) => Report::failed(problem),
         }
     }
 

@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::problem::Problem;
 use crate::source::{self, Location, TextError};
 
 /// Everything known about one host. Every key but `host` may be absent, and an absent key is
@@ -480,6 +481,31 @@ impl FactsError {
             _ => None,
         }
     }
+}
+
+/// Reads one fact document: its facts, or the located problem that stops it. `line` is where
+/// the document starts in an NDJSON stream: it is then JSON, and problems count lines from there
+/// (without a snippet: the line is the whole document).
+pub fn read_document(name: &str, line: Option<usize>, bytes: Vec<u8>) -> Result<Facts, Problem> {
+    let problem = |text: Option<&str>, e: FactsError| match line {
+        Some(start) => {
+            let at = e.location().map_or(
+                Location {
+                    line: start,
+                    column: 1,
+                },
+                |at| Location {
+                    line: start + at.line - 1,
+                    column: at.column,
+                },
+            );
+            Problem::new(name, None, Some(at), e.to_string())
+        }
+        None => Problem::new(name, text, e.location(), e.to_string()),
+    };
+    let (text, syntax) =
+        read_text(name, bytes, line.map(|_| Syntax::Json)).map_err(|e| problem(None, e.into()))?;
+    parse_text(&text, syntax).map_err(|e| problem(Some(&text), e))
 }
 
 /// Parses one fact document from raw bytes.

@@ -180,18 +180,12 @@ pub(super) fn explain(
         return Ok(2);
     };
     let name = doc.source.clone();
-    let parsed = doc.bytes.and_then(|bytes| {
-        let (text, syntax) = crate::facts::read_text(&name, bytes, None)
-            .map_err(|e| Problem::new(&name, None, e.location(), e.to_string()).to_string())?;
-        crate::facts::parse_text(&text, syntax)
-            .map_err(|e| Problem::new(&name, Some(&text), e.location(), e.to_string()).to_string())
-    });
+    let parsed = (doc.bytes)
+        .map_err(|message| Problem::new(&name, None, None, message))
+        .and_then(|bytes| crate::facts::read_document(&name, None, bytes));
     let facts = match parsed {
         Ok(facts) => facts,
-        Err(message) => {
-            eprintln!("{}", render::clean(&message));
-            return Ok(2);
-        }
+        Err(problem) => return Ok(cannot_run(&problem)),
     };
     let host = facts.host.0.clone();
     let explanations = crate::explain::explain(ev, facts, only);
