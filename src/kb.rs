@@ -171,15 +171,15 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     };
     let text = source::text_from_bytes(file.bytes.clone())
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
-    let tree =
-        rule::parse_tree(&text).map_err(|e| vec![problem(Some(&text), e.location, e.message)])?;
+    let tree = crate::validate::parse_tree(&text)
+        .map_err(|e| vec![problem(Some(&text), e.at, e.message)])?;
     let mut problems = Vec::new();
     let rule = rule::from_tree(&text, &tree)
         .map_err(|errors| {
             problems.extend(
                 errors
                     .into_iter()
-                    .map(|e| problem(Some(&text), e.location, e.message)),
+                    .map(|e| problem(Some(&text), e.at, e.message)),
             );
         })
         .ok();

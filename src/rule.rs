@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::facts::Text;
 use std::sync::OnceLock;
 
-use crate::source::{Location, TextError};
-use crate::validate;
+use crate::validate::{self, Issue};
 use crate::yaml_tree::{self, Node};
 
 /// One knowledge-base article: when it applies, what is seen, what causes it, what to do.
@@ -282,26 +281,6 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
-/// One problem in a rule file's text or structure.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct RuleError {
-    pub message: String,
-    pub location: Option<Location>,
-}
-
-impl RuleError {
-    fn at(message: String, location: Option<Location>) -> RuleError {
-        RuleError { message, location }
-    }
-}
-
-impl From<TextError> for RuleError {
-    fn from(e: TextError) -> RuleError {
-        RuleError::at(e.to_string(), e.location())
-    }
-}
-
 /// The rule format's schema, generated once.
 fn schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
@@ -310,44 +289,23 @@ fn schema() -> &'static serde_json::Value {
 
 /// Parses and checks one rule file's text, reporting every problem found. Returns the rule with
 /// its located YAML tree, which places the rule's expressions in the file.
-pub fn parse(text: &str) -> Result<(Rule, Node), Vec<RuleError>> {
-    let tree = parse_tree(text).map_err(|e| vec![e])?;
+pub fn parse(text: &str) -> Result<(Rule, Node), Vec<Issue>> {
+    let tree = validate::parse_tree(text).map_err(|e| vec![e])?;
     let rule = from_tree(text, &tree)?;
     Ok((rule, tree))
 }
 
-/// The located YAML tree of a rule file.
-pub fn parse_tree(text: &str) -> Result<Node, RuleError> {
-    yaml_tree::parse(text)
-        .map_err(|e| RuleError::at(format!("YAML syntax error: {}", e.message), Some(e.at)))
-}
-
 /// The rule in `tree` (parsed from `text`), after checking it against the rule format.
-pub fn from_tree(text: &str, tree: &Node) -> Result<Rule, Vec<RuleError>> {
-    let mut problems: Vec<RuleError> = (validate::check(tree, schema()).into_iter())
-        .map(|i| RuleError::at(i.message, Some(i.at)))
-        .collect();
-    problems.extend(check_ids(tree));
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    // The schema check passed, so this should too; if not, its error is still located.
-    let rule: Rule = serde_yaml::from_str(text).map_err(|e| {
-        let location = e.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        });
-        vec![RuleError::at(crate::facts::yaml_message(&e), location)]
-    })?;
-    Ok(rule)
+pub fn from_tree(text: &str, tree: &Node) -> Result<Rule, Vec<Issue>> {
+    validate::typed(text, tree, schema(), check_ids(tree))
 }
 
 /// Problems with ids, read from the tree so they are found alongside structural ones.
-pub fn check_ids(tree: &Node) -> Vec<RuleError> {
+pub fn check_ids(tree: &Node) -> Vec<Issue> {
     let mut problems = Vec::new();
     if let Some(id) = tree.get("id").and_then(Node::as_str) {
         if id.trim().is_empty() || id.chars().any(char::is_whitespace) {
-            problems.push(RuleError::at(
+            problems.push(Issue::new(
                 format!("id {id:?} must be one word, e.g. KB322051"),
                 tree.get("id").map(Node::at),
             ));
@@ -367,7 +325,7 @@ pub fn check_ids(tree: &Node) -> Vec<RuleError> {
                 .flatten()
                 .any(|earlier| earlier.as_str() == id.as_str())
             {
-                problems.push(RuleError::at(
+                problems.push(Issue::new(
                     format!(
                         "{list}[{i}].id: `{}` is used twice",
                         id.as_str().unwrap_or_default()
@@ -383,6 +341,7 @@ pub fn check_ids(tree: &Node) -> Vec<RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Location;
 
     const MINIMAL: &str =
         "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause: {text: c, when: 'false'}\n";
@@ -400,7 +359,7 @@ mod tests {
             e[0].message,
             "unknown field `sypmtoms`, did you mean `symptoms`?"
         );
-        assert_eq!(e[0].location.map(|l| l.line), Some(5));
+        assert_eq!(e[0].at.map(|l| l.line), Some(5));
     }
 
     #[test]
@@ -419,7 +378,7 @@ mod tests {
         let e = parse(&text).unwrap_err();
         assert_eq!(e[0].message, "symptoms[1].id: `s1` is used twice");
         assert_eq!(
-            e[0].location,
+            e[0].at,
             Some(Location {
                 line: 5,
                 column: 36

@@ -82,27 +82,13 @@ pub fn parse(file: &RuleFile) -> Result<(TestsFile, yaml_tree::Node), Vec<Proble
     let problem = |text: Option<&str>, at, message| Problem::new(&file.name, text, at, message);
     let text = source::text_from_bytes(file.bytes.clone())
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
-    let tree = yaml_tree::parse(&text).map_err(|e| {
-        vec![problem(
-            Some(&text),
-            Some(e.at),
-            format!("YAML syntax error: {}", e.message),
-        )]
-    })?;
-    let issues = validate::check(&tree, schema());
-    if !issues.is_empty() {
-        return Err(issues
-            .into_iter()
-            .map(|i| problem(Some(&text), Some(i.at), i.message))
-            .collect());
-    }
-    let tests = serde_yaml::from_str(&text).map_err(|e| {
-        let at = e.location().map(|l| Location {
-            line: l.line(),
-            column: l.column(),
-        });
-        vec![problem(Some(&text), at, facts::yaml_message(&e))]
-    })?;
+    let located = |issues: Vec<validate::Issue>| -> Vec<Problem> {
+        (issues.into_iter())
+            .map(|i| problem(Some(&text), i.at, i.message))
+            .collect()
+    };
+    let tree = validate::parse_tree(&text).map_err(|e| located(vec![e]))?;
+    let tests = validate::typed(&text, &tree, schema(), Vec::new()).map_err(located)?;
     Ok((tests, tree))
 }
 

@@ -5,16 +5,52 @@
 //! `type`, `properties`, `required`, `additionalProperties: false`, `items`, `minItems`,
 //! `anyOf` and `oneOf` (as alternatives by type, or as "exactly one of these keys").
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::source::Location;
-use crate::yaml_tree::{Node, ScalarKind};
+use crate::yaml_tree::{self, Node, ScalarKind};
 
-/// One problem in a document.
+/// One problem in a document, at its place when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     pub message: String,
-    pub at: Location,
+    pub at: Option<Location>,
+}
+
+impl Issue {
+    pub fn new(message: String, at: Option<Location>) -> Issue {
+        Issue { message, at }
+    }
+}
+
+/// The located tree of a YAML document, or its syntax error.
+pub fn parse_tree(text: &str) -> Result<Node, Issue> {
+    yaml_tree::parse(text)
+        .map_err(|e| Issue::new(format!("YAML syntax error: {}", e.message), Some(e.at)))
+}
+
+/// The typed value of the document `text` whose `tree` matches `schema`; otherwise every issue,
+/// those of the schema check and the caller's own (`more`) together.
+pub fn typed<T: DeserializeOwned>(
+    text: &str,
+    tree: &Node,
+    schema: &Value,
+    more: Vec<Issue>,
+) -> Result<T, Vec<Issue>> {
+    let mut issues = check(tree, schema);
+    issues.extend(more);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    // The schema check passed, so this should too; if not, its error is still located.
+    serde_yaml::from_str(text).map_err(|e| {
+        let at = e.location().map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        vec![Issue::new(crate::facts::yaml_message(&e), at)]
+    })
 }
 
 /// Every way `node` does not match `schema`.
@@ -60,7 +96,7 @@ impl<'a> Checker<'a> {
                         expected(self, branches),
                         found(node)
                     ),
-                    at: node.at(),
+                    at: Some(node.at()),
                 }),
             }
             return;
@@ -73,7 +109,7 @@ impl<'a> Checker<'a> {
                     describe_type(schema),
                     found(node)
                 ),
-                at: node.at(),
+                at: Some(node.at()),
             });
             return;
         }
@@ -88,7 +124,7 @@ impl<'a> Checker<'a> {
                                 at_path(path),
                                 if min == 1 { "" } else { "s" }
                             ),
-                            at: *at,
+                            at: Some(*at),
                         });
                     }
                 }
@@ -130,7 +166,7 @@ impl<'a> Checker<'a> {
                     }
                     issues.push(Issue {
                         message,
-                        at: key.at(),
+                        at: Some(key.at()),
                     });
                 }
                 None => {}
@@ -147,7 +183,7 @@ impl<'a> Checker<'a> {
             if !has(name) {
                 issues.push(Issue {
                     message: format!("missing field `{}`", join(path, name)),
-                    at,
+                    at: Some(at),
                 });
             }
         }
@@ -171,7 +207,7 @@ impl<'a> Checker<'a> {
                             present.to_string()
                         }
                     ),
-                    at,
+                    at: Some(at),
                 });
             }
         }
@@ -307,7 +343,7 @@ mod tests {
         let tree = yaml_tree::parse(text).unwrap();
         check(&tree, &schema::value(Kind::Rule))
             .into_iter()
-            .map(|i| format!("{}: {}", i.at, i.message))
+            .map(|i| format!("{}: {}", i.at.unwrap(), i.message))
             .collect()
     }
 
