@@ -1,14 +1,13 @@
 //! The rule model: one support article as data (format documented in `docs/rules.md`).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Text;
-use std::sync::OnceLock;
-
 use crate::validate::{self, Issue};
 use crate::yaml_tree::{self, Node};
 
