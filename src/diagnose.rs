@@ -5,8 +5,8 @@ use std::rc::Rc;
 use crate::condition::{EvalError, Truth, Verdict};
 use crate::diagnosis::Report;
 use crate::diagnosis::{
-    Action, Alternative, Diagnosis, Hotfix, Observed, PrerequisiteResult, PrerequisiteStatus,
-    Recommendation, Status, SymptomResult,
+    Action, Alternative, Article, Diagnosis, Hotfix, Listed, Observed, PrerequisiteResult,
+    PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
 use crate::facts::{self, Facts};
 use crate::kb::{self, CompiledRule, RuleFile};
@@ -99,24 +99,38 @@ fn diagnose_rule(
     d.status = Status::NotApplicable;
     d.evidence = applies.evidence.clone();
     if applies.truth == Truth::False {
+        let about = rule.applies_to.when.label().map_or(String::new(), |l| {
+            format!(" for which \"{l}\" holds, and the facts say it does not")
+        });
         d.summary = match rule.applies_to.products.as_slice() {
-            [] => "The host is not one this article applies to.".into(),
-            products => format!("The article applies only to {}.", products.join("; ")),
+            [] => format!("Not applicable: the article is about hosts{about}."),
+            products => format!(
+                "Not applicable: the article is about hosts{about}. It lists {}.",
+                products.join("; ")
+            ),
         };
         return Ok(d);
     }
+    if let Some(node) = &compiled.products {
+        d.scope = Some(scope(rule, node.eval(sb)?));
+    }
 
     let cause = compiled.cause.eval(sb)?;
-    d.cause = Some(rule.cause.text.trim().to_owned());
+    d.explanation = Some(rule.cause.text.trim().to_owned());
     for item in cause.evidence.iter() {
         push_unique(&mut d.evidence, item.clone());
     }
+    let reports = reported_symptoms(compiled, facts, &mut d.notes)?;
     for (symptom, node) in rule.symptoms.iter().zip(&compiled.symptoms) {
         let verdict = match node {
             Some(node) => Some(node.eval(sb)?),
             None => None,
         };
-        let result = symptom_result(symptom, verdict);
+        let by_people: Vec<String> = (reports.iter())
+            .filter(|(id, _)| id.eq_ignore_ascii_case(&symptom.id))
+            .map(|(_, said)| said.clone())
+            .collect();
+        let result = symptom_result(symptom, verdict, by_people);
         for m in &result.evidence {
             if result.observed == Observed::Observed {
                 push_unique(&mut d.evidence, format!("symptom {}: {m}", result.id));
@@ -136,7 +150,9 @@ fn diagnose_rule(
         _ => Status::Unknown,
     };
     d.summary = match d.status {
-        Status::Affected => "The cause is present on this host.".to_owned(),
+        Status::Affected => {
+            "The facts show the cause the article describes on this host.".to_owned()
+        }
         Status::NotAffected if seen.is_empty() => "The facts rule the cause out.".to_owned(),
         Status::NotAffected => format!(
             "The facts rule the cause out, although symptoms are observed ({}): look for another cause.",
@@ -150,6 +166,14 @@ fn diagnose_rule(
             "The cause cannot be decided without more facts, and no symptom is observed.".to_owned()
         }
     };
+    if d.status.needs_attention() {
+        d.article = Some(Article {
+            revision: rule.revision.as_ref().map(|r| r.0.clone()),
+            last_reviewed: rule.last_reviewed.as_ref().map(|r| r.0.clone()),
+            status: rule.status.as_ref().map(|s| s.trim().to_owned()),
+            related: rule.related.clone(),
+        });
+    }
     d.recommendation = match d.status {
         Status::Affected => remedy(sb, compiled, facts)?,
         Status::Suspected | Status::Unknown => {
@@ -170,11 +194,85 @@ fn diagnose_rule(
     Ok(d)
 }
 
-fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> SymptomResult {
+/// Whether the host is one of the listed products, from the value of `products_when`.
+fn scope(rule: &crate::rule::Rule, v: Verdict) -> Scope {
+    let listed = match v.truth {
+        Truth::True => Listed::Listed,
+        Truth::False => Listed::NotListed,
+        Truth::Unknown => Listed::Unknown,
+    };
+    Scope {
+        listed,
+        products: rule.applies_to.products.clone(),
+        note: (listed != Listed::Listed)
+            .then(|| {
+                rule.applies_to
+                    .products_note
+                    .as_ref()
+                    .map(|n| n.trim().to_owned())
+            })
+            .flatten(),
+        evidence: v.evidence,
+        missing: v.missing,
+    }
+}
+
+/// The symptoms of this rule that people reported on this host: (symptom id, what was said).
+/// A report naming a symptom the rule lacks becomes a note, so it is not lost.
+fn reported_symptoms(
+    compiled: &CompiledRule,
+    facts: &Facts,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, EvalError> {
+    let rule = &compiled.rule;
+    let list = facts.reported_symptoms.get().map_err(|message| EvalError {
+        condition: "reported_symptoms".into(),
+        message,
+    })?;
+    let mut found = Vec::new();
+    let ours = |r: &str| {
+        rule.id.eq_ignore_ascii_case(r.trim())
+            || rule
+                .aliases
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(r.trim()))
+    };
+    for report in list.into_iter().flatten().filter(|r| ours(r.rule.as_str())) {
+        let id = report.symptom.as_str().trim();
+        if !rule.symptoms.iter().any(|s| s.id.eq_ignore_ascii_case(id)) {
+            let ids: Vec<&str> = rule.symptoms.iter().map(|s| s.id.as_str()).collect();
+            notes.push(format!(
+                "The facts report a symptom `{id}` of {}, which has no such symptom (it has {}).",
+                rule.id,
+                ids.join(", ")
+            ));
+            continue;
+        }
+        let mut said = "reported by a person".to_owned();
+        if let Some(by) = &report.by {
+            said.push_str(&format!(" ({by})"));
+        }
+        if let Some(time) = &report.time {
+            said.push_str(&format!(" at {time}"));
+        }
+        if let Some(note) = &report.note {
+            said.push_str(&format!(": \"{}\"", note.as_str().trim()));
+        }
+        found.push((id.to_owned(), said));
+    }
+    Ok(found)
+}
+
+fn symptom_result(
+    symptom: &crate::rule::Symptom,
+    verdict: Option<Verdict>,
+    by_people: Vec<String>,
+) -> SymptomResult {
     let mut result = SymptomResult {
         id: symptom.id.clone(),
         text: symptom.text.trim().to_owned(),
         observed: Observed::ReportOnly,
+        ask: symptom.ask.as_ref().map(|a| a.trim().to_owned()),
         evidence: Vec::new(),
         missing: Vec::new(),
     };
@@ -190,6 +288,15 @@ fn symptom_result(symptom: &crate::rule::Symptom, verdict: Option<Verdict>) -> S
             v.matches
         };
         result.missing = v.missing;
+    }
+    if !by_people.is_empty() {
+        // A person's report is an observation, whatever the other facts could show.
+        if result.observed != Observed::Observed {
+            result.evidence.clear();
+            result.missing.clear();
+        }
+        result.observed = Observed::Observed;
+        result.evidence.extend(by_people);
     }
     result
 }
@@ -220,10 +327,13 @@ fn remedy(
     }
     let hotfix = rule.resolution.as_ref().map(|r| Hotfix {
         summary: expand(&r.summary),
+        caveat: r.caveat.as_deref().map(expand),
         obtain: r.obtain.as_deref().map(expand),
+        install: r.install.as_deref().map(expand),
         url: r.url.clone(),
         note: r.note.as_deref().map(expand),
         files: r.files.clone(),
+        files_note: r.files_note.as_deref().map(expand),
     });
     let workaround = rule.workaround.as_ref().map(|w| Alternative {
         action: Action::ApplyWorkaround,
@@ -246,6 +356,8 @@ fn remedy(
             None => Recommendation::none("The article gives no resolution or workaround."),
         });
     };
+    // Obtaining and installing the fix end the steps on every path.
+    let fix_steps = || fix.obtain.iter().chain(&fix.install).cloned();
     let not_met: Vec<&crate::rule::Prerequisite> = (rule.prerequisites.iter())
         .zip(&prerequisites)
         .filter(|(_, r)| r.status == PrerequisiteStatus::NotMet)
@@ -259,20 +371,22 @@ fn remedy(
                     .map_or_else(|| format!("Install {}.", p.text.trim()), expand)
             })
             .collect();
-        steps.push(format!("Then install the fix: {}", fix.summary));
+        steps.extend(fix_steps());
         return Ok(Recommendation {
             action: Action::InstallPrerequisite,
             summary: format!(
-                "Install the prerequisite first: {}.",
+                "Install the prerequisite first ({}), then the fix: {}",
                 not_met
                     .iter()
                     .map(|p| p.text.trim())
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; "),
+                fix.summary
             ),
             steps,
             prerequisites,
             hotfix,
+            alternative: workaround.map(Box::new),
             ..Recommendation::none("")
         });
     }
@@ -280,13 +394,13 @@ fn remedy(
         .filter(|p| p.status == PrerequisiteStatus::Unknown)
         .map(|p| {
             format!(
-                "First confirm the prerequisite: {} (unknown: {} not collected).",
+                "First confirm the prerequisite, {}: it is unknown until kbdiag has {}.",
                 p.text,
                 p.missing.join(", ")
             )
         })
         .collect();
-    steps.extend(fix.obtain.clone());
+    steps.extend(fix_steps());
     Ok(Recommendation {
         action: Action::InstallHotfix,
         summary: fix.summary.clone(),
@@ -309,9 +423,12 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         summary: String::new(),
         evidence: Vec::new(),
         missing: Vec::new(),
-        cause: None,
+        scope: None,
+        explanation: None,
         symptoms: Vec::new(),
+        notes: Vec::new(),
         recommendation: Recommendation::none("Nothing to do."),
+        article: None,
         error: None,
     }
 }

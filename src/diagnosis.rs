@@ -94,14 +94,60 @@ pub struct Diagnosis {
     /// Facts whose absence left the status undecided.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The article's cause, when the host is one it applies to.
+    /// Whether the host is one of the products the article lists, when it is one the article is
+    /// about and the rule says how to tell.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
+    pub scope: Option<Scope>,
+    /// The article's explanation of the cause (not a finding: the findings are the evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub symptoms: Vec<SymptomResult>,
+    /// Anything else the facts said that bears on this rule, e.g. a reported symptom it lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub recommendation: Recommendation,
+    /// The article itself, for hosts that need action: revision, status, related articles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article: Option<Article>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Whether a host is one of the products an article lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scope {
+    /// `listed`, `not_listed` or `unknown`.
+    pub listed: Listed,
+    pub products: Vec<String>,
+    /// What the rule says about hosts outside the products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listed {
+    Listed,
+    NotListed,
+    Unknown,
+}
+
+/// What the article says of itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Article {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_reviewed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<crate::rule::Related>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +155,9 @@ pub struct SymptomResult {
     pub id: String,
     pub text: String,
     pub observed: Observed,
+    /// For a symptom only a person can report: what to ask.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -163,13 +212,19 @@ pub struct Alternative {
 pub struct Hotfix {
     pub summary: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub obtain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -53,6 +53,15 @@ pub fn explain(evaluator: &Evaluator, facts: Facts, only: Option<&str>) -> Vec<E
             ),
             part("cause.when", compiled.cause.explain(evaluator.sandbox())),
         ];
+        if let Some(products) = &compiled.products {
+            conditions.insert(
+                1,
+                part(
+                    "applies_to.products_when",
+                    products.explain(evaluator.sandbox()),
+                ),
+            );
+        }
         for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
             if let Some(node) = node {
                 conditions.push(part(

@@ -42,6 +42,9 @@ pub struct Facts {
     /// Error text a person saw.
     #[serde(default)]
     pub reported_errors: Lazy<Vec<Text>>,
+    /// Symptoms of a rule that a person observed (those no other fact can show).
+    #[serde(default)]
+    pub reported_symptoms: Lazy<Vec<ReportedSymptom>>,
 }
 
 /// A list or map of facts: absent, parsed, or (from JSON) raw text that is parsed the first
@@ -167,6 +170,7 @@ struct JsonFacts<'a> {
     registry: Option<&'a RawValue>,
     events: Option<&'a RawValue>,
     reported_errors: Option<&'a RawValue>,
+    reported_symptoms: Option<&'a RawValue>,
     /// The first unknown value nested too deep: its offset in its own text, and that text.
     too_deep: Option<(usize, &'a str)>,
 }
@@ -197,6 +201,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonFacts<'a> {
                         "registry" => facts.registry = raw(&mut map)?,
                         "events" => facts.events = raw(&mut map)?,
                         "reported_errors" => facts.reported_errors = raw(&mut map)?,
+                        "reported_symptoms" => facts.reported_symptoms = raw(&mut map)?,
                         _ => {
                             let value: &'de RawValue = map.next_value()?;
                             if facts.too_deep.is_none() {
@@ -239,6 +244,12 @@ impl JsonFacts<'_> {
             registry: Lazy::from_json("registry", self.registry, text, b'{')?,
             events: Lazy::from_json("events", self.events, text, b'[')?,
             reported_errors: Lazy::from_json("reported_errors", self.reported_errors, text, b'[')?,
+            reported_symptoms: Lazy::from_json(
+                "reported_symptoms",
+                self.reported_symptoms,
+                text,
+                b'[',
+            )?,
         })
     }
 }
@@ -258,10 +269,12 @@ impl Facts {
 pub struct Os {
     pub name: Option<Text>,
     pub edition: Option<Text>,
-    /// `"4.0"` and the YAML number `4.0` both arrive as the text `4.0`.
+    /// `"4.0"` and the YAML number `4.0` both arrive as the text `4.0`; `4.0.1381` carries the
+    /// build too. Read through [`crate::values::os_version`].
     pub version: Option<Text>,
     pub build: Option<i64>,
-    /// `6a`, or `6` (a number in YAML) which SP6a also reports.
+    /// As `CSDVersion` reports it (`Service Pack 6`, which SP6a also reports) or short (`6a`).
+    /// Read through [`crate::values::service_pack`].
     pub service_pack: Option<Text>,
     pub cipher_bits: Option<i64>,
 }
@@ -279,6 +292,21 @@ pub struct FileEntry {
     pub modified: Option<Text>,
     pub version: Option<Text>,
     pub cipher_bits: Option<i64>,
+}
+
+/// A symptom of a rule that a person observed: `{rule: KB322051, symptom: no-connection}`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct ReportedSymptom {
+    /// The rule's id or one of its aliases.
+    pub rule: Text,
+    /// The symptom's id in that rule.
+    pub symptom: Text,
+    /// Who saw it.
+    pub by: Option<Text>,
+    /// When (ISO 8601).
+    pub time: Option<Text>,
+    /// What they saw, in their words.
+    pub note: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

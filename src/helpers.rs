@@ -16,6 +16,7 @@ use crate::matching::{
 };
 use crate::rule::FileRow;
 use crate::script::Trace;
+use crate::values;
 
 /// The paths `fact()` reads; any other is an error.
 pub const FACT_PATHS: &[&str] = &[
@@ -79,6 +80,11 @@ impl Probe {
     /// Finds a file by its path (`%VAR%` expanded, `/` or `\\`, any case). When the host has no
     /// `files` list, or the list lacks it, the file itself is the missing fact.
     fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
+        self.file_needing(path, "")
+    }
+
+    /// [`Probe::file`], saying what about the file a missing one should be collected for.
+    fn file_needing(&mut self, path: &str, what: &str) -> Result<usize, Box<EvalAltResult>> {
         let (expanded, unresolved) = expand_vars(path, |n| self.env(n));
         let shown = expanded.replace('/', "\\");
         let facts = self.facts.clone();
@@ -88,7 +94,7 @@ impl Probe {
                 for name in &unresolved {
                     let _ = self.missing(format!("env.{name}"));
                 }
-                return Err(self.missing(format!("file {shown}")));
+                return Err(self.missing(format!("file {shown}{what}")));
             }
             Err(message) => return fail(message),
         };
@@ -101,7 +107,7 @@ impl Probe {
             .position(|f| path_matches(f.path.as_str(), &key))
         {
             Some(i) => Ok(i),
-            None => Err(self.missing(format!("file {shown}"))),
+            None => Err(self.missing(format!("file {shown}{what}"))),
         }
     }
 }
@@ -125,17 +131,160 @@ fn fail<T>(message: String) -> Fallible<T> {
     Err(EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into())
 }
 
-/// Short display of an event for evidence.
-fn describe_event(e: &crate::facts::Event) -> String {
+/// What an event must show besides its source and id: each filter an event's facts can be checked
+/// against must hold; one the event does not record is noted, not failed.
+#[derive(Debug, Default)]
+struct EventFilter {
+    log: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    /// Whole words in the message (an error code: `NT/MTA error code: 5`).
+    message: Option<String>,
+}
+
+/// The filters `event(source, id, #{…})` takes.
+pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message"];
+
+impl EventFilter {
+    fn from_map(map: &rhai::Map) -> Fallible<EventFilter> {
+        let mut filter = EventFilter::default();
+        for (key, value) in map {
+            let Some(text) = value.clone().into_immutable_string().ok() else {
+                return fail(format!(
+                    "event(): the filter `{key}` must be text, not {}",
+                    value.type_name()
+                ));
+            };
+            let text = Some(text.to_string());
+            match key.as_str() {
+                "log" => filter.log = text,
+                "type" => filter.kind = text,
+                "category" => filter.category = text,
+                "message" => filter.message = text,
+                other => {
+                    return fail(format!(
+                        "event(): no filter `{other}`; the filters are {}",
+                        EVENT_FILTERS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Whether `e` passes: `None` if a recorded field differs.
+    fn check(&self, e: &crate::facts::Event) -> Option<EventMatch> {
+        let mut unchecked = Vec::new();
+        let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
+        let fields = [
+            ("log", &self.log, e.log.as_ref().map(|t| t.as_str())),
+            ("type", &self.kind, kind),
+            (
+                "category",
+                &self.category,
+                e.category.as_ref().map(|t| t.as_str()),
+            ),
+        ];
+        for (name, want, have) in fields {
+            match (want, have) {
+                (None, _) => {}
+                (Some(_), None) => unchecked.push(name),
+                (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
+                _ => return None,
+            }
+        }
+        let mut at = None;
+        match (&self.message, &e.message) {
+            (None, _) => {}
+            (Some(_), None) => unchecked.push("message"),
+            (Some(want), Some(message)) => at = Some(values::find_token(message.as_str(), want)?),
+        }
+        Some(EventMatch { unchecked, at })
+    }
+}
+
+/// How an event passed an [`EventFilter`].
+struct EventMatch {
+    /// Filters the event's facts could not be checked against.
+    unchecked: Vec<&'static str>,
+    /// Where the message matched.
+    at: Option<(usize, usize)>,
+}
+
+/// An event type as Event Viewer names it; collectors may write the number a record stores.
+fn event_type(kind: &str) -> &str {
+    match kind.trim() {
+        "1" => "Error",
+        "2" => "Warning",
+        "4" => "Information",
+        "8" => "Audit Success",
+        "16" => "Audit Failure",
+        other => other,
+    }
+}
+
+/// Whether the host's events hold `id` from `source` passing `filter`; each match is recorded.
+/// Event ids compare as Event Viewer shows them: the low 16 bits (`0x80002466` is 9318).
+fn events(probe: &mut Probe, source: &str, id: i64, filter: &EventFilter) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let events = probe.list("events", &facts.events)?;
+    let mut found = false;
+    let mut near = 0;
+    for e in events.iter().filter(|e| {
+        e.id.is_some_and(|i| i & 0xFFFF == id & 0xFFFF)
+            && e.source
+                .as_ref()
+                .is_some_and(|s| s.as_str().trim().eq_ignore_ascii_case(source))
+    }) {
+        let Some(EventMatch { unchecked, at }) = filter.check(e) else {
+            near += 1;
+            continue;
+        };
+        found = true;
+        let mut seen = describe_event(e, at);
+        if !unchecked.is_empty() {
+            seen.push_str(&format!(
+                " [not recorded, so not checked: {}]",
+                unchecked.join(", ")
+            ));
+        }
+        if !probe.trace.matches.contains(&seen) {
+            probe.trace.matches.push(seen);
+        }
+    }
+    if !found {
+        let unlike = if near > 0 {
+            format!(" with the details asked for ({near} with other details)")
+        } else {
+            String::new()
+        };
+        probe.read(format!(
+            "events ({}) hold no {id} from {source}{unlike}",
+            events.len()
+        ));
+    }
+    Ok(found)
+}
+
+/// How much of an event's message evidence shows.
+const MESSAGE_SHOWN: usize = 320;
+
+/// Display of an event for evidence. A long message is cut around `at`, the part that matched.
+fn describe_event(e: &crate::facts::Event, at: Option<(usize, usize)>) -> String {
     let mut s = format!(
         "event {} from {}",
-        e.id.map_or("?".to_owned(), |i| i.to_string()),
+        e.id.map_or("?".to_owned(), |i| (i & 0xFFFF).to_string()),
         e.source.as_ref().map_or("?", |s| s.as_str())
     );
-    let details: Vec<&str> = [&e.log, &e.category, &e.kind]
-        .into_iter()
-        .filter_map(|v| v.as_ref().map(|t| t.as_str()))
-        .collect();
+    let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
+    let details: Vec<&str> = [
+        e.log.as_ref().map(|t| t.as_str()),
+        e.category.as_ref().map(|t| t.as_str()),
+        kind,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if !details.is_empty() {
         s.push_str(&format!(" ({})", details.join(", ")));
     }
@@ -143,16 +292,28 @@ fn describe_event(e: &crate::facts::Event) -> String {
         s.push_str(&format!(" at {time}"));
     }
     if let Some(message) = &e.message {
-        let message = message.as_str().trim();
-        let short: String = message.chars().take(100).collect();
-        let ellipsis = if short.len() < message.len() {
-            "…"
-        } else {
-            ""
-        };
-        s.push_str(&format!(": \"{short}{ellipsis}\""));
+        s.push_str(&format!(": \"{}\"", excerpt(message.as_str(), at)));
     }
     s
+}
+
+/// At most [`MESSAGE_SHOWN`] characters of `message`, including the range `at`.
+fn excerpt(message: &str, at: Option<(usize, usize)>) -> String {
+    let chars: Vec<(usize, char)> = message.char_indices().collect();
+    if chars.len() <= MESSAGE_SHOWN {
+        return message.trim().to_owned();
+    }
+    let end_char = at.map_or(0, |(_, end)| {
+        chars.iter().take_while(|(b, _)| *b < end).count()
+    });
+    let start = end_char
+        .saturating_sub(MESSAGE_SHOWN - 40)
+        .min(chars.len() - MESSAGE_SHOWN);
+    let stop = start + MESSAGE_SHOWN;
+    let text: String = chars[start..stop].iter().map(|(_, c)| c).collect();
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if stop < chars.len() { "…" } else { "" };
+    format!("{lead}{}{tail}", text.trim())
 }
 
 /// Registers every helper on `engine`, reading the host through `probe`.
@@ -163,14 +324,56 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let facts = probe.facts.clone();
         let os = facts.os.as_ref();
         let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.0.clone()));
+        // The value a rule compares, and what the host's facts wrote when that differs.
+        let read = |value: Result<(String, Option<i64>), String>, raw: &str| match value {
+            Ok((v, build)) => Ok((
+                Dynamic::from(v.clone()),
+                (v != raw).then(|| raw.to_owned()),
+                build,
+            )),
+            Err(reason) => Err(reason),
+        };
+        let normalized = match path {
+            "os.version" => os
+                .and_then(|o| o.version.as_ref())
+                .map(|v| read(values::os_version(v.as_str()), v.as_str())),
+            "os.service_pack" => os.and_then(|o| o.service_pack.as_ref()).map(|v| {
+                read(
+                    values::service_pack(v.as_str()).map(|sp| (sp, None)),
+                    v.as_str(),
+                )
+            }),
+            _ => None,
+        };
         let value = match path {
             "host" => Some(Dynamic::from(facts.host.0.clone())),
             "collected" => text(facts.collected.as_ref()),
             "os.name" => text(os.and_then(|o| o.name.as_ref())),
             "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
-            "os.version" => text(os.and_then(|o| o.version.as_ref())),
-            "os.service_pack" => text(os.and_then(|o| o.service_pack.as_ref())),
-            "os.build" => os.and_then(|o| o.build).map(Dynamic::from),
+            "os.version" | "os.service_pack" => match normalized {
+                None => None,
+                Some(Err(reason)) => return Err(probe.missing(format!("{path} ({reason})"))),
+                Some(Ok((v, raw, _))) => {
+                    let written = raw.map_or(String::new(), |r| format!(" (written \"{r}\")"));
+                    probe.read(format!("{path}={v}{written}"));
+                    return Ok(v);
+                }
+            },
+            "os.build" => match os.and_then(|o| o.build) {
+                Some(build) => Some(Dynamic::from(build)),
+                // `4.0.1381` says the build when no build is given on its own.
+                None => {
+                    let version = os.and_then(|o| o.version.as_ref());
+                    let from_version = version
+                        .and_then(|v| values::os_version(v.as_str()).ok())
+                        .and_then(|(_, build)| build);
+                    if let (Some(build), Some(v)) = (from_version, version) {
+                        probe.read(format!("os.build={build} (from os.version \"{v}\")"));
+                        return Ok(Dynamic::from(build));
+                    }
+                    None
+                }
+            },
             "os.cipher_bits" => os.and_then(|o| o.cipher_bits).map(Dynamic::from),
             other => {
                 return fail(format!(
@@ -215,7 +418,8 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
         let mut probe = p.borrow_mut();
-        let index = probe.file(path)?;
+        let what = format!(": {}", bits_need(&probe.table, file_name(path)));
+        let index = probe.file_needing(path, &what)?;
         file_bits(&mut probe, index)
     });
 
@@ -264,31 +468,31 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     });
 
     let p = probe.clone();
-    engine.register_fn("event", move |source: &str, id: i64| -> Fallible<bool> {
+    engine.register_fn("registry_collected", move |path: &str| -> bool {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
-        let events = probe.list("events", &facts.events)?;
-        let mut found = false;
-        for e in events.iter().filter(|e| {
-            e.id == Some(id)
-                && e.source
-                    .as_ref()
-                    .is_some_and(|s| s.as_str().trim().eq_ignore_ascii_case(source))
-        }) {
-            found = true;
-            let seen = describe_event(e);
-            if !probe.trace.matches.contains(&seen) {
-                probe.trace.matches.push(seen);
-            }
-        }
-        if !found {
-            probe.read(format!(
-                "events ({}) hold no {id} from {source}",
-                events.len()
-            ));
-        }
-        Ok(found)
+        let key = matching::registry_key(path);
+        let found = match facts.registry.get() {
+            Ok(Some(registry)) => registry.keys().any(|k| matching::registry_key(k) == key),
+            _ => false,
+        };
+        let said = if found { "collected" } else { "not collected" };
+        probe.read(format!("registry {path} {said}"));
+        found
     });
+
+    let p = probe.clone();
+    engine.register_fn("event", move |source: &str, id: i64| -> Fallible<bool> {
+        events(&mut p.borrow_mut(), source, id, &EventFilter::default())
+    });
+    let p = probe.clone();
+    engine.register_fn(
+        "event",
+        move |source: &str, id: i64, filters: rhai::Map| -> Fallible<bool> {
+            let filter = EventFilter::from_map(&filters)?;
+            events(&mut p.borrow_mut(), source, id, &filter)
+        },
+    );
 
     let p = probe.clone();
     engine.register_fn("reported", move |text: &str| -> Fallible<bool> {
@@ -296,7 +500,10 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let facts = probe.facts.clone();
         let errors = probe.list("reported_errors", &facts.reported_errors)?;
         let mut found = false;
-        for e in errors.iter().filter(|e| contains_ci(e.as_str(), text)) {
+        for e in errors
+            .iter()
+            .filter(|e| values::find_token(e.as_str(), text).is_some())
+        {
             found = true;
             let seen = format!("reported error \"{e}\"");
             if !probe.trace.matches.contains(&seen) {
@@ -427,10 +634,10 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
         .modified
         .as_ref()
         .map(|m| &m.as_str()[..m.as_str().len().min(10)]);
-    let (Some(size), Some(date)) = (entry.size, date) else {
-        return Err(probe.missing(format!("{} cipher_bits", entry.path)));
-    };
     let table = probe.table.clone();
+    let (Some(size), Some(date)) = (entry.size, date) else {
+        return Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name))));
+    };
     let rows: Vec<&FileRow> = table
         .iter()
         .filter(|r| r.file.eq_ignore_ascii_case(name) && r.size == size && r.date.as_str() == date)
@@ -447,6 +654,31 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
             ));
             Ok(first.bits)
         }
-        _ => Err(probe.missing(format!("{} cipher_bits", entry.path))),
+        _ => Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name)))),
+    }
+}
+
+/// What tells a file's cipher strength, given the rule's file table: what to collect.
+fn bits_need(table: &[FileRow], name: &str) -> String {
+    let rows: Vec<&FileRow> = table
+        .iter()
+        .filter(|r| r.file.eq_ignore_ascii_case(name))
+        .collect();
+    let Some(first) = rows.first() else {
+        return "its cipher_bits (the article's file table has no row for it)".to_owned();
+    };
+    let alike = rows
+        .iter()
+        .all(|r| r.size == first.size && r.date.as_str() == first.date.as_str());
+    let strengths: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.bits).collect();
+    if alike && strengths.len() > 1 {
+        format!(
+            "its cipher_bits (every build of {} in the article's file table has size {} and date \
+             {}, so only the cipher strength tells them apart)",
+            first.file, first.size, first.date
+        )
+    } else {
+        "its cipher_bits, or its size and modified date (UTC) to match the article's file table"
+            .to_owned()
     }
 }

@@ -81,6 +81,8 @@ pub struct CompiledRule {
     pub rule: Rule,
     pub file: String,
     pub applies: Node,
+    /// Whether the host is one of the listed products, when the rule says how to tell.
+    pub products: Option<Node>,
     /// One per symptom, `None` for symptoms with no condition.
     pub symptoms: Vec<Option<Node>>,
     pub cause: Node,
@@ -152,6 +154,7 @@ pub fn check(sandbox: &Sandbox, files: &[RuleFile]) -> Vec<Problem> {
 /// A rule's conditions, compiled from its YAML tree; `None` where one is missing or malformed.
 struct Parts {
     applies: Option<Node>,
+    products: Option<Node>,
     cause: Option<Node>,
     symptoms: Vec<Option<Node>>,
     prerequisites: Vec<Option<Node>>,
@@ -192,6 +195,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
             Some(rule),
             Parts {
                 applies: Some(applies),
+                products,
                 cause: Some(cause),
                 symptoms,
                 prerequisites,
@@ -203,6 +207,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                     .into(),
                 file: file.name.clone(),
                 applies,
+                products,
                 cause,
                 symptoms,
                 prerequisites: prerequisites.into_iter().flatten().collect(),
@@ -248,6 +253,10 @@ fn compile_parts(
     let when = |part: &str| tree.get(part).and_then(|p| p.get("when"));
     Parts {
         applies: compile("applies_to.when".into(), when("applies_to")),
+        products: compile(
+            "applies_to.products_when".into(),
+            tree.get("applies_to").and_then(|p| p.get("products_when")),
+        ),
         cause: compile("cause.when".into(), when("cause")),
         symptoms: (items("symptoms").iter().enumerate())
             .map(|(i, s)| compile(format!("symptoms[{i}].when"), s.get("when")))
@@ -260,7 +269,7 @@ fn compile_parts(
 
 /// Warnings for every expression compiled from a rule file, placed in the file.
 fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem> {
-    let all = [&parts.applies, &parts.cause]
+    let all = [&parts.applies, &parts.products, &parts.cause]
         .into_iter()
         .chain(&parts.symptoms)
         .chain(&parts.prerequisites)

@@ -23,5 +23,6 @@ pub mod skeleton;
 pub mod source;
 pub mod summary;
 pub mod validate;
+pub mod values;
 pub mod walk;
 pub mod yaml_tree;

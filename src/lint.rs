@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
 
-use crate::helpers::FACT_PATHS;
+use crate::helpers::{EVENT_FILTERS, FACT_PATHS};
 use crate::validate::did_you_mean;
 
 /// A warning, positioned within the expression (1-based).
@@ -55,6 +55,35 @@ pub fn check(ast: &AST, known: &BTreeSet<String>) -> Vec<Warning> {
                 format!("no helper or function named `{name}`{hint}"),
                 pos,
             ));
+        }
+        if name == "event" {
+            if let Some(filters) = call.args.get(2) {
+                let keys: Vec<(String, Position)> = match filters {
+                    Expr::Map(map, at) => map
+                        .0
+                        .iter()
+                        .map(|(k, _)| (k.name.to_string(), *at))
+                        .collect(),
+                    Expr::DynamicConstant(value, at) => value
+                        .read_lock::<rhai::Map>()
+                        .map(|m| m.keys().map(|k| (k.to_string(), *at)).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                for (key, at) in keys {
+                    if !EVENT_FILTERS.contains(&key.as_str()) {
+                        let hint = did_you_mean(&key, EVENT_FILTERS.iter().copied())
+                            .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
+                        warnings.push(warning(
+                            format!(
+                                "event(): no filter `{key}`; the filters are {}{hint}",
+                                EVENT_FILTERS.join(", ")
+                            ),
+                            at,
+                        ));
+                    }
+                }
+            }
         }
         if name == "fact" {
             if let Some(Expr::StringConstant(path, at)) = call.args.first() {

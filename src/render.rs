@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnosis::{Action, Diagnosis, Observed, PrerequisiteStatus, Report, Status};
+use crate::diagnosis::{Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status};
 use crate::summary::Summary;
 
 /// Output formats of `kbdiag eval`.
@@ -79,21 +79,108 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
     if let Some(error) = &d.error {
         let _ = writeln!(out, "    Error: {}", clean(error));
     }
-    list(out, "Evidence", &d.evidence);
-    if let Some(cause) = d.cause.as_ref().filter(|_| d.status == Status::Affected) {
-        let _ = writeln!(out, "    Cause: {}", clean(cause));
-    }
-    if !d.symptoms.is_empty() && d.status != Status::NotApplicable {
-        let count = |o: Observed| d.symptoms.iter().filter(|s| s.observed == o).count();
+    scope_text(out, d);
+    // Observed symptoms are shown under Symptoms, with what matched.
+    let symptom_lines: Vec<String> = (d.symptoms.iter())
+        .filter(|s| s.observed == Observed::Observed)
+        .flat_map(|s| {
+            s.evidence
+                .iter()
+                .map(move |m| format!("symptom {}: {m}", s.id))
+        })
+        .collect();
+    let findings: Vec<String> = (d.evidence.iter())
+        .filter(|e| !symptom_lines.contains(e))
+        .cloned()
+        .collect();
+    list(out, "Findings (this host's facts)", &findings);
+    if let Some(explanation) = d
+        .explanation
+        .as_ref()
+        .filter(|_| d.status != Status::NotAffected)
+    {
         let _ = writeln!(
             out,
-            "    Symptoms: {} observed, {} not observed, {} unknown, {} reported by people only",
-            count(Observed::Observed),
-            count(Observed::NotObserved),
-            count(Observed::Unknown),
-            count(Observed::ReportOnly)
+            "    The article's explanation of the cause: {}",
+            clean(explanation)
         );
     }
+    if d.status != Status::NotApplicable {
+        symptoms_text(out, d);
+    }
+    list(out, "Notes", &d.notes);
+    recommendation_text(out, d);
+    article_text(out, d);
+}
+
+fn scope_text(out: &mut String, d: &Diagnosis) {
+    let Some(scope) = &d.scope else { return };
+    let products = clean(&scope.products.join("; "));
+    let said = match scope.listed {
+        Listed::Listed => return,
+        Listed::NotListed => format!(
+            "this host is not one of the products the article lists ({products}); evidence: {}.",
+            clean(&scope.evidence.join("; "))
+        ),
+        Listed::Unknown => format!(
+            "whether this host is one of the products the article lists ({products}) is unknown: \
+             collect {}.",
+            clean(&scope.missing.join(", "))
+        ),
+    };
+    let note = scope
+        .note
+        .as_ref()
+        .map_or(String::new(), |n| format!(" {}", clean(n)));
+    let _ = writeln!(out, "    Scope: {said}{note}");
+}
+
+fn symptoms_text(out: &mut String, d: &Diagnosis) {
+    if d.symptoms.is_empty() {
+        return;
+    }
+    let count = |o: Observed| d.symptoms.iter().filter(|s| s.observed == o).count();
+    let _ = writeln!(
+        out,
+        "    Symptoms: {} observed, {} not observed, {} unknown, {} only a person can report",
+        count(Observed::Observed),
+        count(Observed::NotObserved),
+        count(Observed::Unknown),
+        count(Observed::ReportOnly)
+    );
+    for s in &d.symptoms {
+        let id = clean(&s.id);
+        match s.observed {
+            Observed::Observed => {
+                for m in &s.evidence {
+                    let _ = writeln!(out, "      observed      {id}: {}", clean(m));
+                }
+            }
+            Observed::NotObserved => {
+                let why = s.evidence.join("; ");
+                let why = if why.is_empty() {
+                    why
+                } else {
+                    format!(" ({why})")
+                };
+                let _ = writeln!(out, "      not observed  {id}{}", clean(&why));
+            }
+            Observed::Unknown => {
+                let _ = writeln!(
+                    out,
+                    "      unknown       {id} (collect {})",
+                    clean(&s.missing.join(", "))
+                );
+            }
+            Observed::ReportOnly => {
+                let ask = s.ask.as_deref().unwrap_or(&s.text);
+                let _ = writeln!(out, "      ask           {id}: {}", clean(ask));
+            }
+        }
+    }
+}
+
+fn recommendation_text(out: &mut String, d: &Diagnosis) {
     let r = &d.recommendation;
     if r.action == Action::None {
         return;
@@ -127,11 +214,20 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
         let _ = writeln!(out, "      - collect {}", clean(item));
     }
     if let Some(hotfix) = &r.hotfix {
+        if let Some(caveat) = &hotfix.caveat {
+            let _ = writeln!(out, "      Note: {}", clean(caveat));
+        }
         if let Some(url) = &hotfix.url {
             let _ = writeln!(out, "      Contact: {}", clean(url));
         }
+        if let Some(note) = &hotfix.note {
+            let _ = writeln!(out, "      Support costs: {}", clean(note));
+        }
         if !hotfix.files.is_empty() {
-            let _ = writeln!(out, "      Hotfix files (the article's table, UTC):");
+            let _ = writeln!(
+                out,
+                "      Hotfix files (the article's table, UTC; these or later versions):"
+            );
         }
         for f in &hotfix.files {
             let _ = writeln!(
@@ -148,6 +244,9 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
                     .map_or(String::new(), |p| format!(" ({})", clean(p)))
             );
         }
+        if let Some(note) = &hotfix.files_note {
+            let _ = writeln!(out, "      {}", clean(note));
+        }
     }
     if let Some(alt) = &r.alternative {
         let _ = writeln!(
@@ -160,6 +259,37 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
             let _ = writeln!(out, "      {}", clean(text));
         }
         numbered(out, &alt.steps);
+    }
+}
+
+fn article_text(out: &mut String, d: &Diagnosis) {
+    let Some(a) = &d.article else { return };
+    let mut line = format!("    Article: {}", d.kb);
+    if let Some(revision) = &a.revision {
+        line.push_str(&format!(", revision {revision}"));
+    }
+    if let Some(reviewed) = &a.last_reviewed {
+        line.push_str(&format!(", last reviewed {reviewed}"));
+    }
+    line.push('.');
+    if let Some(status) = &a.status {
+        line.push_str(&format!(" {status}"));
+    }
+    let _ = writeln!(out, "{}", clean(&line));
+    for r in &a.related {
+        let url = r.url.as_ref().map_or(String::new(), |u| format!(" ({u})"));
+        let note = r
+            .note
+            .as_ref()
+            .map_or(String::new(), |n| format!(": {}", n.trim()));
+        let _ = writeln!(
+            out,
+            "      See also {} {}{}{}",
+            clean(&r.id),
+            clean(r.title.trim()),
+            clean(&url),
+            clean(&note)
+        );
     }
 }
 

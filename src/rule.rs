@@ -40,10 +40,17 @@ pub struct Rule {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppliesTo {
+    /// The products the article lists ("Applies to").
     #[serde(default)]
     pub products: Vec<String>,
-    /// True when the host is one of the products.
+    /// True when the host is one the article is about; hosts for which it is false are
+    /// `not_applicable`.
     pub when: Condition,
+    /// True when the host is one of `products` exactly. Hosts that pass `when` but not this are
+    /// still evaluated, and the report says they are outside the listed products.
+    pub products_when: Option<Condition>,
+    /// Why hosts outside the listed products are evaluated all the same, shown with that note.
+    pub products_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -53,6 +60,8 @@ pub struct Symptom {
     pub text: String,
     /// How to observe the symptom in facts; absent for symptoms only a person can report.
     pub when: Option<Condition>,
+    /// The question that finds out whether a person saw it, for symptoms no fact shows.
+    pub ask: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -78,13 +87,19 @@ pub struct Prerequisite {
 pub struct Resolution {
     /// One line: what the fix is and does.
     pub summary: String,
-    /// How to obtain the fix.
+    /// A warning that goes with the fix, e.g. "Apply it only to systems that have this problem."
+    pub caveat: Option<String>,
+    /// How to obtain the fix: a step.
     pub obtain: Option<String>,
+    /// How to apply it once obtained: the last step.
+    pub install: Option<String>,
     pub url: Option<String>,
     pub note: Option<String>,
     /// The fix's file table; `file_bits()` also uses it to identify files.
     #[serde(default)]
     pub files: Vec<FileRow>,
+    /// What the table means for the host, e.g. which builds it should end up with.
+    pub files_note: Option<String>,
 }
 
 /// One row of an article's file-information table.
@@ -118,7 +133,11 @@ pub struct Workaround {
 pub struct Related {
     pub id: String,
     pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// When a reader of this article needs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A condition: a Rhai expression, or `all`/`any`/`not` of conditions, evaluated in three-valued

@@ -45,7 +45,7 @@ pub struct Expect {
     pub action: Option<Action>,
     /// The action of the recommendation's alternative, e.g. `apply-workaround`.
     pub alternative: Option<Action>,
-    /// Items that must appear in the evidence, exactly.
+    /// Items that must appear in the evidence (the diagnosis's or a prerequisite's), exactly.
     #[serde(default)]
     pub evidence: Vec<String>,
     /// Facts that must be named as missing.
@@ -54,6 +54,9 @@ pub struct Expect {
     /// Ids of symptoms that must be observed.
     #[serde(default)]
     pub observed: Vec<String>,
+    /// Ids of symptoms that the facts must show are not observed.
+    #[serde(default)]
+    pub not_observed: Vec<String>,
 }
 
 /// The outcome of one case.
@@ -181,8 +184,13 @@ pub fn compare(expect: &Expect, got: &Diagnosis) -> Vec<String> {
             alternative.map_or("none", Action::as_str)
         ));
     }
+    // The prerequisites' evidence counts too: it is what decided the action.
+    let evidence: Vec<String> = (got.evidence.iter())
+        .chain(r.prerequisites.iter().flat_map(|p| &p.evidence))
+        .cloned()
+        .collect();
     for (field, wanted, actual) in [
-        ("evidence", &expect.evidence, &got.evidence),
+        ("evidence", &expect.evidence, &evidence),
         ("missing", &expect.missing, &got.missing),
     ] {
         let absent: Vec<&String> = wanted.iter().filter(|w| !actual.contains(w)).collect();
@@ -201,15 +209,25 @@ pub fn compare(expect: &Expect, got: &Diagnosis) -> Vec<String> {
             failures.push(format!("{field}: got {list}").replace("got \n", "got:\n"));
         }
     }
-    for id in &expect.observed {
+    let wanted = (expect.observed.iter().map(|id| (id, Observed::Observed))).chain(
+        expect
+            .not_observed
+            .iter()
+            .map(|id| (id, Observed::NotObserved)),
+    );
+    for (id, want) in wanted {
+        let name = |o: Observed| {
+            serde_json::to_value(o)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
         match got.symptoms.iter().find(|s| &s.id == id) {
-            Some(s) if s.observed == Observed::Observed => {}
+            Some(s) if s.observed == want => {}
             Some(s) => failures.push(format!(
-                "symptom {id}: expected observed, got {}",
-                serde_json::to_value(s.observed)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                "symptom {id}: expected {}, got {}",
+                name(want),
+                name(s.observed)
             )),
             None => failures.push(format!("symptom {id}: the rule has no such symptom")),
         }

@@ -92,11 +92,11 @@ fn test_runs_the_builtin_cases() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(out.starts_with("kb/KB322051.tests.yaml\n  ok    "), "{out}");
-    assert!(out.ends_with("\n7 passed, 0 failed\n"), "{out}");
+    assert!(out.ends_with("\n17 passed, 0 failed\n"), "{out}");
     // The same cases from the folder on disk.
     let o = kbdiag(&["test", "kb"], None);
     assert!(
-        stdout(&o).ends_with("\n7 passed, 0 failed\n"),
+        stdout(&o).ends_with("\n17 passed, 0 failed\n"),
         "{}",
         stdout(&o)
     );
@@ -120,9 +120,10 @@ fn kb_copy(name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
 #[test]
 fn a_failing_case_says_which_fields_differ() {
     let dir = kb_copy("test-failing", |t| {
-        t.replace(
+        t.replacen(
             "      action: install-prerequisite",
             "      action: install-hotfix\n      evidence: [os.service_pack=6a]",
+            1,
         )
         .replace(
             "observed: [ds-communications-problem]",
@@ -134,7 +135,7 @@ fn a_failing_case_says_which_fields_differ() {
     let out = stdout(&o);
     let tests = dir.join("KB322051.tests.yaml");
     let expected = format!(
-        "  FAIL  mismatched DLLs before SP6a need the prerequisite first ({}:41:5)\n        \
+        "  FAIL  mismatched DLLs before SP6a need the prerequisite first ({}:43:5)\n        \
          action: expected install-hotfix, got install-prerequisite\n        \
          evidence: expected to include \"os.service_pack=6a\"\n        \
          evidence: got:\n            \"os.name=Windows NT Server 4.0\"\n",
@@ -145,7 +146,7 @@ fn a_failing_case_says_which_fields_differ() {
         out.contains("        symptom event-1008-move-mailbox: expected observed, got unknown\n"),
         "{out}"
     );
-    assert!(out.ends_with("\n5 passed, 2 failed\n"), "{out}");
+    assert!(out.ends_with("\n15 passed, 2 failed\n"), "{out}");
 }
 
 #[test]
@@ -159,9 +160,9 @@ fn a_malformed_tests_file_is_located() {
     let o = kbdiag(&["test", dir.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
-    assert!(out.contains("KB322051.tests.yaml:72:7: unknown field `cases[4].expect.stauts`, did you mean `status`?"), "{out}");
+    assert!(out.contains("KB322051.tests.yaml:74:7: unknown field `cases[4].expect.stauts`, did you mean `status`?"), "{out}");
     assert!(
-        out.contains("KB322051.tests.yaml:72:7: missing field `cases[4].expect.status`"),
+        out.contains("KB322051.tests.yaml:74:7: missing field `cases[4].expect.status`"),
         "{out}"
     );
 }
@@ -195,11 +196,13 @@ fn explain_shows_each_condition_what_it_read_and_what_decided() {
     );
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json[0]["status"], "suspected");
-    assert_eq!(json[0]["conditions"][1]["part"], "cause.when");
-    assert_eq!(json[0]["conditions"][1]["value"], "unknown");
+    assert_eq!(json[0]["conditions"][1]["part"], "applies_to.products_when");
+    assert_eq!(json[0]["conditions"][1]["value"], "true");
+    assert_eq!(json[0]["conditions"][2]["part"], "cause.when");
+    assert_eq!(json[0]["conditions"][2]["value"], "unknown");
     assert_eq!(
-        json[0]["conditions"][1]["parts"][0]["missing"][0],
-        "file C:\\WINNT\\System32\\Schannel.dll"
+        json[0]["conditions"][2]["parts"][0]["missing"][0],
+        "file C:\\WINNT\\System32\\Schannel.dll: its cipher_bits (the article's file table has no row for it)"
     );
 
     let o = kbdiag(
@@ -316,7 +319,7 @@ fn the_guide_s_helper_examples_are_valid_rhai() {
         assert_eq!(kbdiag::lint::check(&ast, sandbox.functions()), [], "{expr}");
         seen += 1;
     }
-    assert_eq!(seen, 15, "every helper has an example");
+    assert_eq!(seen, 17, "every helper has an example");
 }
 
 #[test]
@@ -342,6 +345,38 @@ fn test_cases_can_read_their_facts_from_files() {
     assert!(stdout(&o).contains("        facts_file "), "{}", stdout(&o));
     assert!(
         stdout(&o).ends_with("\n0 passed, 5 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_names_an_unknown_event_filter_and_eval_says_it_at_run_time() {
+    let dir = scratch("check-event-filter");
+    let rule = std::fs::read_to_string(root().join("kb/KB322051.yaml"))
+        .unwrap()
+        .replacen("category: \"Interface\"", "categroy: \"Interface\"", 1);
+    std::fs::write(dir.join("KB322051.yaml"), rule).unwrap();
+    let o = kbdiag(&["check", dir.to_str().unwrap()], None);
+    let out = stdout(&o);
+    assert!(
+        out.contains(": warning: event(): no filter `categroy`; the filters are log, type, category, message; did you mean `category`?"),
+        "{out}"
+    );
+    let o = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            "--kb",
+            dir.to_str().unwrap(),
+            "examples/hosts/exch55-01.yaml",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("event(): no filter `categroy`"),
         "{}",
         stdout(&o)
     );

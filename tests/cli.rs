@@ -62,7 +62,7 @@ fn directories_are_walked_in_sorted_order_one_ndjson_line_per_file() {
     let mut sorted = files.clone();
     sorted.sort();
     assert_eq!(files, sorted);
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 29);
     for l in &lines {
         assert!(l["host"].is_string());
         assert_eq!(l["results"][0]["kb"], "KB322051");

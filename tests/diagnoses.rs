@@ -57,6 +57,52 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "not_affected",
         "none",
     ),
+    // As Windows and its tools write values; scope; symptoms as the article describes them.
+    (
+        "17-sp6-hotfix-list-without-q246009.yaml",
+        "affected",
+        "install-prerequisite",
+    ),
+    (
+        "18-csdversion-service-pack-6-q246009.json",
+        "affected",
+        "install-hotfix",
+    ),
+    (
+        "19-service-pack-6a-spelled-out.yaml",
+        "affected",
+        "install-hotfix",
+    ),
+    (
+        "20-service-pack-unreadable.yaml",
+        "affected",
+        "install-hotfix",
+    ),
+    (
+        "21-registry-wins-over-hotfix-list.yaml",
+        "affected",
+        "install-hotfix",
+    ),
+    ("22-version-with-build.json", "affected", "install-hotfix"),
+    ("23-workstation.yaml", "affected", "install-hotfix"),
+    ("24-enterprise-edition.yaml", "affected", "install-hotfix"),
+    ("25-terminal-server-128.yaml", "not_affected", "none"),
+    ("26-event-9318-error-1722.yaml", "unknown", "collect-facts"),
+    (
+        "27-reported-164659-not-a-code.json",
+        "unknown",
+        "collect-facts",
+    ),
+    (
+        "28-person-reported-no-connection.yaml",
+        "suspected",
+        "collect-facts",
+    ),
+    (
+        "29-event-id-with-severity-bits.json",
+        "suspected",
+        "collect-facts",
+    ),
 ];
 
 #[test]

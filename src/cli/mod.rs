@@ -204,6 +204,11 @@ fn cannot_run(problem: &Problem) -> i32 {
     2
 }
 
+/// `1 symptom`, `2 symptoms`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
     for r in ev.rules() {
         let rule = &r.rule;
@@ -221,9 +226,9 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
         )?;
         writeln!(
             out,
-            "  {} symptoms, {} prerequisites; applies to: {}",
-            rule.symptoms.len(),
-            rule.prerequisites.len(),
+            "  {}, {}; applies to: {}",
+            plural(rule.symptoms.len(), "symptom"),
+            plural(rule.prerequisites.len(), "prerequisite"),
             render::clean(&rule.applies_to.products.join("; "))
         )?;
     }
