@@ -47,7 +47,11 @@ fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
     let render = |r: &kbdiag::diagnosis::Report| render::ndjson(r);
-    fleet::run(rules, &evaluator, docs, jobs, &render, &mut |e| {
+    let plan = fleet::Plan {
+        jobs,
+        batch: fleet::BATCH,
+    };
+    fleet::run(rules, &evaluator, docs, plan, &render, &mut |e| {
         writeln!(out, "{}", e.rendered)
     })
     .expect("writes to a sink");
@@ -61,6 +65,7 @@ fn many_rules(copies: usize) -> Vec<RuleFile> {
             name: format!("kb/KB{i:06}.yaml"),
             bytes: text
                 .replace("id: KB322051", &format!("id: KB{i:06}"))
+                .replace("aliases: [Q322051]", &format!("aliases: [Q{i:06}]"))
                 .into_bytes(),
         })
         .collect()

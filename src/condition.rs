@@ -146,9 +146,9 @@ impl Node {
     /// The label, or the expression for a leaf without one.
     pub fn name(&self) -> String {
         match self {
-            Node::Expr { label, expr, .. } => {
-                label.clone().unwrap_or_else(|| expr.trim().to_owned())
-            }
+            Node::Expr { label, expr, .. } => label
+                .clone()
+                .unwrap_or_else(|| crate::source::shorten(expr.trim(), 80).into_owned()),
             Node::All(l, _) => l.clone().unwrap_or_else(|| "all".into()),
             Node::Any(l, _) => l.clone().unwrap_or_else(|| "any".into()),
             Node::Not(l, _) => l.clone().unwrap_or_else(|| "not".into()),

@@ -26,7 +26,7 @@ pub struct Facts {
     pub collected: Option<Text>,
     pub os: Option<Os>,
     /// Environment variables; names compare case-insensitively.
-    pub env: Option<BTreeMap<String, Text>>,
+    pub env: Option<Env>,
     /// When present, the complete list of installed hotfixes.
     #[serde(default)]
     pub hotfixes: Lazy<Vec<Text>>,
@@ -36,7 +36,7 @@ pub struct Facts {
     pub files: Lazy<Vec<FileEntry>>,
     /// Registry values by full path. A `null` value means the collector looked and it is absent.
     #[serde(default)]
-    pub registry: Lazy<BTreeMap<String, Option<Scalar>>>,
+    pub registry: Lazy<Registry>,
     #[serde(default)]
     pub events: Lazy<Vec<Event>>,
     /// Error text a person saw.
@@ -163,7 +163,7 @@ struct JsonFacts<'a> {
     host: Option<Text>,
     collected: Option<Text>,
     os: Option<Os>,
-    env: Option<BTreeMap<String, Text>>,
+    env: Option<Env>,
     hotfixes: Option<&'a RawValue>,
     software: Option<&'a RawValue>,
     files: Option<&'a RawValue>,
@@ -188,7 +188,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonFacts<'a> {
                 mut map: A,
             ) -> Result<JsonFacts<'a>, A::Error> {
                 let mut facts = JsonFacts::default();
+                let mut seen: Vec<std::borrow::Cow<'de, str>> = Vec::new();
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    // YAML refuses a key given twice; so does JSON here, rather than keep the last.
+                    if seen.contains(&key) {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate key `{key}`: give each key once"
+                        )));
+                    }
+                    seen.push(key.clone());
                     let raw = |map: &mut A| map.next_value::<Option<&'de RawValue>>();
                     match key.as_ref() {
                         "host" => facts.host = Some(map.next_value()?),
@@ -258,7 +266,8 @@ impl Facts {
     /// An environment variable, its name compared case-insensitively.
     pub fn env_var(&self, name: &str) -> Option<&str> {
         self.env.as_ref().and_then(|env| {
-            env.iter()
+            env.0
+                .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         })
@@ -276,6 +285,8 @@ pub struct Os {
     /// As `CSDVersion` reports it (`Service Pack 6`, which SP6a also reports) or short (`6a`).
     /// Read through [`crate::values::service_pack`].
     pub service_pack: Option<Text>,
+    /// 40, 56 or 128.
+    #[serde(default, deserialize_with = "cipher_bits")]
     pub cipher_bits: Option<i64>,
 }
 
@@ -285,13 +296,107 @@ pub struct Software {
     pub version: Option<Text>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct FileEntry {
     pub path: Text,
+    /// Bytes, not negative.
+    #[serde(default, deserialize_with = "size")]
     pub size: Option<i64>,
+    /// ISO 8601; kept in UTC (`+14:00` and other offsets are converted when read).
+    #[serde(default, deserialize_with = "utc_time")]
     pub modified: Option<Text>,
     pub version: Option<Text>,
+    /// 40, 56 or 128.
+    #[serde(default, deserialize_with = "cipher_bits")]
     pub cipher_bits: Option<i64>,
+}
+
+/// Cipher strengths Windows NT 4.0 and its successors ship.
+pub const CIPHER_BITS: &[i64] = &[40, 56, 128];
+
+fn cipher_bits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<i64>::deserialize(d)? {
+        Some(bits) if !CIPHER_BITS.contains(&bits) => Err(de::Error::custom(format_args!(
+            "`cipher_bits: {bits}` is not a cipher strength; write 40, 56 or 128"
+        ))),
+        bits => Ok(bits),
+    }
+}
+
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<i64>::deserialize(d)? {
+        Some(n) if n < 0 => Err(de::Error::custom(format_args!(
+            "`size: {n}` is not a size; sizes are bytes, 0 or more"
+        ))),
+        n => Ok(n),
+    }
+}
+
+fn utc_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(t) => crate::values::utc_time(t.as_str())
+            .map(|t| Some(Text(t)))
+            .map_err(|e| de::Error::custom(format_args!("`modified`: {e}"))),
+    }
+}
+
+/// A map whose keys must be unique once compared as `key_of` compares them.
+fn unique_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+    d: D,
+    key_of: fn(&str) -> String,
+) -> Result<BTreeMap<String, V>, D::Error> {
+    struct M<V>(fn(&str) -> String, std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for M<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            let mut keys = std::collections::BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !keys.insert((self.0)(&key)) {
+                    return Err(de::Error::custom(format_args!(
+                        "`{key}` is given twice (names compare ignoring case): give it once"
+                    )));
+                }
+                out.insert(key, map.next_value()?);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(M(key_of, std::marker::PhantomData))
+}
+
+/// Environment variables by name; a name given twice (in any case) is refused.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Env(pub BTreeMap<String, Text>);
+
+impl<'de> Deserialize<'de> for Env {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        unique_map(d, |k| k.to_lowercase()).map(Env)
+    }
+}
+
+/// Registry values by path; a path given twice (in any spelling) is refused. A `null` value
+/// means the collector looked and the value does not exist.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Registry(pub BTreeMap<String, Option<Scalar>>);
+
+impl<'de> Deserialize<'de> for Registry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        unique_map(d, crate::matching::registry_key).map(Registry)
+    }
+}
+
+impl std::ops::Deref for Registry {
+    type Target = BTreeMap<String, Option<Scalar>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// A symptom of a rule that a person observed: `{rule: KB322051, symptom: no-connection}`.

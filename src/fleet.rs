@@ -16,7 +16,15 @@ use crate::source::Location;
 use crate::summary::Tally;
 
 /// Documents handed to a worker at a time: fewer hand-overs between threads.
-const BATCH: usize = 32;
+pub const BATCH: usize = 32;
+
+/// How a run is spread: `jobs` threads, taking `batch` documents at a time (1 for a live stream,
+/// so no result waits for documents not yet written).
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub jobs: usize,
+    pub batch: usize,
+}
 
 /// Most batches read ahead of the one the output is waiting for (with [`BATCH`], bounds the
 /// documents in memory at once).
@@ -50,41 +58,60 @@ pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
     report
 }
 
-/// Evaluates every document with `jobs` threads (each with its own compiled rules), rendering
-/// each report with `render` on the thread that made it, and hands the results to `sink` in input
-/// order. Stops early, with its error, when `sink` fails.
+/// Evaluates every document with `plan.jobs` threads (each with its own compiled rules),
+/// rendering each report with `render` on the thread that made it, and hands the results to
+/// `sink` in input order. Stops early, with its error, when `sink` fails. Returns how many
+/// threads evaluated: fewer than asked when the system refused to start more (at least one: the
+/// caller's own, if none could be started).
 pub fn run(
     rules: &[RuleFile],
     evaluator: &Evaluator,
     docs: impl Iterator<Item = Document> + Send,
-    jobs: usize,
+    plan: Plan,
     render: &(dyn Fn(&Report) -> String + Sync),
     sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
-) -> io::Result<()> {
-    if jobs <= 1 {
+) -> io::Result<usize> {
+    let sequential = |docs: &mut dyn Iterator<Item = Document>,
+                      sink: &mut dyn FnMut(Evaluated) -> io::Result<()>| {
         for doc in docs {
             sink(Evaluated::of(&evaluate(evaluator, doc), render))?;
         }
-        return Ok(());
+        Ok(1)
+    };
+    if plan.jobs <= 1 {
+        return sequential(&mut docs.into_iter(), sink);
     }
 
     // Workers take batches from the input themselves, in turn: no reader thread to feed them.
     let input = Mutex::new(Input {
         docs: Box::new(docs),
         next: 0,
+        batch: plan.batch.max(1),
     });
-    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(jobs);
+    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(plan.jobs);
     // How many batches the output has taken, for the window; and whether to stop.
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
 
     std::thread::scope(|scope| {
         let (emitted, stop, input) = (&emitted, &stop, &input);
-        for _ in 0..jobs {
+        let mut started = 0;
+        for _ in 0..plan.jobs {
             let done_tx = done_tx.clone();
-            scope.spawn(move || worker(rules, input, emitted, stop, &done_tx, render));
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                worker(rules, input, emitted, stop, &done_tx, render)
+            });
+            // A system out of threads gives fewer workers, not a failed run.
+            match spawned {
+                Ok(_) => started += 1,
+                Err(_) => break,
+            }
         }
         drop(done_tx);
+        if started == 0 {
+            let mut input = input.lock().unwrap_or_else(PoisonError::into_inner);
+            return sequential(&mut input.docs, sink);
+        }
 
         let result = reorder(&done_rx, sink, emitted);
         if result.is_err() {
@@ -93,7 +120,7 @@ pub fn run(
             // Dropping the receiver makes the workers' sends fail, so they stop.
             drop(done_rx);
         }
-        result
+        result.map(|()| started)
     })
 }
 
@@ -101,6 +128,7 @@ pub fn run(
 struct Input<'a> {
     docs: Box<dyn Iterator<Item = Document> + Send + 'a>,
     next: usize,
+    batch: usize,
 }
 
 impl Input<'_> {
@@ -121,7 +149,8 @@ impl Input<'_> {
         if stop.load(Ordering::Relaxed) {
             return None;
         }
-        let batch: Vec<Document> = input.docs.by_ref().take(BATCH).collect();
+        let size = input.batch;
+        let batch: Vec<Document> = input.docs.by_ref().take(size).collect();
         if batch.is_empty() {
             return None;
         }

@@ -102,13 +102,20 @@ impl Probe {
             return Err(self.missing(format!("env.{name}")));
         }
         let key = path_key(&expanded);
-        match files
-            .iter()
-            .position(|f| path_matches(f.path.as_str(), &key))
-        {
-            Some(i) => Ok(i),
-            None => Err(self.missing(format!("file {shown}{what}"))),
+        let mut listed =
+            (files.iter().enumerate()).filter(|(_, f)| path_matches(f.path.as_str(), &key));
+        let Some((i, first)) = listed.next() else {
+            return Err(self.missing(format!("file {shown}{what}")));
+        };
+        // The same file listed twice with different facts: neither can be trusted.
+        let facts_of =
+            |f: &FileEntry| (f.size, f.modified.clone(), f.version.clone(), f.cipher_bits);
+        if listed.any(|(_, other)| facts_of(other) != facts_of(first)) {
+            return Err(self.missing(format!(
+                "file {shown} (listed more than once with different facts: collect it again)"
+            )));
         }
+        Ok(i)
     }
 }
 
@@ -630,17 +637,27 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
         return Ok(bits);
     }
     let name = file_name(entry.path.as_str());
-    let date = entry
-        .modified
-        .as_ref()
-        .map(|m| &m.as_str()[..m.as_str().len().min(10)]);
+    // `modified` is UTC (offsets are converted when facts are read), as the article's table is.
+    let modified = entry.modified.as_ref().map(|m| m.as_str());
+    let date = modified.map(|m| &m[..m.len().min(10)]);
+    let time = modified.and_then(|m| m.get(11..16));
     let table = probe.table.clone();
-    let (Some(size), Some(date)) = (entry.size, date) else {
+    let (Some(size), Some(date), Some(modified)) = (entry.size, date, modified) else {
         return Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name))));
+    };
+    // A time on both sides must agree to the minute: 09:04 UTC is not the 12:04 build.
+    let same_time = |r: &FileRow| match (time, &r.time) {
+        (Some(t), Some(row)) => row.as_str().trim() == t,
+        _ => true,
     };
     let rows: Vec<&FileRow> = table
         .iter()
-        .filter(|r| r.file.eq_ignore_ascii_case(name) && r.size == size && r.date.as_str() == date)
+        .filter(|r| {
+            r.file.eq_ignore_ascii_case(name)
+                && r.size == size
+                && r.date.as_str() == date
+                && same_time(r)
+        })
         .collect();
     match rows.first() {
         Some(first) if rows.iter().all(|r| r.bits == first.bits) => {
@@ -649,7 +666,7 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
                 .as_deref()
                 .map_or(String::new(), |p| format!(", {p}"));
             probe.read(format!(
-                "{} size={size} modified={date}: the {}-bit build{package} in the article's file table",
+                "{} size={size} modified={modified}: the {}-bit build{package} in the article's file table",
                 entry.path, first.bits
             ));
             Ok(first.bits)

@@ -3,6 +3,8 @@
 //! in a deterministic order.
 
 use std::collections::VecDeque;
+
+use crate::walk::Found;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
@@ -76,6 +78,14 @@ impl Documents {
         }
     }
 
+    /// Whether an input may be a live stream (standard input, a FIFO, a device): its results are
+    /// then written as each is made, not batched.
+    pub fn live(&self) -> bool {
+        self.paths.iter().any(|p| {
+            p.as_os_str() == "-" || std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir())
+        })
+    }
+
     fn expand(&mut self, path: PathBuf) {
         let name = path.display().to_string();
         if path.as_os_str() == "-" {
@@ -88,7 +98,10 @@ impl Documents {
                     "no fact files (*.yaml, *.yml, *.json, *.ndjson, *.jsonl) in this folder"
                         .into(),
                 )),
-                Ok(()) => self.sources.extend(found.into_iter().map(Source::File)),
+                Ok(()) => self.sources.extend(found.into_iter().map(|f| match f {
+                    Found::File(path) => Source::File(path),
+                    Found::Skipped(path, why) => Source::Failed(path.display().to_string(), why),
+                })),
                 Err(e) => self.sources.push_back(Source::Failed(name, e.to_string())),
             }
         } else {

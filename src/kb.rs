@@ -62,9 +62,11 @@ pub fn is_rule_file(name: &str) -> bool {
 
 /// Every rule file below `dir`, in sorted order.
 pub fn read_dir(dir: &Path) -> Result<Vec<RuleFile>, Problem> {
-    let mut paths = Vec::new();
-    crate::walk::collect(dir, &is_rule_file, &mut paths)
+    let mut found = Vec::new();
+    crate::walk::collect(dir, &is_rule_file, &mut found)
         .map_err(|e| Problem::new(&dir.display().to_string(), None, None, e.to_string()))?;
+    let paths = crate::walk::all_files(found)
+        .map_err(|(path, why)| Problem::new(&path.display().to_string(), None, None, why))?;
     if paths.is_empty() {
         return Err(Problem::new(
             &dir.display().to_string(),
@@ -112,15 +114,41 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
                 tree,
             }) => {
                 problems.extend(warnings);
-                if let Some(first) = rules.iter().find(|r| r.rule.id == compiled.rule.id) {
+                // Ids and aliases name rules on the command line and in fact files, in any case.
+                let names = |r: &Rule| -> Vec<String> {
+                    std::iter::once(&r.id)
+                        .chain(&r.aliases)
+                        .map(|n| n.to_lowercase())
+                        .collect()
+                };
+                let ours = names(&compiled.rule);
+                let clash = rules.iter().find_map(|r| {
+                    let theirs = names(&r.rule);
+                    let name = ours.iter().find(|n| theirs.contains(n))?;
+                    Some((name.clone(), r.file.clone()))
+                });
+                let twice = (ours.iter().enumerate()).find(|(i, n)| ours[..*i].contains(n));
+                if let Some((name, other)) = clash {
                     failed = true;
                     problems.push(Problem::new(
                         &file.name,
                         Some(&text),
                         tree.get("id").map(|n| n.at()),
                         format!(
-                            "rule id {} is also defined in {}",
-                            compiled.rule.id, first.file
+                            "rule {} is also named `{name}` by {other}: ids and aliases must be \
+                             unique across the rules, ignoring case",
+                            compiled.rule.id
+                        ),
+                    ));
+                } else if let Some((_, name)) = twice {
+                    failed = true;
+                    problems.push(Problem::new(
+                        &file.name,
+                        Some(&text),
+                        tree.get("aliases").map(|n| n.at()),
+                        format!(
+                            "rule {} is named `{name}` twice by its id and aliases (ignoring case)",
+                            compiled.rule.id
                         ),
                     ));
                 } else {
@@ -189,7 +217,8 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     // Conditions are compiled from the tree, so their problems are found even when the rule's
     // structure has others.
     let parts = compile_parts(sandbox, &tree, &file.name, &text, &mut problems);
-    let warnings = lint(sandbox, &parts, &file.name, &text);
+    let mut warnings = lint(sandbox, &parts, &file.name, &text);
+    warnings.extend(hidden_characters(&file.name, &text));
     match (rule, parts) {
         (
             Some(rule),
@@ -265,6 +294,34 @@ fn compile_parts(
             .map(|(i, p)| compile(format!("prerequisites[{i}].when"), p.get("when")))
             .collect(),
     }
+}
+
+/// A warning for each line holding a control character, a bidirectional override or an
+/// invisible character: a rule can make a report read as something it is not ("Trojan Source").
+fn hidden_characters(file: &str, text: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some((column, c)) = (line.chars().enumerate())
+            .find(|(_, c)| (c.is_control() && *c != '\t') || crate::render::is_invisible(*c))
+        else {
+            continue;
+        };
+        let at = Location {
+            line: n + 1,
+            column: column + 1,
+        };
+        problems.push(Problem::warning(
+            file,
+            Some(text),
+            Some(at),
+            format!(
+                "the character {} is hidden or moves text in a terminal; write it escaped (\\u{{{:x}}}) if it is meant",
+                c.escape_unicode(),
+                c as u32
+            ),
+        ));
+    }
+    problems
 }
 
 /// Warnings for every expression compiled from a rule file, placed in the file.

@@ -18,21 +18,37 @@ pub enum Format {
     Summary,
 }
 
-/// Escapes control characters (terminal escape sequences included) so facts and rules cannot
-/// drive the terminal: `\u{1b}` is shown, not sent.
+/// Escapes control characters (terminal escape sequences included), bidirectional overrides and
+/// invisible characters, so facts and rules cannot drive the terminal or make text read as
+/// something it is not: `\u{1b}` and `\u{202e}` are shown, not sent.
 pub fn clean(text: &str) -> String {
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
+    let hidden = |c: char| (c.is_control() && c != '\n') || is_invisible(c);
+    if !text.chars().any(hidden) {
         return text.to_owned();
     }
     text.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' {
+            if hidden(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
             }
         })
         .collect()
+}
+
+/// Characters that change how text reads without showing: bidirectional embeddings, overrides and
+/// isolates, zero-width characters, line and paragraph separators, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{061c}'
+            | '\u{feff}'
+            | '\u{00ad}'
+    )
 }
 
 /// One NDJSON line (no newline).

@@ -6,10 +6,12 @@ use std::fmt;
 /// Largest fact or rule document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 
-/// Deepest `[`/`{` nesting accepted before a document reaches a parser.
+/// Deepest nesting accepted before a document reaches a parser: flow collections (`[`, `{`) and,
+/// in YAML, block collections (a deeper indentation, each `- ` of `- - - a`) together.
 ///
-/// The YAML parser's cost grows with the square of flow nesting (20,000 levels take a second),
-/// so depth is checked on the raw text first. Real fact and rule files nest fewer than ten levels.
+/// The YAML parser's cost grows with the square of flow nesting (20,000 levels take a second) and
+/// its recursion with block nesting (200,000 levels overflow the stack), so depth is checked on
+/// the raw text first. Real fact and rule files nest fewer than ten levels.
 pub const MAX_NESTING: usize = 64;
 
 /// Most YAML alias references (`*name`) accepted in one document. A "billion laughs" document
@@ -145,6 +147,11 @@ fn utf8_within_limit(bytes: Vec<u8>) -> Result<String, TextError> {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
+    // Windows tools write a byte-order mark; it is not part of the document.
+    let bytes = match bytes.strip_prefix("\u{feff}".as_bytes()) {
+        Some(_) => bytes[3..].to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
@@ -166,11 +173,16 @@ fn check_structure(text: &str) -> Result<(), TextError> {
     // Locations are worked out only for an error.
     let bytes = text.as_bytes();
     let at = |i: usize| location_of(text, i);
+    let too_deep = |i: usize| TextError::TooDeep {
+        limit: MAX_NESTING,
+        at: at(i),
+    };
     let mut depth = 0usize;
+    let mut blocks = Blocks::default();
     let mut aliases = 0usize;
     let mut prev_significant = b'\n';
     let mut prev = b'\n';
-    let mut i = 0;
+    let mut i = blocks.line(bytes, 0).map_err(too_deep)?;
     while i < bytes.len() {
         let c = bytes[i];
         // Where YAML or JSON could start a collection, a quoted scalar or an alias.
@@ -179,7 +191,19 @@ fn check_structure(text: &str) -> Result<(), TextError> {
             b'\n' | b':' | b'-' | b',' | b'[' | b'{' | b'?'
         );
         match c {
-            b'\n' => prev_significant = b'\n',
+            b'\n' => {
+                prev_significant = b'\n';
+                if depth == 0 {
+                    // Indentation counts only outside flow collections.
+                    let next = blocks.line(bytes, i + 1).map_err(too_deep)?;
+                    if blocks.open() > MAX_NESTING {
+                        return Err(too_deep(next));
+                    }
+                    prev = c;
+                    i = next;
+                    continue;
+                }
+            }
             b'"' | b'\'' if structural => {
                 // Skip the quoted scalar; `\` escapes only in double quotes, `''` in single.
                 i += 1;
@@ -199,17 +223,16 @@ fn check_structure(text: &str) -> Result<(), TextError> {
                 prev_significant = c;
             }
             b'#' if prev.is_ascii_whitespace() => {
+                // To the end of the line, which the `\n` branch then reads.
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
-                prev_significant = b'\n';
-                prev = b'\n';
-                i += 1;
+                prev = b' ';
                 continue;
             }
             b'[' | b'{' if structural => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth + blocks.open() > MAX_NESTING {
                     return Err(TextError::TooDeep {
                         limit: MAX_NESTING,
                         at: at(i),
@@ -240,6 +263,97 @@ fn check_structure(text: &str) -> Result<(), TextError> {
     Ok(())
 }
 
+/// The YAML block collections open at a line: the columns where each began (a deeper indentation,
+/// or a `- ` entry marker), and the block scalar (`|`, `>`) whose lines are being skipped.
+#[derive(Default)]
+struct Blocks {
+    columns: Vec<usize>,
+    /// The indentation of the line that opened a block scalar.
+    scalar: Option<usize>,
+    /// Where the previous content line starts, to see whether it opened a block scalar.
+    last_line: Option<usize>,
+}
+
+impl Blocks {
+    fn open(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Reads the indentation and leading `- ` markers of the line at `start`; returns where the
+    /// byte scan goes on (past the line when it is block scalar text), or the offset of a marker
+    /// one level too deep.
+    fn line(&mut self, bytes: &[u8], start: usize) -> Result<usize, usize> {
+        if let Some(last) = self.last_line.take() {
+            if self.scalar.is_none() && opens_block_scalar(&bytes[last..start]) {
+                self.scalar = Some(indent(&bytes[last..]));
+            }
+        }
+        let n = indent(&bytes[start..]);
+        let content = start + n;
+        let blank = matches!(bytes.get(content), None | Some(b'\n' | b'\r' | b'#'));
+        if let Some(parent) = self.scalar {
+            if blank || n > parent {
+                // Literal text of the scalar: nothing in it is structure.
+                return Ok(line_end(bytes, start));
+            }
+            self.scalar = None;
+        }
+        if blank {
+            return Ok(start);
+        }
+        self.last_line = Some(start);
+        while self.columns.last().is_some_and(|&c| c >= n) {
+            self.columns.pop();
+        }
+        self.columns.push(n);
+        // `- - - a`: each marker opens a sequence inside the one before.
+        let mut j = content;
+        while bytes.get(j) == Some(&b'-') && matches!(bytes.get(j + 1), None | Some(b' ' | b'\n')) {
+            if self.columns.last().is_some_and(|&c| c < j - start) {
+                self.columns.push(j - start);
+            }
+            if self.columns.len() > MAX_NESTING {
+                return Err(j);
+            }
+            j += 1;
+            while bytes.get(j) == Some(&b' ') {
+                j += 1;
+            }
+        }
+        if self.columns.len() > MAX_NESTING {
+            return Err(content);
+        }
+        Ok(start)
+    }
+}
+
+fn indent(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|&&b| b == b' ').count()
+}
+
+/// The end of the line at `start`: its `\n`, where the scan reads the next line.
+fn line_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| start + p)
+}
+
+/// Whether a line ends with a block scalar indicator (`key: |`, `- >-`, `|2`), so the lines
+/// indented under it are text.
+fn opens_block_scalar(line: &[u8]) -> bool {
+    let line = std::str::from_utf8(line).unwrap_or_default();
+    let line = line.split(" #").next().unwrap_or_default().trim_end();
+    let Some(token) = line.rsplit(' ').next() else {
+        return false;
+    };
+    let mut chars = token.chars();
+    let indicator = matches!(chars.next(), Some('|' | '>'))
+        && chars.all(|c| c == '-' || c == '+' || c.is_ascii_digit());
+    let before = line[..line.len() - token.len()].trim_end();
+    indicator && (before.is_empty() || before.ends_with([':', '-', '?']))
+}
+
 /// The 1-based location of a byte offset in `text`.
 pub fn location_of(text: &str, offset: usize) -> Location {
     let before = &text[..offset.min(text.len())];
@@ -251,19 +365,45 @@ pub fn location_of(text: &str, offset: usize) -> Location {
     }
 }
 
-/// Renders the source line at `at` with a caret under the column, `just`-style.
+/// Renders the source line at `at` with a caret under the column, `just`-style. A long line is
+/// cut to a window around the column, so a 1 MB line is not echoed whole.
 pub fn caret(text: &str, at: Location) -> String {
+    const WINDOW: usize = 120;
     let Some(source_line) = text.lines().nth(at.line.saturating_sub(1)) else {
         return String::new();
     };
+    let chars: Vec<char> = source_line.chars().collect();
+    let column = at.column.saturating_sub(1).min(chars.len());
+    let (start, end) = if chars.len() <= WINDOW {
+        (0, chars.len())
+    } else {
+        let start = column.saturating_sub(WINDOW / 2).min(chars.len() - WINDOW);
+        (start, start + WINDOW)
+    };
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if end < chars.len() { "…" } else { "" };
+    let shown: String = chars[start..end].iter().collect();
     let number = at.line.to_string();
     let pad = " ".repeat(number.len());
-    let indent: String = source_line
-        .chars()
-        .take(at.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+    let indent: String = std::iter::once(lead)
+        .filter(|l| !l.is_empty())
+        .map(|_| ' ')
+        .chain(
+            chars[start..column]
+                .iter()
+                .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+        )
         .collect();
-    format!("{pad} |\n{number} | {source_line}\n{pad} | {indent}^")
+    format!("{pad} |\n{number} | {lead}{shown}{tail}\n{pad} | {indent}^")
+}
+
+/// `text` cut to at most `max` characters, with `…` where it was cut: for quoting source in
+/// messages.
+pub fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+    }
 }
 
 #[cfg(test)]
@@ -284,9 +424,10 @@ mod tests {
             check_structure(&deep),
             Err(TextError::TooDeep {
                 limit: MAX_NESTING,
+                // The top-level mapping is one level: the 64th bracket is one too many.
                 at: Location {
                     line: 2,
-                    column: 4 + MAX_NESTING
+                    column: 3 + MAX_NESTING
                 }
             })
         );
@@ -295,6 +436,42 @@ mod tests {
             check_structure(&json),
             Err(TextError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn counts_block_nesting() {
+        let ok = "a:\n  b:\n    - c\n    - - d\n      - e\nf: |\n  - - - - text, not structure\n";
+        assert_eq!(check_structure(ok), Ok(()));
+        let deep = format!("x:\n  {}a\n", "- ".repeat(200_000));
+        assert_eq!(
+            check_structure(&deep),
+            Err(TextError::TooDeep {
+                limit: MAX_NESTING,
+                at: Location {
+                    line: 2,
+                    column: 3 + 2 * (MAX_NESTING - 1)
+                }
+            })
+        );
+        let stairs: String = (0..100)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(matches!(
+            check_structure(&stairs),
+            Err(TextError::TooDeep {
+                at: Location { line: 65, .. },
+                ..
+            })
+        ));
+        // Block and flow nesting add up.
+        let mixed = format!("{}{}", "- ".repeat(40), "[".repeat(30));
+        assert!(matches!(
+            check_structure(&mixed),
+            Err(TextError::TooDeep { .. })
+        ));
+        // A block scalar's text is skipped however it is indented.
+        let text = format!("t: >-\n{}\nu: 1\n", "  - - - - - - - - - - - - - -");
+        assert_eq!(check_structure(&text), Ok(()));
     }
 
     #[test]
@@ -329,5 +506,23 @@ mod tests {
         let at = location_of(text, 9);
         assert_eq!(at, Location { line: 2, column: 5 });
         assert_eq!(caret(text, at), "  |\n2 | bb: [x\n  |     ^");
+    }
+
+    #[test]
+    fn caret_on_a_long_line_shows_a_window() {
+        let text = format!("x: {}!{}\n", "a".repeat(500_000), "b".repeat(500_000));
+        let shown = caret(
+            &text,
+            Location {
+                line: 1,
+                column: 500_004,
+            },
+        );
+        assert!(shown.len() < 400, "{}", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        let bang = lines[1].chars().position(|c| c == '!').unwrap();
+        assert_eq!(lines[2].chars().position(|c| c == '^'), Some(bang));
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
     }
 }

@@ -79,6 +79,113 @@ pub fn os_version(raw: &str) -> Result<(String, Option<i64>), String> {
     Ok((format!("{}.{minor}", numbers[0]), build))
 }
 
+/// A time as ISO 8601 (`1999-11-18`, `1999-11-18T12:04:00Z`, `1999-11-18 12:04`,
+/// `1999-11-18T23:04:00+14:00`) in UTC: `YYYY-MM-DD` for a date alone, else
+/// `YYYY-MM-DDThh:mm:ssZ`. A time without an offset is taken as UTC, as the fact format says.
+pub fn utc_time(raw: &str) -> Result<String, String> {
+    let bad = || format!("\"{raw}\" is not an ISO 8601 time such as 1999-11-18T12:04:00Z");
+    let text = raw.trim();
+    let num = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let (date, rest) = text.split_at(text.len().min(10));
+    let mut parts = date.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (
+        parts.next().and_then(num),
+        parts.next().and_then(num),
+        parts.next().and_then(num),
+    ) else {
+        return Err(bad());
+    };
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if date.len() != 10 || d < 1 || d > days_in_month {
+        return Err(bad());
+    }
+    if rest.is_empty() {
+        return Ok(date.to_owned());
+    }
+    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
+    // The offset: `Z`, `+hh:mm`, `-hh:mm`, `+hhmm`, `+hh`.
+    let (clock, offset_minutes) = match rest.find(['Z', 'z', '+', '-']) {
+        None => (rest, 0),
+        Some(i) => {
+            let (clock, zone) = rest.split_at(i);
+            let minutes = if zone.eq_ignore_ascii_case("z") {
+                0
+            } else {
+                let sign = if zone.starts_with('-') { -1 } else { 1 };
+                let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+                let (h, m) = match digits.len() {
+                    2 => (num(&digits), Some(0)),
+                    4 => (num(&digits[..2]), num(&digits[2..])),
+                    _ => (None, None),
+                };
+                match (h, m) {
+                    (Some(h), Some(m)) if h <= 14 && m < 60 => sign * (h * 60 + m),
+                    _ => return Err(bad()),
+                }
+            };
+            (clock, minutes)
+        }
+    };
+    let mut fields = clock.split(':');
+    let h = fields.next().and_then(num).filter(|h| *h < 24);
+    let min = fields.next().and_then(num).filter(|m| *m < 60);
+    let sec = match fields.next() {
+        None => Some(0),
+        // Fractions of a second are dropped.
+        Some(s) => num(s.split('.').next().unwrap_or("")).filter(|s| *s <= 60),
+    };
+    let (Some(h), Some(min), Some(sec), None) = (h, min, sec, fields.next()) else {
+        return Err(bad());
+    };
+    let total = days_from_civil(y, m, d) * 1440 + h * 60 + min - offset_minutes;
+    let (days, minutes) = (total.div_euclid(1440), total.rem_euclid(1440));
+    let (y, m, d) = civil_from_days(days);
+    Ok(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{sec:02}Z",
+        minutes / 60,
+        minutes % 60
+    ))
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
 /// Whether `needle` occurs in `haystack` as whole words, ignoring case: the characters either
 /// side of the match are not letters, digits or `_`. `64659` is in `Error code 0XC103FC93
 /// (64659)` but not in `Backup job 164659 finished`. The byte range of the first such match.
@@ -184,6 +291,34 @@ mod tests {
         }
         for raw in ["", "abc", "NT4", "4..0", "4.0.1.2.3"] {
             assert!(os_version(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn times_in_utc() {
+        for (raw, want) in [
+            ("1999-11-18", "1999-11-18"),
+            ("1999-11-18T12:04:00Z", "1999-11-18T12:04:00Z"),
+            ("1999-11-18 12:04", "1999-11-18T12:04:00Z"),
+            ("1999-11-18T23:04:00+14:00", "1999-11-18T09:04:00Z"),
+            ("1999-11-18T01:00:00+02:00", "1999-11-17T23:00:00Z"),
+            ("1999-12-31T23:30:00-01:00", "2000-01-01T00:30:00Z"),
+            ("2000-02-28T23:00:00-0200", "2000-02-29T01:00:00Z"),
+            ("1999-11-18T12:04:00.123Z", "1999-11-18T12:04:00Z"),
+        ] {
+            assert_eq!(utc_time(raw).as_deref(), Ok(want), "{raw}");
+        }
+        for raw in [
+            "",
+            "yesterday",
+            "1999-13-01",
+            "1999-02-30",
+            "1999-11-18T25:00Z",
+            "1999-11-18T12:04+15:00",
+            "1999-11-18X",
+            "99-11-18",
+        ] {
+            assert!(utc_time(raw).is_err(), "{raw}");
         }
     }
 

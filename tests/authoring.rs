@@ -176,7 +176,7 @@ fn explain_shows_each_condition_what_it_read_and_what_decided() {
         out.starts_with("PDC-NT4 (examples/hosts/pdc-nt4.yaml)\n\nKB322051: not_affected (none)"),
         "{out}"
     );
-    let decided = "      FALSE   Security.dll is 56-bit  <- decides\n              | file_bits(\"%SystemRoot%/System32/Security.dll\") == 56\n              read: C:\\WINNT\\System32\\security.dll size=59152 modified=1999-09-23: the 128-bit build, SP6a in the article's file table\n";
+    let decided = "      FALSE   Security.dll is 56-bit  <- decides\n              | file_bits(\"%SystemRoot%/System32/Security.dll\") == 56\n              read: C:\\WINNT\\System32\\security.dll size=59152 modified=1999-09-23T11:04:00Z: the 128-bit build, SP6a in the article's file table\n";
     assert!(out.contains(decided), "{out}");
     assert!(
         out.contains("      TRUE    Schannel.dll is 128-bit\n"),

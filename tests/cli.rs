@@ -212,7 +212,7 @@ fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
             ":5:23: more than 32 YAML aliases (an alias bomb?)",
         ),
         ("deeply-nested.json", ":1:86: nested deeper than 64 levels"),
-        ("deeply-nested.yaml", ":2:68: nested deeper than 64 levels"),
+        ("deeply-nested.yaml", ":2:67: nested deeper than 64 levels"),
         ("empty.yaml", ": the file is empty"),
         ("malformed.json", ":1:36: trailing comma"),
         ("malformed.yaml", ":3:6: did not find expected ',' or '}'"),

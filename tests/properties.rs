@@ -7,6 +7,7 @@ use kbdiag::diagnose::Evaluator;
 use kbdiag::fleet;
 use kbdiag::inputs::Document;
 use kbdiag::kb::{self, RuleFile};
+use kbdiag::render;
 use proptest::prelude::*;
 
 thread_local! {
@@ -69,6 +70,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "\u{feff}",
         "é",
         "\u{0}",
+        // Block nesting, duplicate keys.
+        "- - - - - - - - ",
+        "\n        - ",
+        "\nhost: twice\n",
+        "\"host\": \"twice\", ",
     ]);
     prop_oneof![
         (any::<usize>(), 1..40usize).prop_map(|(at, n)| Mutation::Delete(at, n)),
@@ -143,6 +149,36 @@ proptest! {
     }
 
     #[test]
+    fn block_nesting_of_any_shape_gives_one_outcome(
+        lines in prop::collection::vec((0..40usize, 0..40usize, "[a-z]{0,3}"), 1..120),
+    ) {
+        // Indentation and `- ` markers at random: deep block nesting must be refused, not recursed.
+        let mut text = String::from("host: deep\nx:\n");
+        for (indent, markers, tail) in lines {
+            text.push_str(&format!("{}{}{tail}\n", " ".repeat(indent), "- ".repeat(markers)));
+        }
+        one_outcome("deep.yaml", text.into_bytes())?;
+    }
+
+    #[test]
+    fn a_byte_order_mark_changes_nothing(which in any::<prop::sample::Index>()) {
+        let fixtures = fixtures();
+        let (name, bytes) = &fixtures[which.index(fixtures.len())];
+        let plain = with_evaluator(|ev| ev.report(name, bytes.clone()));
+        let marked = with_evaluator(|ev| ev.report(name, [b"\xef\xbb\xbf".as_slice(), bytes].concat()));
+        prop_assert_eq!(render::ndjson(&plain), render::ndjson(&marked));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_in_json(key in prop::sample::select(vec!["host", "os", "env", "files", "registry", "events", "extra"])) {
+        let value = match key { "host" => "\"h\"", "os" | "env" | "registry" => "{}", "extra" => "1", _ => "[]" };
+        let doc = format!("{{\"host\": \"h\", \"{key}\": {value}, \"{key}\": {value}}}");
+        let report = with_evaluator(|ev| ev.report("dup.json", doc.into_bytes()));
+        let error = report.error.unwrap_or_default();
+        prop_assert!(error.contains(&format!("duplicate key `{key}`")), "{}", error);
+    }
+
+    #[test]
     fn mutated_rule_files_load_or_say_why(mutations in prop::collection::vec(mutation(), 1..6)) {
         let original = kb::builtin().remove(0);
         let file = RuleFile { name: original.name.clone(), bytes: mutate(original.bytes, &mutations) };
@@ -179,7 +215,8 @@ proptest! {
         });
         let mut seen = Vec::new();
         let render = |r: &kbdiag::diagnosis::Report| r.file.clone();
-        fleet::run(&rules, &ev, inputs, jobs, &render, &mut |e| {
+        let plan = fleet::Plan { jobs, batch: fleet::BATCH };
+        fleet::run(&rules, &ev, inputs, plan, &render, &mut |e| {
             seen.push(e.rendered);
             Ok(())
         }).unwrap();

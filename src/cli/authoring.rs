@@ -80,6 +80,9 @@ fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
             let mut found = Vec::new();
             crate::walk::collect(path, &rule_tests::is_tests_file, &mut found)
                 .map_err(unreadable)?;
+            let found = crate::walk::all_files(found).map_err(|(path, why)| {
+                Problem::new(&path.display().to_string(), None, None, why)
+            })?;
             (path.as_path(), found)
         } else {
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -206,6 +209,15 @@ pub(super) fn explain(
     Ok(0)
 }
 
+/// Writes a file that must not exist yet; a link in its place, dangling or not, is an error.
+fn create_new(path: &Path, text: &str) -> io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
 pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result<i32> {
     let valid = !id.is_empty()
         && id.len() <= 64
@@ -221,7 +233,8 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
     let rule_path = dir.join(format!("{id}.yaml"));
     let tests_path = dir.join(format!("{id}.tests.yaml"));
     for path in [&rule_path, &tests_path] {
-        if path.exists() {
+        // A link, even a dangling one, counts as there: it is never written through.
+        if path.symlink_metadata().is_ok() {
             eprintln!("kbdiag: {} exists; not overwriting it", path.display());
             return Ok(2);
         }
@@ -239,8 +252,8 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
         format!("{}schemas", "../".repeat(depth))
     };
     let written = std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&rule_path, crate::skeleton::rule(id, &schemas)))
-        .and_then(|()| std::fs::write(&tests_path, crate::skeleton::tests(id, &schemas)));
+        .and_then(|()| create_new(&rule_path, &crate::skeleton::rule(id, &schemas)))
+        .and_then(|()| create_new(&tests_path, &crate::skeleton::tests(id, &schemas)));
     if let Err(e) = written {
         eprintln!("kbdiag: cannot write into {}: {e}", dir.display());
         return Ok(2);

@@ -14,6 +14,8 @@ pub(super) struct EvalOptions {
     pub(super) format: Format,
     pub(super) jobs: usize,
     pub(super) progress: bool,
+    /// An input may be a live stream: write each result as it is made.
+    pub(super) live: bool,
 }
 
 pub(super) fn eval(
@@ -38,7 +40,11 @@ pub(super) fn eval(
     if format == Format::Json {
         writeln!(out, "{{\n\"reports\": [")?;
     }
-    fleet::run(files, ev, docs, options.jobs, &render, &mut |e| {
+    let plan = fleet::Plan {
+        jobs: options.jobs,
+        batch: if options.live { 1 } else { fleet::BATCH },
+    };
+    let started = fleet::run(files, ev, docs, plan, &render, &mut |e| {
         summary.add(e.tally);
         progress.tick(summary.inputs);
         match format {
@@ -46,8 +52,18 @@ pub(super) fn eval(
             Format::Ndjson => writeln!(out, "{}", e.rendered),
             Format::Json if summary.inputs > 1 => write!(out, ",\n{}", e.rendered),
             _ => write!(out, "{}", e.rendered),
+        }?;
+        if options.live {
+            out.flush()?;
         }
+        Ok(())
     })?;
+    if started < options.jobs {
+        eprintln!(
+            "kbdiag: only {started} of {} worker threads could be started; evaluated with {started}",
+            options.jobs
+        );
+    }
     progress.finish();
     match format {
         Format::Json => {

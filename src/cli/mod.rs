@@ -46,7 +46,8 @@ enum Command {
         /// How standard input is read: one document, or NDJSON (one document per line).
         #[arg(long, value_enum, default_value = "document")]
         input: StdinFormat,
-        /// Threads evaluating in parallel (default: all cores). Output order stays input order.
+        /// Threads evaluating in parallel (default: all cores; at most 4 per core). Output order
+        /// stays input order.
         #[arg(long, short = 'j', value_name = "N")]
         jobs: Option<usize>,
         /// No progress indicator.
@@ -147,13 +148,25 @@ pub fn run(cli: Cli) -> i32 {
             quiet,
         } => rules.files().and_then(|files| {
             let ev = Evaluator::new(&files)?;
-            let options = EvalOptions {
-                format,
-                jobs: jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                progress: !quiet && io::stderr().is_terminal(),
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let cap = cores * JOBS_PER_CORE;
+            let jobs = match jobs {
+                Some(n) if n > cap => {
+                    eprintln!(
+                        "kbdiag: --jobs {n} is more than {JOBS_PER_CORE} per core; using {cap}"
+                    );
+                    cap
+                }
+                Some(n) => n,
+                None => cores,
             };
             let docs = Documents::new(&paths, input);
+            let options = EvalOptions {
+                format,
+                jobs,
+                progress: !quiet && io::stderr().is_terminal(),
+                live: docs.live(),
+            };
             Ok(eval(&files, &ev, docs, options, &mut out))
         }),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
@@ -172,7 +185,8 @@ pub fn run(cli: Cli) -> i32 {
     };
     let code = match code {
         Ok(Ok(code)) => code,
-        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => return 0,
+        // The reader went away: the run was cut short, so it claims no verdict.
+        Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => return EXIT_BROKEN_PIPE,
         Ok(Err(e)) => {
             eprintln!("kbdiag: cannot write output: {e}");
             2
@@ -190,13 +204,21 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     match out.flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+        Ok(()) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_BROKEN_PIPE,
+        Err(e) => {
             eprintln!("kbdiag: cannot write output: {e}");
             2
         }
-        _ => code,
     }
 }
+
+/// The exit status when standard output is closed before the run ends (`kbdiag eval … | head`):
+/// 141, as a shell reports a program killed by SIGPIPE, never the 0 or 1 of a finished run.
+pub const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Most threads `--jobs` starts, per core: past this, threads only add memory and switching.
+pub const JOBS_PER_CORE: usize = 4;
 
 /// Says why a command could not run; its exit status.
 fn cannot_run(problem: &Problem) -> i32 {
@@ -216,14 +238,15 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
         if !also.is_empty() {
             also = format!(" (also {also})");
         }
-        writeln!(out, "{}{also}: {}", rule.id, render::clean(&rule.title))?;
+        let line = format!("{}{also}: {}", rule.id, rule.title);
+        writeln!(out, "{}", render::clean(&line))?;
         let revision = rule.revision.as_ref().map_or("?", |r| r.as_str());
         let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
-        writeln!(
-            out,
+        let line = format!(
             "  revision {revision}, last reviewed {reviewed}; from {}",
             r.file
-        )?;
+        );
+        writeln!(out, "{}", render::clean(&line))?;
         writeln!(
             out,
             "  {}, {}; applies to: {}",
