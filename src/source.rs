@@ -14,6 +14,14 @@ pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 /// the raw text first. Real fact and rule files nest fewer than ten levels.
 pub const MAX_NESTING: usize = 64;
 
+/// Most YAML nodes (entries, keys, collections, counted on the raw text) accepted in one document.
+///
+/// The YAML parser holds every event of a document at once, 150 to 450 bytes a node: without this
+/// limit a dense 8 MiB document (`[1,1,1,…]`) takes 640 MB. With it, a YAML document costs at most
+/// about 35 MB more than an empty one (docs/hardening.md). Real fact and rule files have a few hundred nodes; a host too
+/// big for this limit can be written as JSON, which is read without a tree.
+pub const MAX_YAML_NODES: usize = 100_000;
+
 /// Most YAML alias references (`*name`) accepted in one document. A "billion laughs" document
 /// needs many; fact and rule files need none.
 pub const MAX_ALIASES: usize = 32;
@@ -55,6 +63,8 @@ pub enum TextError {
     TooDeep { limit: usize, at: Location },
     #[error("more than {limit} YAML aliases (an alias bomb?)")]
     TooManyAliases { limit: usize, at: Location },
+    #[error("more than {limit} YAML nodes; write a host this big as JSON")]
+    TooManyNodes { limit: usize, at: Location },
 }
 
 impl TextError {
@@ -63,7 +73,8 @@ impl TextError {
         match self {
             TextError::NotUtf8 { at, .. }
             | TextError::TooDeep { at, .. }
-            | TextError::TooManyAliases { at, .. } => Some(*at),
+            | TextError::TooManyAliases { at, .. }
+            | TextError::TooManyNodes { at, .. } => Some(*at),
             TextError::Empty | TextError::TooLarge { .. } => None,
         }
     }
@@ -180,6 +191,7 @@ fn check_structure(text: &str) -> Result<(), TextError> {
     let mut depth = 0usize;
     let mut blocks = Blocks::default();
     let mut aliases = 0usize;
+    let mut nodes = 0usize;
     let mut prev_significant = b'\n';
     let mut prev = b'\n';
     let mut i = blocks.line(bytes, 0).map_err(too_deep)?;
@@ -190,6 +202,22 @@ fn check_structure(text: &str) -> Result<(), TextError> {
             prev_significant,
             b'\n' | b':' | b'-' | b',' | b'[' | b'{' | b'?'
         );
+        // A flow entry, a collection, a block entry or a key: about one node each.
+        let node = match c {
+            b',' | b'[' | b'{' => structural || c == b',',
+            b'-' => structural && matches!(bytes.get(i + 1), None | Some(b' ' | b'\n' | b'\r')),
+            b':' => matches!(bytes.get(i + 1), None | Some(b' ' | b'\n' | b'\r')),
+            _ => false,
+        };
+        if node {
+            nodes += 1;
+            if nodes > MAX_YAML_NODES {
+                return Err(TextError::TooManyNodes {
+                    limit: MAX_YAML_NODES,
+                    at: at(i),
+                });
+            }
+        }
         match c {
             b'\n' => {
                 prev_significant = b'\n';
@@ -472,6 +500,22 @@ mod tests {
         // A block scalar's text is skipped however it is indented.
         let text = format!("t: >-\n{}\nu: 1\n", "  - - - - - - - - - - - - - -");
         assert_eq!(check_structure(&text), Ok(()));
+    }
+
+    #[test]
+    fn counts_nodes() {
+        let dense = format!("host: D\nx: [{}]\n", vec!["1"; MAX_YAML_NODES].join(","));
+        assert!(matches!(
+            check_structure(&dense),
+            Err(TextError::TooManyNodes { .. })
+        ));
+        let lines = format!("host: D\nx:\n{}", "- a\n".repeat(MAX_YAML_NODES));
+        assert!(matches!(
+            check_structure(&lines),
+            Err(TextError::TooManyNodes { .. })
+        ));
+        let fine = format!("host: D\nx:\n{}", "- {a: 1, b: 'x, y: z'}\n".repeat(15_000));
+        assert_eq!(check_structure(&fine), Ok(()));
     }
 
     #[test]

@@ -74,6 +74,23 @@ fn block_nesting_is_counted_in_rules_tests_and_facts() {
 }
 
 #[test]
+fn a_dense_yaml_document_is_refused_before_its_parser_holds_it() {
+    let dir = scratch("hard-dense");
+    let dense = format!("host: D\nx: [{}]\n", vec!["1"; 4_000_000].join(","));
+    std::fs::write(dir.join("dense.yaml"), dense).unwrap();
+    let o = kbdiag_within(10, &["eval", "--format", "ndjson", dir.to_str().unwrap()]);
+    let l = &ndjson(&o)[0];
+    assert!(
+        l["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than 100000 YAML nodes; write a host this big as JSON"),
+        "{l}"
+    );
+    assert_eq!(l["location"]["line"], 2);
+}
+
+#[test]
 fn extreme_jobs_are_capped_not_a_panic() {
     for jobs in ["18446744073709551615", "100000"] {
         let o = kbdiag_within(
@@ -494,4 +511,39 @@ fn ids_and_aliases_are_unique_ignoring_case() {
         "{}",
         stdout(&o)
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn results_before_a_fifo_without_writer_are_not_lost() {
+    let dir = scratch("hard-fifo");
+    let fifo = dir.join("never.ndjson");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbdiag"))
+        .args(["eval", "--format", "ndjson", "examples/hosts/pdc-nt4.yaml"])
+        .arg(&fifo)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(10));
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = line.expect("the first host's result while the FIFO waits for a writer");
+    assert!(line.contains("PDC-NT4"), "{line}");
 }
