@@ -419,6 +419,8 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         kb: rule.id.clone(),
         aliases: rule.aliases.clone(),
         title: rule.title.clone(),
+        revision: rule.revision.as_ref().map(|r| r.0.clone()),
+        digest: compiled.digest.clone(),
         status: Status::Unknown,
         summary: String::new(),
         evidence: Vec::new(),

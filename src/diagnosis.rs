@@ -86,6 +86,11 @@ pub struct Diagnosis {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     pub title: String,
+    /// The article revision the rule was written from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The rule file's content (`sha256:…`), to check every worker of a run used the same rules.
+    pub digest: String,
     pub status: Status,
     /// One sentence saying why.
     pub summary: String,

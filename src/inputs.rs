@@ -58,6 +58,8 @@ pub struct Documents {
     sources: VecDeque<Source>,
     stream: Option<Stream>,
     stdin: StdinFormat,
+    /// What standard input is called in the output.
+    stdin_name: String,
 }
 
 struct Stream {
@@ -75,7 +77,14 @@ impl Documents {
             sources: VecDeque::new(),
             stream: None,
             stdin,
+            stdin_name: "<stdin>".into(),
         }
+    }
+
+    /// Names standard input `name` in the output (e.g. a partition's id), instead of `<stdin>`.
+    pub fn stdin_name(mut self, name: &str) -> Documents {
+        self.stdin_name = name.to_owned();
+        self
     }
 
     /// Whether an input may be a live stream (standard input, a FIFO, a device): its results are
@@ -125,12 +134,15 @@ impl Documents {
             }),
             Source::Stdin if self.stdin == StdinFormat::Ndjson => {
                 self.stream = Some(Stream::new(
-                    "<stdin>".into(),
+                    self.stdin_name.clone(),
                     Box::new(BufReader::new(io::stdin())),
                 ));
                 None
             }
-            Source::Stdin => whole("<stdin>".into(), crate::source::read_limited(io::stdin())),
+            Source::Stdin => whole(
+                self.stdin_name.clone(),
+                crate::source::read_limited(io::stdin()),
+            ),
             Source::File(path) => {
                 let name = path.display().to_string();
                 let file = match std::fs::File::open(&path) {

@@ -91,6 +91,14 @@ pub struct CompiledRule {
     pub prerequisites: Vec<Node>,
     /// The resolution's file table, which `file_bits()` consults.
     pub table: Rc<[FileRow]>,
+    /// `sha256:` and the SHA-256 of the rule file's bytes: which exact rule evaluated a host.
+    pub digest: String,
+}
+
+/// The identity of a rule file's content, as results and summaries carry it.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// Rules ready to evaluate, and the warnings found loading them.
@@ -235,6 +243,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                     .map_or_else(Vec::new, |r| r.files.clone())
                     .into(),
                 file: file.name.clone(),
+                digest: digest(&file.bytes),
                 applies,
                 products,
                 cause,

@@ -16,6 +16,8 @@ pub enum Format {
     Ndjson,
     /// The fleet summary only.
     Summary,
+    /// The fleet summary only, as one JSON line `{"summary": {…}}` that `kbdiag merge` adds up.
+    SummaryJson,
 }
 
 /// Escapes control characters (terminal escape sequences included), bidirectional overrides and
@@ -323,6 +325,11 @@ fn numbered(out: &mut String, steps: &[String]) {
     for (i, step) in steps.iter().enumerate() {
         let _ = writeln!(out, "      {}. {}", i + 1, clean(step));
     }
+}
+
+/// The fleet summary as one JSON line, `{"summary": {…}}`: the form `kbdiag merge` reads.
+pub fn summary_line(s: &Summary) -> String {
+    serde_json::json!({ "summary": s }).to_string()
 }
 
 /// The fleet summary as text: counts per rule and status, then the hosts that need action.

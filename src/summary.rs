@@ -2,16 +2,23 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::{Action, Report, Status};
 
 /// How many hosts that need action are listed; the rest are counted.
 pub const LISTED: usize = 1000;
 
-/// The state of the estate after a run.
-#[derive(Debug, Default, Clone, Serialize)]
+/// The state of the estate after a run. Serialized, it is mergeable: summaries of runs over parts
+/// of a fleet with the same rules add up to the summary of the whole ([`Summary::merge`]).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Summary {
+    /// The kbdiag version that made it.
+    #[serde(default)]
+    pub kbdiag: String,
+    /// The rules evaluated: id, revision, digest, in order.
+    #[serde(default)]
+    pub rule_set: Vec<RuleIdentity>,
     /// Fact documents read (files and NDJSON lines).
     pub inputs: usize,
     /// Documents that could not be evaluated.
@@ -22,13 +29,19 @@ pub struct Summary {
     pub needs_action: Vec<ActionItem>,
     /// How many (host, rule) pairs need action, listed or not.
     pub needs_action_total: usize,
-    /// The rule ids, in the order of each report's results.
-    #[serde(skip)]
-    rule_order: Vec<String>,
+}
+
+/// Which rule, exactly: what a partition's summary must share with the others to be merged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleIdentity {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    pub digest: String,
 }
 
 /// A host that needs action for one rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionItem {
     pub host: String,
     pub file: String,
@@ -75,10 +88,11 @@ impl Tally {
 }
 
 impl Summary {
-    /// An empty summary for the rules `ids`, in the order their results come.
-    pub fn new(ids: impl IntoIterator<Item = String>) -> Summary {
+    /// An empty summary for `rules`, in the order their results come.
+    pub fn new(rules: Vec<RuleIdentity>) -> Summary {
         Summary {
-            rule_order: ids.into_iter().collect(),
+            kbdiag: env!("CARGO_PKG_VERSION").to_owned(),
+            rule_set: rules,
             ..Summary::default()
         }
     }
@@ -86,7 +100,8 @@ impl Summary {
     pub fn add(&mut self, tally: Tally) {
         self.inputs += 1;
         self.errors += usize::from(tally.error);
-        for (id, (status, _)) in self.rule_order.iter().zip(&tally.statuses) {
+        let ids = self.rule_set.iter().map(|r| &r.id);
+        for (id, (status, _)) in ids.zip(&tally.statuses) {
             match self.rules.get_mut(id) {
                 Some(counts) => *counts.entry(*status).or_default() += 1,
                 None => {
@@ -99,6 +114,41 @@ impl Summary {
         let room = LISTED.saturating_sub(self.needs_action.len());
         self.needs_action
             .extend(tally.actions.into_iter().take(room));
+    }
+
+    /// Adds `other`, the summary of another part of the same run: counts add up, the hosts that
+    /// need action follow, up to [`LISTED`]. Refused when the parts evaluated different rules.
+    pub fn merge(&mut self, other: Summary) -> Result<(), String> {
+        if self.rule_set.is_empty() && self.inputs == 0 {
+            self.rule_set = other.rule_set.clone();
+            self.kbdiag = other.kbdiag.clone();
+        }
+        if other.rule_set != self.rule_set {
+            let show = |s: &[RuleIdentity]| {
+                (s.iter())
+                    .map(|r| format!("{} {}", r.id, r.digest))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(format!(
+                "evaluated with other rules ({}) than the first summary ({})",
+                show(&other.rule_set),
+                show(&self.rule_set)
+            ));
+        }
+        self.inputs += other.inputs;
+        self.errors += other.errors;
+        for (id, counts) in other.rules {
+            let mine = self.rules.entry(id).or_default();
+            for (status, n) in counts {
+                *mine.entry(status).or_default() += n;
+            }
+        }
+        self.needs_action_total += other.needs_action_total;
+        let room = LISTED.saturating_sub(self.needs_action.len());
+        self.needs_action
+            .extend(other.needs_action.into_iter().take(room));
+        Ok(())
     }
 
     /// How many results across rules have `status`.
@@ -116,4 +166,64 @@ impl Summary {
             0
         }
     }
+}
+
+/// The summaries in a run's output, read line by line (results lines are skipped unread): each
+/// line `{"summary": …}` (`--format summary-json`, `--summary-line`), with its line number.
+pub fn find(reader: impl std::io::BufRead) -> Result<Vec<(usize, Summary)>, String> {
+    use std::io::{BufRead, Read};
+    #[derive(Deserialize)]
+    struct Line {
+        summary: Summary,
+    }
+    const PREFIX: &[u8] = b"{\"summary\"";
+    let limit = crate::source::MAX_DOCUMENT_BYTES as u64;
+    let mut reader = reader;
+    let mut found = Vec::new();
+    let mut buf = Vec::new();
+    for number in 1.. {
+        buf.clear();
+        let n = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        let whole = buf.ends_with(b"\n") || (n as u64) < limit;
+        if buf.starts_with(PREFIX) {
+            if !whole {
+                return Err(format!(
+                    "line {number}: a summary longer than {limit} bytes"
+                ));
+            }
+            let line: Line = serde_json::from_slice(&buf)
+                .map_err(|e| format!("line {number}: not a summary: {e}"))?;
+            found.push((number, line.summary));
+        } else if !whole {
+            // The rest of an overlong results line.
+            loop {
+                let available = reader.fill_buf().map_err(|e| e.to_string())?;
+                if available.is_empty() {
+                    break;
+                }
+                match available.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        reader.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let len = available.len();
+                        reader.consume(len);
+                    }
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(
+            "no summary here (write one with --format summary-json or --summary-line)".into(),
+        );
+    }
+    Ok(found)
 }

@@ -156,3 +156,153 @@ fn an_empty_stream_is_reported() {
         stdout(&o)
     );
 }
+
+#[test]
+fn in_a_pipeline_exit_zero_names_the_partition_and_ends_with_a_mergeable_summary() {
+    let stream = stream();
+    let args = [
+        "eval",
+        "--exit-zero",
+        "--format",
+        "ndjson",
+        "--summary-line",
+        "--input",
+        "ndjson",
+        "--stdin-name",
+        "part-00007",
+        "-",
+    ];
+    let o = kbdiag(&args, Some(stream.as_bytes()));
+    // An affected host and a broken line, yet 0: the findings are in the output.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = ndjson(&o);
+    let (summary, results) = lines.split_last().unwrap();
+    assert_eq!(results.len(), 4);
+    for r in results {
+        assert_eq!(r["file"], "part-00007");
+        assert!(r["line"].as_u64().unwrap() >= 1);
+    }
+    assert!(results[3]["error"].is_string());
+    let digest = results[0]["results"][0]["digest"].as_str().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+    assert_eq!(results[0]["results"][0]["revision"], "6.0");
+    let s = &summary["summary"];
+    assert_eq!(s["inputs"], 4);
+    assert_eq!(s["errors"], 1);
+    assert_eq!(s["rule_set"][0]["digest"], digest);
+    assert_eq!(s["rule_set"][0]["id"], "KB322051");
+
+    // Without --exit-zero the same run says 2.
+    let o = kbdiag(
+        &["eval", "--format", "ndjson", "--input", "ndjson", "-"],
+        Some(stream.as_bytes()),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn merged_summaries_of_parts_equal_the_summary_of_the_whole() {
+    let dir = scratch("fleet-merge");
+    let mut rng = fleet_gen::Rng::new(7);
+    let docs: Vec<String> = (0..300)
+        .map(|i| fleet_gen::host(&mut rng, i, 5, 5).to_string())
+        .collect();
+    std::fs::write(dir.join("all.ndjson"), docs.join("\n") + "\n").unwrap();
+    let mut parts = Vec::new();
+    for (i, chunk) in docs.chunks(70).enumerate() {
+        let part = dir.join(format!("part{i}.ndjson"));
+        std::fs::write(&part, chunk.join("\n") + "\n").unwrap();
+        let o = kbdiag(
+            &["eval", "--format", "summary-json", part.to_str().unwrap()],
+            None,
+        );
+        let out = dir.join(format!("part{i}.summary"));
+        std::fs::write(&out, &o.stdout).unwrap();
+        parts.push(out.to_str().unwrap().to_owned());
+    }
+    let whole = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "summary-json",
+            dir.join("all.ndjson").to_str().unwrap(),
+        ],
+        None,
+    );
+    let whole: serde_json::Value = serde_json::from_slice(&whole.stdout).unwrap();
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = kbdiag(&args, None);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    for key in [
+        "inputs",
+        "errors",
+        "rules",
+        "needs_action_total",
+        "rule_set",
+    ] {
+        assert_eq!(merged["summary"][key], whole["summary"][key], "{key}");
+    }
+    // The text form, as `eval --format summary` prints it.
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    assert!(stdout(&kbdiag(&args, None)).starts_with("Summary: 300 hosts evaluated\n"));
+
+    // A part evaluated with other rules is refused.
+    let rules = scratch("fleet-merge-rules");
+    let text = std::fs::read_to_string(root().join("kb/KB322051.yaml")).unwrap();
+    std::fs::write(rules.join("KB322051.yaml"), text + "\n# changed\n").unwrap();
+    let other = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            rules.to_str().unwrap(),
+            "--format",
+            "summary-json",
+            dir.join("part0.ndjson").to_str().unwrap(),
+        ],
+        None,
+    );
+    let odd = dir.join("odd.summary");
+    std::fs::write(&odd, &other.stdout).unwrap();
+    let o = kbdiag(&["merge", &parts[0], odd.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("evaluated with other rules"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn merge_reads_a_summary_line_after_megabytes_of_results() {
+    let dir = scratch("fleet-merge-big");
+    let mut rng = fleet_gen::Rng::new(11);
+    let docs: String = (0..6000)
+        .map(|i| fleet_gen::host(&mut rng, i, 3, 3).to_string() + "\n")
+        .collect();
+    std::fs::write(dir.join("part.ndjson"), docs).unwrap();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            "--summary-line",
+            dir.join("part.ndjson").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.stdout.len() > 8 << 20, "{} bytes", o.stdout.len());
+    std::fs::write(dir.join("part.out"), &o.stdout).unwrap();
+    let merged = kbdiag(&["merge", dir.join("part.out").to_str().unwrap()], None);
+    assert!(
+        stdout(&merged).starts_with("Summary: 6000 hosts evaluated\n"),
+        "{}{}",
+        stdout(&merged),
+        stderr(&merged)
+    );
+}

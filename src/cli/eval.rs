@@ -8,7 +8,7 @@ use crate::fleet;
 use crate::inputs::Documents;
 use crate::kb::RuleFile;
 use crate::render::{self, Format};
-use crate::summary::Summary;
+use crate::summary::{RuleIdentity, Summary};
 
 pub(super) struct EvalOptions {
     pub(super) format: Format,
@@ -16,6 +16,21 @@ pub(super) struct EvalOptions {
     pub(super) progress: bool,
     /// An input may be a live stream: write each result as it is made.
     pub(super) live: bool,
+    /// Exit 0 whatever the findings and unreadable inputs.
+    pub(super) exit_zero: bool,
+    /// End NDJSON output with a `{"summary": …}` line.
+    pub(super) summary_line: bool,
+}
+
+/// The identity of each loaded rule, in order.
+pub(super) fn rule_set(ev: &Evaluator) -> Vec<RuleIdentity> {
+    (ev.rules().iter())
+        .map(|r| RuleIdentity {
+            id: r.rule.id.clone(),
+            revision: r.rule.revision.as_ref().map(|v| v.0.clone()),
+            digest: r.digest.clone(),
+        })
+        .collect()
 }
 
 pub(super) fn eval(
@@ -33,9 +48,9 @@ pub(super) fn eval(
         Format::Text => render::text(report),
         Format::Json => render::json(report),
         Format::Ndjson => render::ndjson(report),
-        Format::Summary => String::new(),
+        Format::Summary | Format::SummaryJson => String::new(),
     };
-    let mut summary = Summary::new(ev.rules().iter().map(|r| r.rule.id.clone()));
+    let mut summary = Summary::new(rule_set(ev));
     let mut progress = Progress::new(options.progress);
     if format == Format::Json {
         writeln!(out, "{{\n\"reports\": [")?;
@@ -72,6 +87,10 @@ pub(super) fn eval(
         }
         Format::Text => write!(out, "\n{}", render::summary_text(&summary))?,
         Format::Summary => write!(out, "{}", render::summary_text(&summary))?,
+        Format::SummaryJson => writeln!(out, "{}", render::summary_line(&summary))?,
+        Format::Ndjson if options.summary_line => {
+            writeln!(out, "{}", render::summary_line(&summary))?
+        }
         Format::Ndjson => {}
     }
     if summary.errors > 0 {
@@ -82,7 +101,11 @@ pub(super) fn eval(
             if summary.errors == 1 { "" } else { "s" }
         );
     }
-    Ok(summary.exit_code())
+    Ok(if options.exit_zero {
+        0
+    } else {
+        summary.exit_code()
+    })
 }
 
 /// A count of evaluated inputs on standard error, for long runs on a terminal.

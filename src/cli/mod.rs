@@ -53,6 +53,35 @@ enum Command {
         /// No progress indicator.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Exit 0 even when hosts are affected or inputs unreadable (the findings stay in the
+        /// output): for pipelines and schedulers that retry a task exiting non-zero. Still 2 when
+        /// the rules cannot be loaded or the output cannot be written.
+        #[arg(long)]
+        exit_zero: bool,
+        /// What standard input is called in the output's `file` field, e.g. a partition's id.
+        #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+        stdin_name: String,
+        /// With `--format ndjson`: end the output with one line `{"summary": …}`, which
+        /// `kbdiag merge` adds up across runs.
+        #[arg(long)]
+        summary_line: bool,
+    },
+    /// Add up the summaries of several runs over parts of a fleet (the line `{"summary": …}` of
+    /// `--format summary-json`, or the last line of `--format ndjson --summary-line`; other lines
+    /// are skipped), checking they used the same rules.
+    ///
+    /// Exit status as `eval`'s for the whole fleet: 0, 1, or 2 (also when the parts used
+    /// different rules or a summary cannot be read).
+    Merge {
+        /// Files holding summaries, or - for standard input.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: MergeFormat,
+        /// Exit 0 whatever the findings.
+        #[arg(long)]
+        exit_zero: bool,
     },
     /// Show the loaded rules.
     List {
@@ -115,6 +144,14 @@ struct RuleArgs {
     kb: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MergeFormat {
+    /// The summary as `eval --format summary` prints it.
+    Text,
+    /// One line `{"summary": …}`, which can be merged again.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum ExplainFormat {
     Text,
@@ -146,6 +183,9 @@ pub fn run(cli: Cli) -> i32 {
             input,
             jobs,
             quiet,
+            exit_zero,
+            stdin_name,
+            summary_line,
         } => rules.files().and_then(|files| {
             let ev = Evaluator::new(&files)?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -160,16 +200,23 @@ pub fn run(cli: Cli) -> i32 {
                 Some(n) => n,
                 None => cores,
             };
-            let docs = Documents::new(&paths, input);
+            let docs = Documents::new(&paths, input).stdin_name(&stdin_name);
             let options = EvalOptions {
                 format,
                 jobs,
                 progress: !quiet && io::stderr().is_terminal(),
                 live: docs.live(),
+                exit_zero,
+                summary_line,
             };
             Ok(eval(&files, &ev, docs, options, &mut out))
         }),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
+        Command::Merge {
+            paths,
+            format,
+            exit_zero,
+        } => Ok(merge(&paths, format, exit_zero, &mut out)),
         Command::Check { paths } => Ok(check(&paths, &mut out)),
         Command::Test { paths } => Ok(test(&paths, &mut out)),
         Command::New { id, dir } => Ok(new_rule(&id, &dir, &mut out)),
@@ -226,6 +273,40 @@ fn cannot_run(problem: &Problem) -> i32 {
     2
 }
 
+/// `kbdiag merge`: the summaries in `paths`, added up.
+fn merge(
+    paths: &[PathBuf],
+    format: MergeFormat,
+    exit_zero: bool,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    let mut total = crate::summary::Summary::default();
+    for path in paths {
+        let name = path.display().to_string();
+        let found = if path.as_os_str() == "-" {
+            crate::summary::find(io::stdin().lock())
+        } else {
+            std::fs::File::open(path)
+                .map_err(|e| e.to_string())
+                .and_then(|f| crate::summary::find(io::BufReader::new(f)))
+        };
+        let added = found.and_then(|summaries| {
+            summaries
+                .into_iter()
+                .try_for_each(|(line, s)| total.merge(s).map_err(|e| format!("line {line}: {e}")))
+        });
+        if let Err(e) = added {
+            eprintln!("{}", render::clean(&format!("{name}: {e}")));
+            return Ok(2);
+        }
+    }
+    match format {
+        MergeFormat::Text => write!(out, "{}", render::summary_text(&total))?,
+        MergeFormat::Json => writeln!(out, "{}", render::summary_line(&total))?,
+    }
+    Ok(if exit_zero { 0 } else { total.exit_code() })
+}
+
 /// `1 symptom`, `2 symptoms`.
 fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
@@ -243,8 +324,8 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
         let revision = rule.revision.as_ref().map_or("?", |r| r.as_str());
         let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
         let line = format!(
-            "  revision {revision}, last reviewed {reviewed}; from {}",
-            r.file
+            "  revision {revision}, last reviewed {reviewed}; from {}; {}",
+            r.file, r.digest
         );
         writeln!(out, "{}", render::clean(&line))?;
         writeln!(

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The Spark example, tested: runs examples/spark/kbdiag_spark.py in PySpark's local mode on a
+# generated fleet (with bad lines in it) and checks its counts against a plain `kbdiag eval` of the
+# same file. Needs Java 17+, and PyPI the first time (the virtual environment is kept in
+# target/spark-venv). Not part of `cargo test`; .ci/run runs it.
+#
+#   examples/spark/test.sh [HOSTS]      (default 20000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+hosts=${1:-20000}
+work=target/spark-test
+venv=target/spark-venv
+
+cargo build --release --quiet --bin kbdiag --example generate_fleet
+kbdiag=target/release/kbdiag
+rm -rf "$work" && mkdir -p "$work"
+target/release/examples/generate_fleet "$hosts" > "$work/fleet.ndjson"
+# Lines a partition must survive: not JSON, a document without host, an empty line.
+printf '%s\n' 'not json at all' '{"os": {"name": "Windows NT Server 4.0"}}' '' >> "$work/fleet.ndjson"
+
+if ! "$venv/bin/python" -c 'import pyspark' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet 'pyspark==4.3.0'
+fi
+
+since() { python3 -c "import sys, time; print(round(time.time() - float(sys.argv[1]), 2))" "$1"; }
+start=$EPOCHREALTIME
+"$kbdiag" eval --quiet --exit-zero --format summary-json "$work/fleet.ndjson" > "$work/plain.json"
+plain=$(since "$start")
+
+start=$EPOCHREALTIME
+"$venv/bin/python" examples/spark/kbdiag_spark.py --master 'local[4]' --partitions 4 \
+  --kbdiag "$kbdiag" --input "$work/fleet.ndjson" --output "$work/out" > "$work/spark-summary.txt"
+spark=$(since "$start")
+
+python3 - "$work" <<'PY'
+import glob, json, sys
+work = sys.argv[1]
+plain = json.load(open(f"{work}/plain.json"))["summary"]
+spark = json.load(open(f"{work}/out/summary.json"))["summary"]
+for key in ["inputs", "errors", "rules", "needs_action_total", "rule_set"]:
+    assert plain[key] == spark[key], f"{key}: plain {plain[key]} != spark {spark[key]}"
+results = [json.loads(l) for f in sorted(glob.glob(f"{work}/out/results/part-*")) for l in open(f)]
+assert len(results) == plain["inputs"], (len(results), plain["inputs"])
+errors = [r for r in results if "error" in r]
+assert len(errors) == plain["errors"] == 2, errors
+for r in results:
+    assert r["file"].startswith("part-") and r["line"] >= 1, r
+    for d in r.get("results", []):
+        assert d["digest"] == plain["rule_set"][0]["digest"], d["digest"]
+print(f"spark: {len(results)} results, {plain['errors']} error records, counts equal to a plain run:",
+      json.dumps(plain["rules"]))
+PY
+echo "plain kbdiag: ${plain}s; PySpark local[4], 4 partitions: ${spark}s ($hosts hosts)"
