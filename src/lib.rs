@@ -9,6 +9,7 @@ pub mod explain;
 pub mod facts;
 pub mod fleet;
 pub mod helpers;
+pub mod html;
 pub mod inputs;
 pub mod kb;
 pub mod lint;

@@ -18,6 +18,9 @@ pub enum Format {
     Summary,
     /// The fleet summary only, as one JSON line `{"summary": {…}}` that `kbdiag merge` adds up.
     SummaryJson,
+    /// One self-contained HTML page: the fleet at a glance, the hosts that need action, every
+    /// host's report, and the inputs that could not be read.
+    Html,
 }
 
 /// Escapes control characters (terminal escape sequences included), bidirectional overrides and
@@ -98,20 +101,7 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
         let _ = writeln!(out, "    Error: {}", clean(error));
     }
     scope_text(out, d);
-    // Observed symptoms are shown under Symptoms, with what matched.
-    let symptom_lines: Vec<String> = (d.symptoms.iter())
-        .filter(|s| s.observed == Observed::Observed)
-        .flat_map(|s| {
-            s.evidence
-                .iter()
-                .map(move |m| format!("symptom {}: {m}", s.id))
-        })
-        .collect();
-    let findings: Vec<String> = (d.evidence.iter())
-        .filter(|e| !symptom_lines.contains(e))
-        .cloned()
-        .collect();
-    list(out, "Findings (this host's facts)", &findings);
+    list(out, "Findings (this host's facts)", &findings(d));
     if let Some(explanation) = d
         .explanation
         .as_ref()
@@ -129,6 +119,22 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
     list(out, "Notes", &d.notes);
     recommendation_text(out, d);
     article_text(out, d);
+}
+
+/// The evidence but the observed symptoms' matches, which reports show under each symptom.
+pub fn findings(d: &Diagnosis) -> Vec<String> {
+    let symptom_lines: Vec<String> = (d.symptoms.iter())
+        .filter(|s| s.observed == Observed::Observed)
+        .flat_map(|s| {
+            s.evidence
+                .iter()
+                .map(move |m| format!("symptom {}: {m}", s.id))
+        })
+        .collect();
+    (d.evidence.iter())
+        .filter(|e| !symptom_lines.contains(e))
+        .cloned()
+        .collect()
 }
 
 fn scope_text(out: &mut String, d: &Diagnosis) {

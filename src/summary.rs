@@ -64,6 +64,11 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Whether the report is of an input that could not be evaluated.
+    pub fn is_error(&self) -> bool {
+        self.error
+    }
+
     pub fn of(report: &Report) -> Tally {
         let results = report.results.iter().flatten();
         Tally {

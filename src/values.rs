@@ -155,6 +155,18 @@ pub fn utc_time(raw: &str) -> Result<String, String> {
     ))
 }
 
+/// A POSIX time as ISO 8601 UTC, `2026-11-28T07:30:00Z`.
+pub fn iso_utc(seconds: i64) -> String {
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -292,6 +304,13 @@ mod tests {
         for raw in ["", "abc", "NT4", "4..0", "4.0.1.2.3"] {
             assert!(os_version(raw).is_err(), "{raw}");
         }
+    }
+
+    #[test]
+    fn posix_times_as_iso() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(iso_utc(1_795_851_000), "2026-11-28T07:30:00Z");
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub(super) struct EvalOptions {
     pub(super) exit_zero: bool,
     /// End NDJSON output with a `{"summary": …}` line.
     pub(super) summary_line: bool,
+    /// The run's time, as the HTML report shows it.
+    pub(super) generated: String,
 }
 
 /// The identity of each loaded rule, in order.
@@ -48,8 +50,11 @@ pub(super) fn eval(
         Format::Text => render::text(report),
         Format::Json => render::json(report),
         Format::Ndjson => render::ndjson(report),
+        Format::Html => crate::html::section(report),
         Format::Summary | Format::SummaryJson => String::new(),
     };
+    // The HTML page opens with the summary, so its sections wait for the end of the run.
+    let (mut sections, mut unreadable) = (Vec::new(), Vec::new());
     let mut summary = Summary::new(rule_set(ev));
     let mut progress = Progress::new(options.progress);
     if format == Format::Json {
@@ -60,6 +65,16 @@ pub(super) fn eval(
         batch: if options.live { 1 } else { fleet::BATCH },
     };
     let started = fleet::run(files, ev, docs, plan, &render, &mut |e| {
+        if format == Format::Html {
+            if e.tally.is_error() {
+                unreadable.push(e.rendered);
+            } else {
+                sections.push(e.rendered);
+            }
+            summary.add(e.tally);
+            progress.tick(summary.inputs);
+            return Ok(());
+        }
         summary.add(e.tally);
         progress.tick(summary.inputs);
         match format {
@@ -88,6 +103,11 @@ pub(super) fn eval(
         Format::Text => write!(out, "\n{}", render::summary_text(&summary))?,
         Format::Summary => write!(out, "{}", render::summary_text(&summary))?,
         Format::SummaryJson => writeln!(out, "{}", render::summary_line(&summary))?,
+        Format::Html => write!(
+            out,
+            "{}",
+            crate::html::page(&summary, sections, unreadable, &options.generated)
+        )?,
         Format::Ndjson if options.summary_line => {
             writeln!(out, "{}", render::summary_line(&summary))?
         }

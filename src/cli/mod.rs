@@ -208,6 +208,7 @@ pub fn run(cli: Cli) -> i32 {
                 live: docs.live(),
                 exit_zero,
                 summary_line,
+                generated: run_time(),
             };
             Ok(eval(&files, &ev, docs, options, &mut out))
         }),
@@ -271,6 +272,19 @@ pub const JOBS_PER_CORE: usize = 4;
 fn cannot_run(problem: &Problem) -> i32 {
     eprintln!("{}", render::clean(&problem.to_string()));
     2
+}
+
+/// The run's time in UTC, or `SOURCE_DATE_EPOCH`'s when set (reproducible reports).
+fn run_time() -> String {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+    crate::values::iso_utc(seconds)
 }
 
 /// `kbdiag merge`: the summaries in `paths`, added up.

@@ -59,3 +59,31 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Facts and a rule that carry HTML and script.
+pub fn hostile(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let facts = serde_json::json!({
+        "host": "<img src=x onerror=document.body.dataset.owned=1>",
+        "os": {"name": "Windows NT Server 4.0", "edition": "<b>Standard</b>", "version": "4.0"},
+        "env": {"SystemRoot": "C:\\WINNT\"><script>alert(2)</script>"},
+        "events": [{"log": "Application", "source": "MSExchangeMTA", "id": 9318,
+                    "message": "</script><script>alert(3)</script><script>document.body.dataset.owned=3</script> NT/MTA error code: 5"}],
+        "reported_errors": ["javascript:alert(4) DS_E_COMMUNICATIONS_PROBLEM"]
+    });
+    let path = dir.join("hostile.json");
+    std::fs::write(&path, facts.to_string()).unwrap();
+    let rules = dir.join("kb");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = std::fs::read_to_string(root().join("kb/KB322051.yaml"))
+        .unwrap()
+        .replace(
+            "url: http://support.microsoft.com/kb/311401/",
+            "url: \"javascript:alert(5)\"",
+        )
+        .replace(
+            "title: Windows 2000 Security Rollup Package 1 (SR), January 2002",
+            "title: \"<a href=javascript:alert(6)>Rollup</a>\"",
+        );
+    std::fs::write(rules.join("KB322051.yaml"), rule).unwrap();
+    (path, rules)
+}
