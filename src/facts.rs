@@ -384,7 +384,7 @@ impl<'de> Deserialize<'de> for Env {
 /// means the collector looked and the value does not exist.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[serde(transparent)]
-pub struct Registry(pub BTreeMap<String, Option<Scalar>>);
+pub struct Registry(pub BTreeMap<String, Option<RegValue>>);
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -392,8 +392,146 @@ impl<'de> Deserialize<'de> for Registry {
     }
 }
 
+/// A registry value with its Windows type. Written either typed, `{type: REG_SZ, value: "1"}`,
+/// or plainly: an integer is a REG_DWORD (a REG_QWORD past 32 bits), text a REG_SZ, a list of
+/// text a REG_MULTI_SZ, `true`/`false` a REG_DWORD 1/0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegValue {
+    #[serde(rename = "type")]
+    pub kind: RegType,
+    pub value: RegData,
+}
+
+/// The Windows registry value types kbdiag reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RegType {
+    #[serde(rename = "REG_SZ")]
+    Sz,
+    #[serde(rename = "REG_EXPAND_SZ")]
+    ExpandSz,
+    #[serde(rename = "REG_MULTI_SZ")]
+    MultiSz,
+    #[serde(rename = "REG_DWORD")]
+    Dword,
+    #[serde(rename = "REG_QWORD")]
+    Qword,
+    #[serde(rename = "REG_BINARY")]
+    Binary,
+}
+
+impl RegType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegType::Sz => "REG_SZ",
+            RegType::ExpandSz => "REG_EXPAND_SZ",
+            RegType::MultiSz => "REG_MULTI_SZ",
+            RegType::Dword => "REG_DWORD",
+            RegType::Qword => "REG_QWORD",
+            RegType::Binary => "REG_BINARY",
+        }
+    }
+}
+
+/// The data of a registry value: a number (REG_DWORD, REG_QWORD), text (REG_SZ, REG_EXPAND_SZ,
+/// REG_BINARY as hex) or a list of text (REG_MULTI_SZ).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RegData {
+    Int(i64),
+    Text(String),
+    List(Vec<String>),
+}
+
+impl fmt::Display for RegValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            RegData::Int(i) => write!(f, "{i}"),
+            RegData::Text(t) => write!(f, "{t:?}"),
+            RegData::List(l) => write!(f, "{l:?}"),
+        }?;
+        write!(f, " ({})", self.kind.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RegValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Int(i64),
+            Big(u64),
+            Bool(bool),
+            Text(String),
+            List(Vec<String>),
+            Typed {
+                #[serde(rename = "type")]
+                kind: RegType,
+                value: RegData,
+            },
+        }
+        let written = Written::deserialize(d).map_err(|_| {
+            de::Error::custom(
+                "a registry value is an integer, text, a list of text, or {type: REG_…, value: …}, \
+                 with type one of REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY",
+            )
+        })?;
+        let value = |kind, value| RegValue { kind, value };
+        Ok(match written {
+            Written::Int(i) if (0..=i64::from(u32::MAX)).contains(&i) => {
+                value(RegType::Dword, RegData::Int(i))
+            }
+            Written::Int(i) => value(RegType::Qword, RegData::Int(i)),
+            Written::Big(n) => {
+                return Err(de::Error::custom(format_args!(
+                    "{n} is past the largest registry number kbdiag reads (2^63 - 1)"
+                )));
+            }
+            Written::Bool(b) => value(RegType::Dword, RegData::Int(i64::from(b))),
+            Written::Text(t) => value(RegType::Sz, RegData::Text(t)),
+            Written::List(l) => value(RegType::MultiSz, RegData::List(l)),
+            Written::Typed { kind, value: data } => {
+                let fits = match (kind, &data) {
+                    (RegType::Dword, RegData::Int(i)) => (0..=i64::from(u32::MAX)).contains(i),
+                    (RegType::Qword, RegData::Int(_)) => true,
+                    (RegType::Sz | RegType::ExpandSz, RegData::Text(_)) => true,
+                    (RegType::Binary, RegData::Text(t)) => t.bytes().all(|b| b.is_ascii_hexdigit()),
+                    (RegType::MultiSz, RegData::List(_)) => true,
+                    _ => false,
+                };
+                if !fits {
+                    return Err(de::Error::custom(format_args!(
+                        "a {} cannot hold {data:?}",
+                        kind.as_str()
+                    )));
+                }
+                value(kind, data)
+            }
+        })
+    }
+}
+
+impl JsonSchema for RegValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RegValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A registry value: an integer (REG_DWORD), text (REG_SZ), a list of text (REG_MULTI_SZ), or typed: {type, value}",
+            "anyOf": [
+                {"type": ["integer", "string", "boolean"]},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "required": ["type", "value"], "additionalProperties": false,
+                 "properties": {
+                    "type": {"enum": ["REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD", "REG_QWORD", "REG_BINARY"]},
+                    "value": {"type": ["integer", "string", "array"]}
+                 }}
+            ]
+        })
+    }
+}
+
 impl std::ops::Deref for Registry {
-    type Target = BTreeMap<String, Option<Scalar>>;
+    type Target = BTreeMap<String, Option<RegValue>>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
@@ -461,18 +599,6 @@ impl JsonSchema for Text {
     }
 }
 
-impl JsonSchema for Scalar {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Scalar".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        scalar_schema("A registry value")
-    }
-}
-
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -499,57 +625,6 @@ impl<'de> Deserialize<'de> for Text {
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A registry value: a number, a string or a boolean.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Bool(bool),
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Int(v) => write!(f, "{v}"),
-            Scalar::Float(v) => write!(f, "{v:?}"),
-            Scalar::Str(v) => f.write_str(v),
-            Scalar::Bool(v) => write!(f, "{v}"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, number or boolean")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Str(v.to_owned()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                i64::try_from(v)
-                    .map(Scalar::Int)
-                    .map_err(|_| E::custom("integer too large"))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Float(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(v))
             }
         }
         d.deserialize_any(V)
@@ -784,6 +859,29 @@ mod tests {
     }
 
     #[test]
+    fn registry_values_keep_their_windows_type() {
+        let f = yaml(
+            "host: a\nregistry:\n  'HKLM\\A': {type: REG_SZ, value: '1'}\n  'HKLM\\B': [x, y]\n  'HKLM\\C': 5000000000\n  'HKLM\\D': true\n",
+        )
+        .unwrap();
+        let reg = f.registry.get().unwrap().unwrap();
+        let get = |k: &str| reg[k].clone().unwrap().to_string();
+        assert_eq!(get("HKLM\\A"), "\"1\" (REG_SZ)");
+        assert_eq!(get("HKLM\\B"), "[\"x\", \"y\"] (REG_MULTI_SZ)");
+        assert_eq!(get("HKLM\\C"), "5000000000 (REG_QWORD)");
+        assert_eq!(get("HKLM\\D"), "1 (REG_DWORD)");
+        for bad in [
+            "{type: REG_DWORD, value: x}",
+            "{type: REG_DWORD, value: -1}",
+            "{type: REG_NONE, value: 1}",
+            "1.5",
+        ] {
+            let text = format!("host: a\nregistry: {{'HKLM\\A': {bad}}}\n");
+            assert!(yaml(&text).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_accepted() {
         assert!(yaml("host: a\ncollector: {version: 2}\n").is_ok());
     }
@@ -793,6 +891,7 @@ mod tests {
         let f = yaml("host: a\nregistry: {'HKLM\\X': ~, 'HKLM\\Y': 1}\n").unwrap();
         let reg = f.registry.get().unwrap().unwrap();
         assert_eq!(reg["HKLM\\X"], None);
-        assert_eq!(reg["HKLM\\Y"], Some(Scalar::Int(1)));
+        let y = reg["HKLM\\Y"].clone().unwrap();
+        assert_eq!((y.kind, y.value), (RegType::Dword, RegData::Int(1)));
     }
 }

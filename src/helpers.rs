@@ -10,7 +10,7 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 use serde::de::DeserializeOwned;
 
-use crate::facts::{Facts, FileEntry, Lazy, Scalar};
+use crate::facts::{Facts, FileEntry, Lazy, RegData};
 use crate::matching::{
     self, contains_ci, expand_vars, file_name, hotfix_key, path_key, path_matches,
 };
@@ -136,6 +136,89 @@ type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 fn fail<T>(message: String) -> Fallible<T> {
     Err(EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into())
+}
+
+/// A registry value as its Windows type says: REG_DWORD and REG_QWORD a number, REG_SZ,
+/// REG_EXPAND_SZ and REG_BINARY text, REG_MULTI_SZ a list of text. A value the facts say does not
+/// exist is `default`, or `()` without one; a value not collected is missing.
+fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible<Dynamic> {
+    let facts = probe.facts.clone();
+    // Without a registry map, the value asked for is what to collect.
+    let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
+    let key = matching::registry_key(path);
+    let Some((name, value)) = registry
+        .iter()
+        .find(|(k, _)| matching::registry_key(k) == key)
+    else {
+        return Err(probe.missing(format!("registry {path}")));
+    };
+    Ok(match (value, default) {
+        (None, None) => {
+            probe.read(format!("registry {name} is absent"));
+            Dynamic::UNIT
+        }
+        (None, Some(default)) => {
+            probe.read(format!("registry {name} is absent, so {default}"));
+            default
+        }
+        (Some(v), _) => {
+            probe.read(format!("registry {name}={v}"));
+            match &v.value {
+                RegData::Int(i) => Dynamic::from(*i),
+                RegData::Text(t) => Dynamic::from(t.clone()),
+                RegData::List(l) => {
+                    Dynamic::from_array(l.iter().map(|t| Dynamic::from(t.clone())).collect())
+                }
+            }
+        }
+    })
+}
+
+/// Comparisons between values of different types are errors, not `false` (nor `true` for `!=`):
+/// Rhai's own fallback would make `"7601" >= 7601` silently false.
+fn register_strict_comparisons(engine: &mut Engine) {
+    macro_rules! refuse {
+        ($($a:ty, $b:ty);* $(;)?) => {$(
+            for op in ["==", "!=", "<", ">", "<=", ">="] {
+                engine.register_fn(op, move |x: $a, y: $b| -> Fallible<bool> {
+                    mismatch(op, Dynamic::from(x), Dynamic::from(y))
+                });
+            }
+        )*};
+    }
+    refuse!(
+        i64, ImmutableString; ImmutableString, i64;
+        f64, ImmutableString; ImmutableString, f64;
+        bool, i64; i64, bool; bool, f64; f64, bool;
+        bool, ImmutableString; ImmutableString, bool;
+        (), i64; i64, (); (), f64; f64, (); (), ImmutableString; ImmutableString, ();
+        (), bool; bool, ();
+    );
+}
+
+fn mismatch(op: &str, x: Dynamic, y: Dynamic) -> Fallible<bool> {
+    let show = |v: &Dynamic| {
+        if v.is_unit() {
+            "nothing (a registry value that does not exist: give a default with registry_or(path, default))".to_owned()
+        } else if v.is_string() {
+            format!("{:?} (text)", v.to_string())
+        } else {
+            format!(
+                "{v} ({})",
+                if v.is_int() { "number" } else { v.type_name() }
+            )
+        }
+    };
+    let hint = if x.is_string() != y.is_string() && !x.is_unit() && !y.is_unit() {
+        "; convert one side: parse_int(text), parse_float(text), or to_string(number)"
+    } else {
+        ""
+    };
+    fail(format!(
+        "cannot compare {} {op} {}: they are of different types{hint}",
+        show(&x),
+        show(&y)
+    ))
 }
 
 /// What an event must show besides its source and id: each filter an event's facts can be checked
@@ -446,33 +529,15 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("registry", move |path: &str| -> Fallible<Dynamic> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        // Without a registry map, the value asked for is what to collect.
-        let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
-        let key = matching::registry_key(path);
-        let Some((name, value)) = registry
-            .iter()
-            .find(|(k, _)| matching::registry_key(k) == key)
-        else {
-            return Err(probe.missing(format!("registry {path}")));
-        };
-        Ok(match value {
-            None => {
-                probe.read(format!("registry {name} is absent"));
-                Dynamic::UNIT
-            }
-            Some(v) => {
-                probe.read(format!("registry {name}={v}"));
-                match v {
-                    Scalar::Int(i) => Dynamic::from(*i),
-                    Scalar::Float(f) => Dynamic::from(*f),
-                    Scalar::Str(s) => Dynamic::from(s.clone()),
-                    Scalar::Bool(b) => Dynamic::from(*b),
-                }
-            }
-        })
+        registry(&mut p.borrow_mut(), path, None)
     });
+    let p = probe.clone();
+    engine.register_fn(
+        "registry_or",
+        move |path: &str, default: Dynamic| -> Fallible<Dynamic> {
+            registry(&mut p.borrow_mut(), path, Some(default))
+        },
+    );
 
     let p = probe.clone();
     engine.register_fn("registry_collected", move |path: &str| -> bool {
@@ -560,6 +625,8 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("unknown", move |fact: &str| -> Fallible<bool> {
         Err(p.borrow_mut().missing(fact))
     });
+
+    register_strict_comparisons(engine);
 
     engine.register_fn("version_cmp", |a: &str, b: &str| -> i64 {
         matching::version_cmp(a, b) as i64

@@ -76,6 +76,9 @@ impl Sandbox {
         engine.set_max_array_size(limits::ARRAY_SIZE);
         engine.set_max_map_size(limits::MAP_SIZE);
         engine.set_strict_variables(true);
+        // Built-in operators would compare values of different types as `false` before the
+        // strict comparisons registered by the helpers are consulted.
+        engine.set_fast_operators(false);
         engine.set_fail_on_invalid_map_property(true);
         engine.on_print(|_| {});
         engine.on_debug(|_, _, _| {});
@@ -135,7 +138,11 @@ impl Sandbox {
                 Ok(false) => Value::False,
                 Err(found) => Value::Error(format!(
                     "a condition must give true or false, this one gave {}",
-                    if found == "()" { "() (nothing)" } else { found }
+                    match self.engine.map_type_name(found) {
+                        "()" => "() (nothing)",
+                        "File" => "a file (file(…)): compare one of its facts, e.g. file(…).size",
+                        other => other,
+                    }
                 )),
             },
             Err(e) => Value::Error(describe(&e)),

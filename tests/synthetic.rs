@@ -80,7 +80,7 @@ fn a_not_condition_rules_the_cause_out() {
     assert_eq!(d["recommendation"]["action"], "none");
     assert!(
         strings(&d["evidence"])
-            .contains(&"registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled=1")
+            .contains(&"registry HKLM\\SOFTWARE\\Contoso\\Widget\\PluginDisabled=1 (REG_DWORD)")
     );
 }
 
