@@ -174,6 +174,114 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
     })
 }
 
+/// A dotted version, compared part by part: `version(fact("os.version")) >= "4.0"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Version {
+    parts: Vec<u64>,
+    text: String,
+}
+
+impl Version {
+    /// A version written in a rule: a bad one is the rule's error.
+    fn literal(text: &str) -> Fallible<Version> {
+        match values::version(text) {
+            Ok(parts) => Ok(Version {
+                parts,
+                text: text.trim().to_owned(),
+            }),
+            Err(reason) => fail(reason),
+        }
+    }
+
+    fn cmp(&self, other: &Version) -> std::cmp::Ordering {
+        values::compare_versions(&self.parts, &other.parts)
+    }
+
+    fn part(&self, i: usize) -> i64 {
+        self.parts.get(i).map_or(0, |&p| p as i64)
+    }
+}
+
+/// A version read from the facts: one that cannot be read is unknown, with the reason.
+fn read_version(probe: &Shared, text: &str) -> Fallible<Version> {
+    match values::version(text) {
+        Ok(parts) => Ok(Version {
+            parts,
+            text: text.trim().to_owned(),
+        }),
+        Err(reason) => Err(probe.borrow_mut().missing(format!("a version ({reason})"))),
+    }
+}
+
+fn register_versions(engine: &mut Engine, probe: &Shared) {
+    use std::cmp::Ordering;
+    engine.register_type_with_name::<Version>("Version");
+    let p = probe.clone();
+    engine.register_fn("version", move |text: &str| read_version(&p, text));
+    let p = probe.clone();
+    engine.register_fn("version", move |n: i64| read_version(&p, &n.to_string()));
+    engine.register_fn("to_string", |v: &mut Version| v.text.clone());
+    engine.register_fn("to_debug", |v: &mut Version| {
+        format!("version({:?})", v.text)
+    });
+    engine.register_get("major", |v: &mut Version| v.part(0));
+    engine.register_get("minor", |v: &mut Version| v.part(1));
+    engine.register_get("build", |v: &mut Version| v.part(2));
+    engine.register_fn("major_minor", |v: &mut Version| {
+        format!("{}.{}", v.part(0), v.part(1))
+    });
+    engine.register_fn(
+        "between",
+        |v: &mut Version, low: &str, high: &str| -> Fallible<bool> {
+            let (low, high) = (Version::literal(low)?, Version::literal(high)?);
+            Ok(v.cmp(&low).is_ge() && v.cmp(&high).is_lt())
+        },
+    );
+    type Test = fn(Ordering) -> bool;
+    let ops: [(&str, Test); 6] = [
+        ("==", Ordering::is_eq),
+        ("!=", Ordering::is_ne),
+        ("<", Ordering::is_lt),
+        (">", Ordering::is_gt),
+        ("<=", Ordering::is_le),
+        (">=", Ordering::is_ge),
+    ];
+    for (op, test) in ops {
+        engine.register_fn(op, move |a: Version, b: Version| test(a.cmp(&b)));
+        engine.register_fn(
+            op,
+            move |a: Version, b: ImmutableString| -> Fallible<bool> {
+                Ok(test(a.cmp(&Version::literal(&b)?)))
+            },
+        );
+        engine.register_fn(
+            op,
+            move |a: ImmutableString, b: Version| -> Fallible<bool> {
+                Ok(test(Version::literal(&a)?.cmp(&b)))
+            },
+        );
+    }
+    // -1, 0 or 1. Either side may be a number (a build); one that is not a version is unknown.
+    let p = probe.clone();
+    let cmp = move |a: String, b: String| -> Fallible<i64> {
+        let (a, b) = (read_version(&p, &a)?, read_version(&p, &b)?);
+        Ok(a.cmp(&b) as i64)
+    };
+    let c = cmp.clone();
+    engine.register_fn("version_cmp", move |a: &str, b: &str| c(a.into(), b.into()));
+    let c = cmp.clone();
+    engine.register_fn("version_cmp", move |a: i64, b: &str| {
+        c(a.to_string(), b.into())
+    });
+    let c = cmp.clone();
+    engine.register_fn("version_cmp", move |a: &str, b: i64| {
+        c(a.into(), b.to_string())
+    });
+    engine.register_fn("version_cmp", move |a: i64, b: i64| {
+        cmp(a.to_string(), b.to_string())
+    });
+}
+
 /// Comparisons between values of different types are errors, not `false` (nor `true` for `!=`):
 /// Rhai's own fallback would make `"7601" >= 7601` silently false.
 fn register_strict_comparisons(engine: &mut Engine) {
@@ -193,6 +301,7 @@ fn register_strict_comparisons(engine: &mut Engine) {
         bool, ImmutableString; ImmutableString, bool;
         (), i64; i64, (); (), f64; f64, (); (), ImmutableString; ImmutableString, ();
         (), bool; bool, ();
+        Version, i64; i64, Version; Version, f64; f64, Version; Version, bool; bool, Version;
     );
 }
 
@@ -202,6 +311,8 @@ fn mismatch(op: &str, x: Dynamic, y: Dynamic) -> Fallible<bool> {
             "nothing (a registry value that does not exist: give a default with registry_or(path, default))".to_owned()
         } else if v.is_string() {
             format!("{:?} (text)", v.to_string())
+        } else if let Some(version) = v.read_lock::<Version>() {
+            format!("{} (version)", version.text)
         } else {
             format!(
                 "{v} ({})",
@@ -230,10 +341,14 @@ struct EventFilter {
     category: Option<String>,
     /// Whole words in the message (an error code: `NT/MTA error code: 5`).
     message: Option<String>,
+    /// From this time on (UTC, ISO 8601).
+    since: Option<String>,
+    /// Before this time (not `until`: a Rhai keyword).
+    before: Option<String>,
 }
 
 /// The filters `event(source, id, #{…})` takes.
-pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message"];
+pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message", "since", "before"];
 
 impl EventFilter {
     fn from_map(map: &rhai::Map) -> Fallible<EventFilter> {
@@ -251,6 +366,15 @@ impl EventFilter {
                 "type" => filter.kind = text,
                 "category" => filter.category = text,
                 "message" => filter.message = text,
+                "since" | "before" => {
+                    let time = values::utc_time(text.as_deref().unwrap_or_default())
+                        .or_else(|e| fail(format!("event(): `{key}`: {e}")))?;
+                    if key == "since" {
+                        filter.since = Some(time);
+                    } else {
+                        filter.before = Some(time);
+                    }
+                }
                 other => {
                     return fail(format!(
                         "event(): no filter `{other}`; the filters are {}",
@@ -281,6 +405,18 @@ impl EventFilter {
                 (Some(_), None) => unchecked.push(name),
                 (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
                 _ => return None,
+            }
+        }
+        if self.since.is_some() || self.before.is_some() {
+            match e.time.as_ref().map(|t| values::utc_time(t.as_str())) {
+                Some(Ok(t)) => {
+                    let after = self.since.as_ref().is_none_or(|since| t >= *since);
+                    let before = self.before.as_ref().is_none_or(|b| t < *b);
+                    if !(after && before) {
+                        return None;
+                    }
+                }
+                _ => unchecked.push("time"),
             }
         }
         let mut at = None;
@@ -406,79 +542,100 @@ fn excerpt(message: &str, at: Option<(usize, usize)>) -> String {
     format!("{lead}{}{tail}", text.trim())
 }
 
+/// The value of a fact, recorded as read; `None` when the host's facts do not have it (nothing
+/// recorded). A value that cannot be understood is recorded missing, with the reason.
+fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
+    let facts = probe.facts.clone();
+    let os = facts.os.as_ref();
+    let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.0.clone()));
+    // The value a rule compares, and what the host's facts wrote when that differs.
+    let read = |value: Result<(String, Option<i64>), String>, raw: &str| match value {
+        Ok((v, build)) => Ok((
+            Dynamic::from(v.clone()),
+            (v != raw).then(|| raw.to_owned()),
+            build,
+        )),
+        Err(reason) => Err(reason),
+    };
+    let normalized = match path {
+        "os.version" => os
+            .and_then(|o| o.version.as_ref())
+            .map(|v| read(values::os_version(v.as_str()), v.as_str())),
+        "os.service_pack" => os.and_then(|o| o.service_pack.as_ref()).map(|v| {
+            read(
+                values::service_pack(v.as_str()).map(|sp| (sp, None)),
+                v.as_str(),
+            )
+        }),
+        _ => None,
+    };
+    let value = match path {
+        "host" => Some(Dynamic::from(facts.host.0.clone())),
+        "collected" => text(facts.collected.as_ref()),
+        "os.name" => text(os.and_then(|o| o.name.as_ref())),
+        "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
+        "os.version" | "os.service_pack" => match normalized {
+            None => None,
+            Some(Err(reason)) => return Err(probe.missing(format!("{path} ({reason})"))),
+            Some(Ok((v, raw, _))) => {
+                let written = raw.map_or(String::new(), |r| format!(" (written \"{r}\")"));
+                probe.read(format!("{path}={v}{written}"));
+                return Ok(Some(v));
+            }
+        },
+        "os.build" => match os.and_then(|o| o.build) {
+            Some(build) => Some(Dynamic::from(build)),
+            // `4.0.1381` says the build when no build is given on its own.
+            None => {
+                let version = os.and_then(|o| o.version.as_ref());
+                let from_version = version
+                    .and_then(|v| values::os_version(v.as_str()).ok())
+                    .and_then(|(_, build)| build);
+                if let (Some(build), Some(v)) = (from_version, version) {
+                    probe.read(format!("os.build={build} (from os.version \"{v}\")"));
+                    return Ok(Some(Dynamic::from(build)));
+                }
+                None
+            }
+        },
+        "os.cipher_bits" => os.and_then(|o| o.cipher_bits).map(Dynamic::from),
+        other => {
+            return fail(format!(
+                "fact(\"{other}\"): no such fact; fact() reads {}",
+                FACT_PATHS.join(", ")
+            ));
+        }
+    };
+    if let Some(v) = &value {
+        probe.read(format!("{path}={v}"));
+    }
+    Ok(value)
+}
+
 /// Registers every helper on `engine`, reading the host through `probe`.
 pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("fact", move |path: &str| -> Fallible<Dynamic> {
         let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let os = facts.os.as_ref();
-        let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.0.clone()));
-        // The value a rule compares, and what the host's facts wrote when that differs.
-        let read = |value: Result<(String, Option<i64>), String>, raw: &str| match value {
-            Ok((v, build)) => Ok((
-                Dynamic::from(v.clone()),
-                (v != raw).then(|| raw.to_owned()),
-                build,
-            )),
-            Err(reason) => Err(reason),
-        };
-        let normalized = match path {
-            "os.version" => os
-                .and_then(|o| o.version.as_ref())
-                .map(|v| read(values::os_version(v.as_str()), v.as_str())),
-            "os.service_pack" => os.and_then(|o| o.service_pack.as_ref()).map(|v| {
-                read(
-                    values::service_pack(v.as_str()).map(|sp| (sp, None)),
-                    v.as_str(),
-                )
-            }),
-            _ => None,
-        };
-        let value = match path {
-            "host" => Some(Dynamic::from(facts.host.0.clone())),
-            "collected" => text(facts.collected.as_ref()),
-            "os.name" => text(os.and_then(|o| o.name.as_ref())),
-            "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
-            "os.version" | "os.service_pack" => match normalized {
-                None => None,
-                Some(Err(reason)) => return Err(probe.missing(format!("{path} ({reason})"))),
-                Some(Ok((v, raw, _))) => {
-                    let written = raw.map_or(String::new(), |r| format!(" (written \"{r}\")"));
-                    probe.read(format!("{path}={v}{written}"));
-                    return Ok(v);
-                }
-            },
-            "os.build" => match os.and_then(|o| o.build) {
-                Some(build) => Some(Dynamic::from(build)),
-                // `4.0.1381` says the build when no build is given on its own.
-                None => {
-                    let version = os.and_then(|o| o.version.as_ref());
-                    let from_version = version
-                        .and_then(|v| values::os_version(v.as_str()).ok())
-                        .and_then(|(_, build)| build);
-                    if let (Some(build), Some(v)) = (from_version, version) {
-                        probe.read(format!("os.build={build} (from os.version \"{v}\")"));
-                        return Ok(Dynamic::from(build));
-                    }
-                    None
-                }
-            },
-            "os.cipher_bits" => os.and_then(|o| o.cipher_bits).map(Dynamic::from),
-            other => {
-                return fail(format!(
-                    "fact(\"{other}\"): no such fact; fact() reads {}",
-                    FACT_PATHS.join(", ")
-                ));
-            }
-        };
-        match value {
-            Some(v) => {
-                probe.read(format!("{path}={v}"));
-                Ok(v)
-            }
+        match read_fact(&mut probe, path)? {
+            Some(v) => Ok(v),
             None => Err(probe.missing(path)),
         }
+    });
+    let p = probe.clone();
+    engine.register_fn("first_fact", move |paths: rhai::Array| -> Fallible<Dynamic> {
+        let mut probe = p.borrow_mut();
+        let mut names = Vec::new();
+        for path in &paths {
+            let Ok(path) = path.clone().into_immutable_string() else {
+                return fail("first_fact(): give a list of fact paths, e.g. [\"os.build\", \"os.version\"]".into());
+            };
+            if let Some(v) = read_fact(&mut probe, &path)? {
+                return Ok(v);
+            }
+            names.push(path.to_string());
+        }
+        Err(probe.missing(names.join(" or ")))
     });
 
     let p = probe.clone();
@@ -523,6 +680,27 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         match found {
             Some(h) => probe.read(format!("hotfixes includes {h}")),
             None => probe.read(format!("hotfixes ({}) lack {id}", hotfixes.len())),
+        }
+        Ok(found.is_some())
+    });
+
+    let p = probe.clone();
+    engine.register_fn("any_hotfix", move |ids: rhai::Array| -> Fallible<bool> {
+        let mut probe = p.borrow_mut();
+        let facts = probe.facts.clone();
+        let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
+        let ids: Vec<String> = ids.iter().map(|d| d.to_string()).collect();
+        let found = ids.iter().find_map(|id| {
+            let key = hotfix_key(id);
+            hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key)
+        });
+        match found {
+            Some(h) => probe.read(format!("hotfixes include {h} (one of {})", ids.join(", "))),
+            None => probe.read(format!(
+                "hotfixes ({}) lack all of {}",
+                hotfixes.len(),
+                ids.join(", ")
+            )),
         }
         Ok(found.is_some())
     });
@@ -628,9 +806,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     register_strict_comparisons(engine);
 
-    engine.register_fn("version_cmp", |a: &str, b: &str| -> i64 {
-        matching::version_cmp(a, b) as i64
-    });
+    register_versions(engine, probe);
     engine.register_fn("icontains", |haystack: &str, needle: &str| {
         contains_ci(haystack, needle)
     });

@@ -1,7 +1,5 @@
-//! How fact values compare: paths, registry keys, hotfix ids and versions. Pure functions, shared
+//! How fact values compare: paths, registry keys and hotfix ids (versions: `values.rs`). Pure functions, shared
 //! by the Rhai helpers and their tests.
-
-use std::cmp::Ordering;
 
 /// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
 /// repeated separators collapse, no trailing separator.
@@ -79,28 +77,6 @@ pub fn hotfix_key(id: &str) -> String {
         }
     }
     id
-}
-
-/// Compares dotted versions component by component, numerically where both are numbers;
-/// missing components count as 0, so `4` equals `4.0`.
-pub fn version_cmp(a: &str, b: &str) -> Ordering {
-    let mut left = a.trim().split('.');
-    let mut right = b.trim().split('.');
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return Ordering::Equal,
-            (l, r) => {
-                let (l, r) = (l.unwrap_or("0"), r.unwrap_or("0"));
-                let ord = match (l.parse::<u64>(), r.parse::<u64>()) {
-                    (Ok(x), Ok(y)) => x.cmp(&y),
-                    _ => l.to_ascii_lowercase().cmp(&r.to_ascii_lowercase()),
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-        }
-    }
 }
 
 /// Whether `needle` occurs in `haystack`, ignoring case.
@@ -186,14 +162,6 @@ mod tests {
         assert_eq!(hotfix_key("Q299444"), hotfix_key("kb299444"));
         assert_ne!(hotfix_key("Q299444"), hotfix_key("Q29944"));
         assert_eq!(hotfix_key("SP6a-Hotfix"), "SP6A-HOTFIX");
-    }
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert_eq!(version_cmp("4.0", "4"), Ordering::Equal);
-        assert_eq!(version_cmp("5.5.2653.23", "5.5.2650"), Ordering::Greater);
-        assert_eq!(version_cmp("4.10", "4.9"), Ordering::Greater);
-        assert_eq!(version_cmp("5.0", "4.0"), Ordering::Greater);
     }
 
     #[test]

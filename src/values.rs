@@ -79,6 +79,46 @@ pub fn os_version(raw: &str) -> Result<(String, Option<i64>), String> {
     Ok((format!("{}.{minor}", numbers[0]), build))
 }
 
+/// The numeric parts of a dotted version as Windows and installers write it: `4.0`, `4.0.1381`,
+/// `5.5.2653.23`, `6.1.7601.23689 (win7sp1_ldr.170209-0600)` (an annotation after a space or `(`
+/// is ignored), `Version 4.0`. Text that does not start with a number is not a version.
+pub fn version(raw: &str) -> Result<Vec<u64>, String> {
+    let text = raw.trim();
+    let lower = text.to_ascii_lowercase();
+    let rest = ["version", "v"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower)
+        .trim_start();
+    let dotted = rest
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ',')
+        .next()
+        .unwrap_or("");
+    let parts: Option<Vec<u64>> = dotted
+        .split('.')
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 18 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect();
+    match parts {
+        Some(parts) if !parts.is_empty() => Ok(parts),
+        _ => Err(format!(
+            "\"{raw}\" is not a version (dotted numbers such as 4.0.1381)"
+        )),
+    }
+}
+
+/// Compares two parsed versions part by part; missing parts count as 0 (`4` = `4.0`).
+pub fn compare_versions(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    (0..n)
+        .map(|i| a.get(i).unwrap_or(&0).cmp(b.get(i).unwrap_or(&0)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
 /// A time as ISO 8601 (`1999-11-18`, `1999-11-18T12:04:00Z`, `1999-11-18 12:04`,
 /// `1999-11-18T23:04:00+14:00`) in UTC: `YYYY-MM-DD` for a date alone, else
 /// `YYYY-MM-DDThh:mm:ssZ`. A time without an offset is taken as UTC, as the fact format says.
@@ -303,6 +343,30 @@ mod tests {
         }
         for raw in ["", "abc", "NT4", "4..0", "4.0.1.2.3"] {
             assert!(os_version(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn versions_as_windows_writes_them() {
+        use std::cmp::Ordering::*;
+        let v = |s: &str| version(s).unwrap();
+        assert_eq!(
+            v("6.1.7601.23689 (win7sp1_ldr.170209-0600)"),
+            [6, 1, 7601, 23689]
+        );
+        assert_eq!(v("Version 4.0"), [4, 0]);
+        assert_eq!(v("5.5.2653.23"), [5, 5, 2653, 23]);
+        assert_eq!(compare_versions(&v("4"), &v("4.0")), Equal);
+        assert_eq!(compare_versions(&v("4.10"), &v("4.9")), Greater);
+        assert_eq!(
+            compare_versions(
+                &v("6.1.7601.23689 (win7sp1_ldr.170209-0600)"),
+                &v("6.1.7601.23689")
+            ),
+            Equal
+        );
+        for bad in ["abc", "", "4..0", "v", "x4.0"] {
+            assert!(version(bad).is_err(), "{bad}");
         }
     }
 

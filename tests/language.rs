@@ -120,3 +120,120 @@ fn registry_values_keep_their_type_and_absent_ones_need_a_default() {
     );
     assert_eq!(r["status"], "unknown", "{r}");
 }
+
+#[test]
+fn versions_are_read_as_windows_writes_them() {
+    let facts = "os: {version: '6.1'}\nfiles: [{path: 'C:\\Windows\\System32\\drivers\\srv.sys', version: '6.1.7601.23689 (win7sp1_ldr.170209-0600)'}]\nsoftware: [{name: Broken, version: abc}, {name: Empty, version: ''}]\n";
+    let srv = r"file(`C:\Windows\System32\drivers\srv.sys`).version";
+    for (expr, status) in [
+        // The FileVersion string with its annotation equals the plain version.
+        (
+            format!("version_cmp({srv}, \"6.1.7601.23689\") == 0"),
+            "affected",
+        ),
+        (format!("version({srv}) >= \"6.1.7601.23689\""), "affected"),
+        (format!("version({srv}) < \"6.1.7601.23690\""), "affected"),
+        (
+            format!("version({srv}).between(\"6.1\", \"6.2\")"),
+            "affected",
+        ),
+        (format!("version({srv}).build == 7601"), "affected"),
+        (
+            "version(fact(\"os.version\")).major_minor() == \"6.1\"".into(),
+            "affected",
+        ),
+        // A build number is a version too.
+        ("version_cmp(7601, \"7601\") == 0".into(), "affected"),
+        // Text that is not a version is unknown, with the reason, not newer or older.
+        (
+            "version_cmp(software_version(\"Broken\"), \"6.1\") > 0".into(),
+            "unknown",
+        ),
+        (
+            "version_cmp(software_version(\"Empty\"), \"6.1\") < 0".into(),
+            "unknown",
+        ),
+    ] {
+        let r = cause("versions", &expr, facts);
+        assert_eq!(r["status"], status, "{expr}: {r}");
+        if status == "unknown" {
+            assert!(r["missing"].to_string().contains("is not a version"), "{r}");
+        }
+    }
+    // A version compared with a number is an error; a bad literal in the rule too.
+    let e = error(&cause(
+        "versions-bad",
+        &format!("version({srv}) > 6"),
+        facts,
+    ));
+    assert!(e.contains("(version) > 6 (number)"), "{e}");
+    let e = error(&cause(
+        "versions-bad",
+        &format!("version({srv}) > \"six\""),
+        facts,
+    ));
+    assert!(e.contains("\"six\" is not a version"), "{e}");
+}
+
+#[test]
+fn the_first_fact_present_any_of_several_hotfixes_and_events_in_a_time_window() {
+    let facts = "os: {version: '6.1.7601'}\nhotfixes: [KB4012212, Q123]\nevents:\n  - {source: Srv, id: 1, time: '2026-11-20T09:00:00+02:00'}\n  - {source: Srv, id: 2}\n";
+    // os.build is absent: first_fact takes the next one (os.version's build is os.build).
+    let r = cause(
+        "first",
+        r#"first_fact(["os.cipher_bits", "os.build"]) == 7601"#,
+        facts,
+    );
+    assert_eq!(r["status"], "affected", "{r}");
+    let r = cause(
+        "first-none",
+        r#"first_fact(["os.cipher_bits", "os.edition"]) == 1"#,
+        facts,
+    );
+    assert_eq!(r["missing"][0], "os.cipher_bits or os.edition", "{r}");
+    // Any of several hotfixes (each supersedes the one before): the evidence names which.
+    let r = cause(
+        "any-hotfix",
+        r#"any_hotfix(["KB4013429", "KB4012212", "KB4012215"])"#,
+        facts,
+    );
+    assert_eq!(r["status"], "affected", "{r}");
+    assert!(
+        r["evidence"]
+            .to_string()
+            .contains("hotfixes include KB4012212 (one of KB4013429, KB4012212, KB4012215)"),
+        "{r}"
+    );
+    // Events in a time window (UTC; 09:00+02:00 is 07:00Z); an event without a time is kept and
+    // its evidence says the window was not checked.
+    for (window, status) in [
+        (
+            r#"since: "2026-11-20T06:59:00Z", before: "2026-11-20T07:01:00Z""#,
+            "affected",
+        ),
+        (r#"since: "2026-11-20T07:01:00Z""#, "not_affected"),
+        (r#"before: "2026-11-20""#, "not_affected"),
+    ] {
+        let r = cause(
+            "event-time",
+            &format!("event(\"Srv\", 1, #{{{window}}})"),
+            facts,
+        );
+        assert_eq!(r["status"], status, "{window}: {r}");
+    }
+    let r = cause(
+        "event-no-time",
+        r#"event("Srv", 2, #{since: "2026-01-01"})"#,
+        facts,
+    );
+    assert_eq!(r["status"], "affected", "{r}");
+    let e = error(&cause(
+        "event-bad-time",
+        r#"event("Srv", 1, #{since: "yesterday"})"#,
+        facts,
+    ));
+    assert!(
+        e.contains("`since`: \"yesterday\" is not an ISO 8601 time"),
+        "{e}"
+    );
+}
