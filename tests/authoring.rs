@@ -360,7 +360,7 @@ fn check_names_an_unknown_event_filter_and_eval_says_it_at_run_time() {
     let o = kbdiag(&["check", dir.to_str().unwrap()], None);
     let out = stdout(&o);
     assert!(
-        out.contains(": warning: event(): no filter `categroy`; the filters are log, type, category, message; did you mean `category`?"),
+        out.contains(": warning: event(): no filter `categroy`; the filters are log, type, category, message, since, before; did you mean `category`?"),
         "{out}"
     );
     let o = kbdiag(
