@@ -47,6 +47,31 @@ impl Site {
             // Block content is indented as its first line is.
             let first = text.lines().nth(self.at.line - 1).unwrap_or_default();
             let indent = first.len() - first.trim_start().len();
+            // A folded block (`>`) joins its lines with spaces: the expression's first line runs
+            // over several lines of the file.
+            let header = text
+                .lines()
+                .nth(self.at.line.saturating_sub(2))
+                .unwrap_or_default();
+            let folded = header
+                .trim_end()
+                .trim_end_matches(['-', '+'])
+                .ends_with('>');
+            if folded && line == 1 {
+                let mut left = column;
+                for (n, source) in text.lines().skip(self.at.line - 1).enumerate() {
+                    let content = source.trim_start();
+                    let width = content.chars().count();
+                    if left <= width + 1 || content.is_empty() {
+                        let indent = source.len() - content.len();
+                        return Location {
+                            line: self.at.line + n,
+                            column: indent + left.min(width + 1),
+                        };
+                    }
+                    left -= width + 1;
+                }
+            }
             Location {
                 line: self.at.line + line - 1,
                 column: indent + column,

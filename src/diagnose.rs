@@ -12,6 +12,7 @@ use crate::facts::{self, Facts};
 use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
 use crate::problem::Problem;
+use crate::rule::ResolutionKind;
 use crate::script::Sandbox;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
@@ -356,8 +357,34 @@ fn remedy(
             None => Recommendation::none("The article gives no resolution or workaround."),
         });
     };
-    // Obtaining and installing the fix end the steps on every path.
-    let fix_steps = || fix.obtain.iter().chain(&fix.install).cloned();
+    let resolution = rule.resolution.as_ref();
+    let kind = resolution.map_or(ResolutionKind::Hotfix, |r| r.kind);
+    let setting = resolution.and_then(|r| r.setting.clone());
+    let upgrade = resolution.and_then(|r| r.to.as_deref()).map(expand);
+    let action = match kind {
+        ResolutionKind::Hotfix => Action::InstallHotfix,
+        ResolutionKind::Update => Action::InstallUpdate,
+        ResolutionKind::Setting => Action::ChangeSetting,
+        ResolutionKind::Upgrade => Action::Upgrade,
+        ResolutionKind::None => Action::None,
+    };
+    // What the fix itself takes, after any prerequisite: obtain and install it, set the value,
+    // or upgrade.
+    let fix_steps = || {
+        let mut steps: Vec<String> = Vec::new();
+        if let Some(to) = &upgrade {
+            steps.push(format!("Upgrade to {to}."));
+        }
+        if let Some(s) = &setting {
+            let kind = s
+                .kind
+                .as_deref()
+                .map_or(String::new(), |k| format!(" ({k})"));
+            steps.push(format!("Set {} to {}{kind}.", s.path, s.value));
+        }
+        steps.extend(fix.obtain.iter().chain(&fix.install).cloned());
+        steps
+    };
     let not_met: Vec<&crate::rule::Prerequisite> = (rule.prerequisites.iter())
         .zip(&prerequisites)
         .filter(|(_, r)| r.status == PrerequisiteStatus::NotMet)
@@ -385,7 +412,8 @@ fn remedy(
             ),
             steps,
             prerequisites,
-            hotfix,
+            hotfix: hotfix.filter(|_| action_has_files(action)),
+            setting,
             alternative: workaround.map(Box::new),
             ..Recommendation::none("")
         });
@@ -402,14 +430,20 @@ fn remedy(
         .collect();
     steps.extend(fix_steps());
     Ok(Recommendation {
-        action: Action::InstallHotfix,
+        action,
         summary: fix.summary.clone(),
         steps,
         prerequisites,
-        hotfix,
+        hotfix: hotfix.clone().filter(|_| action_has_files(action)),
+        setting,
         alternative: workaround.map(Box::new),
         ..Recommendation::none("")
     })
+}
+
+/// Whether an action's details are a package to obtain (its contact, note and file table).
+fn action_has_files(action: Action) -> bool {
+    matches!(action, Action::InstallHotfix | Action::InstallUpdate)
 }
 
 /// A diagnosis naming the rule, to be filled in.

@@ -50,6 +50,9 @@ impl Status {
 pub enum Action {
     None,
     InstallHotfix,
+    InstallUpdate,
+    ChangeSetting,
+    Upgrade,
     InstallPrerequisite,
     ApplyWorkaround,
     CollectFacts,
@@ -60,6 +63,9 @@ impl Action {
         match self {
             Action::None => "none",
             Action::InstallHotfix => "install-hotfix",
+            Action::InstallUpdate => "install-update",
+            Action::ChangeSetting => "change-setting",
+            Action::Upgrade => "upgrade",
             Action::InstallPrerequisite => "install-prerequisite",
             Action::ApplyWorkaround => "apply-workaround",
             Action::CollectFacts => "collect-facts",
@@ -184,6 +190,9 @@ pub struct Recommendation {
     pub prerequisites: Vec<PrerequisiteResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hotfix: Option<Hotfix>,
+    /// For `change-setting`: the value to set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<crate::rule::Setting>,
     /// Another way, and for which hosts, e.g. the workaround for hosts that must stay 56-bit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Box<Alternative>>,
@@ -198,6 +207,7 @@ impl Recommendation {
             collect: Vec::new(),
             prerequisites: Vec::new(),
             hotfix: None,
+            setting: None,
             alternative: None,
         }
     }

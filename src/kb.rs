@@ -222,6 +222,27 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
             );
         })
         .ok();
+    if let Some(r) = rule.as_ref().and_then(|r| r.resolution.as_ref()) {
+        use crate::rule::ResolutionKind;
+        let needs = match r.kind {
+            ResolutionKind::Setting if r.setting.is_none() => {
+                Some("`setting: {path, value, type}`")
+            }
+            ResolutionKind::Upgrade if r.to.is_none() => Some("`to:` (what to upgrade to)"),
+            _ => None,
+        };
+        if let Some(needs) = needs {
+            let at = tree
+                .get("resolution")
+                .and_then(|n| n.get("kind"))
+                .map(|n| n.at());
+            problems.push(problem(
+                Some(&text),
+                at,
+                format!("resolution.kind: {:?} needs {needs}", r.kind).to_lowercase(),
+            ));
+        }
+    }
     // Conditions are compiled from the tree, so their problems are found even when the rule's
     // structure has others.
     let parts = compile_parts(sandbox, &tree, &file.name, &text, &mut problems);

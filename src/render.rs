@@ -206,7 +206,8 @@ fn symptoms_text(out: &mut String, d: &Diagnosis) {
 
 fn recommendation_text(out: &mut String, d: &Diagnosis) {
     let r = &d.recommendation;
-    if r.action == Action::None {
+    // An affected host is told what the article says even when there is nothing to install.
+    if r.action == Action::None && d.status != Status::Affected {
         return;
     }
     let _ = writeln!(out, "    Do: {} - {}", r.action.as_str(), clean(&r.summary));

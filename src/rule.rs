@@ -85,8 +85,16 @@ pub struct Prerequisite {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
+    /// What kind of fix: `hotfix` (the default), `update`, `setting`, `upgrade` or `none`. It is
+    /// the action an affected host gets.
+    #[serde(default)]
+    pub kind: ResolutionKind,
     /// One line: what the fix is and does.
     pub summary: String,
+    /// For `kind: setting`: the registry value to set.
+    pub setting: Option<Setting>,
+    /// For `kind: upgrade`: what to upgrade to, e.g. "Windows Server 2008 R2 SP1 or later".
+    pub to: Option<String>,
     /// A warning that goes with the fix, e.g. "Apply it only to systems that have this problem."
     pub caveat: Option<String>,
     /// How to obtain the fix: a step.
@@ -100,6 +108,36 @@ pub struct Resolution {
     pub files: Vec<FileRow>,
     /// What the table means for the host, e.g. which builds it should end up with.
     pub files_note: Option<String>,
+}
+
+/// What kind of fix an article gives; each is its own action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResolutionKind {
+    /// A hotfix (`install-hotfix`).
+    #[default]
+    Hotfix,
+    /// A released update, e.g. a security update (`install-update`).
+    Update,
+    /// A change of setting (`change-setting`), with `setting`.
+    Setting,
+    /// An upgrade to another version (`upgrade`), with `to`.
+    Upgrade,
+    /// Nothing to install or change: the article explains (`none`).
+    None,
+}
+
+/// A registry value to set.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    /// The value's full path, e.g. `HKLM\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters\SMB1`.
+    pub path: String,
+    /// The data to set, e.g. `0`.
+    pub value: Text,
+    /// Its type, e.g. `REG_DWORD`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// One row of an article's file-information table.

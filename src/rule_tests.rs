@@ -136,12 +136,23 @@ pub fn run(evaluator: &Evaluator, file: &RuleFile) -> Result<Vec<Outcome>, Vec<P
 
 fn case_facts(case: &Case, folder: &Path, node: Option<&yaml_tree::Node>) -> Result<Facts, String> {
     match (&case.facts, &case.facts_file) {
-        (Some(value), None) => serde_yaml::from_value(value.clone()).map_err(|e| {
-            let at = node
-                .and_then(|n| n.get("facts"))
-                .map_or(String::new(), |n| format!(" (at {})", n.at()));
-            format!("facts{at}: {e}")
-        }),
+        (Some(value), None) => {
+            // The fact format accepts unknown keys (collectors add their own); a test case's
+            // facts are written by hand, so an unknown key is a typo.
+            let inline = node.and_then(|n| n.get("facts"));
+            if let Some(issue) =
+                inline.and_then(|n| validate::check(n, strict_facts()).into_iter().next())
+            {
+                let at = issue.at.map_or(String::new(), |at| format!(" (at {at})"));
+                return Err(format!("facts{at}: {}", issue.message));
+            }
+            serde_yaml::from_value(value.clone()).map_err(|e| {
+                let at = node
+                    .and_then(|n| n.get("facts"))
+                    .map_or(String::new(), |n| format!(" (at {})", n.at()));
+                format!("facts{at}: {e}")
+            })
+        }
         (None, Some(path)) => {
             let path = folder.join(path);
             let bytes = std::fs::File::open(&path)
@@ -152,6 +163,28 @@ fn case_facts(case: &Case, folder: &Path, node: Option<&yaml_tree::Node>) -> Res
         }
         _ => Err("a case has exactly one of `facts` and `facts_file`".to_owned()),
     }
+}
+
+/// The fact schema with every unknown key refused.
+fn strict_facts() -> &'static serde_json::Value {
+    static STRICT: OnceLock<serde_json::Value> = OnceLock::new();
+    STRICT.get_or_init(|| {
+        fn close(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                        map.insert("additionalProperties".into(), false.into());
+                    }
+                    map.values_mut().for_each(close);
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(close),
+                _ => {}
+            }
+        }
+        let mut schema = crate::schema::value(crate::schema::Kind::Facts);
+        close(&mut schema);
+        schema
+    })
 }
 
 /// Every field of `expect` that `got` does not match.
@@ -228,6 +261,9 @@ pub fn compare(expect: &Expect, got: &Diagnosis) -> Vec<String> {
                 "symptom {id}: expected {}, got {}",
                 name(want),
                 name(s.observed)
+            )),
+            None if got.status == Status::Error => failures.push(format!(
+                "symptom {id}: not evaluated, the rule failed on this host"
             )),
             None => failures.push(format!("symptom {id}: the rule has no such symptom")),
         }

@@ -381,3 +381,70 @@ fn check_names_an_unknown_event_filter_and_eval_says_it_at_run_time() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_rhai_error_in_a_folded_block_is_placed_on_its_line() {
+    let dir = scratch("check-folded");
+    let rule = "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause:\n  text: c\n  when:\n    expr: >-\n      icontains(fact(\"os.name\"), \"Windows NT\") &&\n      fact(\"os.version\") === \"4.0\"\n";
+    std::fs::write(dir.join("KB1.yaml"), rule).unwrap();
+    let o = kbdiag(&["check", dir.to_str().unwrap()], None);
+    assert!(
+        stdout(&o).contains(
+            "KB1.yaml:9:26: cause.when: Rhai syntax error: '===' is not a valid operator"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_typo_in_a_case_s_facts_is_an_error_and_a_failed_rule_is_not_a_missing_symptom() {
+    let dir = kb_copy("test-typo", |t| {
+        t.replacen("      hotfixes: []\n", "      hotfixs: []\n", 1)
+            .replacen(
+                "      os: {name: Windows NT Server 4.0, version: \"4.0\", service_pack: 5}",
+                "      os: {name: Windows NT Server 4.0, version: \"4.0\", service_pack: 5}\n      registry: {'HKLM\\X': 1}",
+                1,
+            )
+    });
+    let o = kbdiag(&["test", dir.to_str().unwrap()], None);
+    let out = stdout(&o);
+    assert!(
+        out.contains("unknown field `hotfixs`, did you mean `hotfixes`?"),
+        "{out}"
+    );
+    // A rule that fails on a host: its symptoms are "not evaluated", not "no such symptom".
+    let rules = scratch("test-failing-rule");
+    let rule = std::fs::read_to_string(root().join("kb/KB322051.yaml"))
+        .unwrap()
+        .replace(
+            "expr: fact(\"os.version\") == \"4.0\"",
+            "expr: fact(\"os.version\") == 4",
+        );
+    std::fs::write(rules.join("KB322051.yaml"), rule).unwrap();
+    std::fs::copy(
+        root().join("kb/KB322051.tests.yaml"),
+        rules.join("KB322051.tests.yaml"),
+    )
+    .unwrap();
+    let out = stdout(&kbdiag(&["test", rules.to_str().unwrap()], None));
+    assert!(
+        out.contains("symptom event-9318-rpc-bind: not evaluated, the rule failed on this host"),
+        "{out}"
+    );
+    assert!(!out.contains("the rule has no such symptom"), "{out}");
+}
+
+#[test]
+fn new_outside_a_checkout_names_schemas_that_will_resolve() {
+    let dir = scratch("new-outside");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kbdiag"))
+        .args(["new", "KB5", "--dir", "rules"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let rule = std::fs::read_to_string(dir.join("rules/KB5.yaml")).unwrap();
+    assert!(rule.starts_with("# yaml-language-server: $schema=./rule.schema.json\n"));
+    assert!(stdout(&o).contains("kbdiag schema rule > rules/rule.schema.json"));
+}

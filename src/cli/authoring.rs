@@ -251,6 +251,12 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
             .count();
         format!("{}schemas", "../".repeat(depth))
     };
+    // Outside a kbdiag checkout there is no schemas/ folder: point at schemas beside the rule,
+    // which the user is told how to write.
+    let found = std::env::current_dir()
+        .map(|d| d.join("schemas/rule.schema.json").is_file())
+        .unwrap_or(false);
+    let schemas = if found { schemas } else { ".".to_owned() };
     let written = std::fs::create_dir_all(dir)
         .and_then(|()| create_new(&rule_path, &crate::skeleton::rule(id, &schemas)))
         .and_then(|()| create_new(&tests_path, &crate::skeleton::tests(id, &schemas)));
@@ -264,6 +270,13 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
         rule_path.display(),
         tests_path.display()
     )?;
+    if !found {
+        let d = dir.display();
+        writeln!(
+            out,
+            "for your editor's completion, write the schemas the files name:\n  kbdiag schema rule > {d}/rule.schema.json\n  kbdiag schema tests > {d}/tests.schema.json"
+        )?;
+    }
     writeln!(
         out,
         "next: replace each TODO from the article, then run\n  kbdiag check {}\n  kbdiag test {}",
