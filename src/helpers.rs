@@ -19,16 +19,9 @@ use crate::script::Trace;
 use crate::values;
 
 /// The paths `fact()` reads; any other is an error.
-pub const FACT_PATHS: &[&str] = &[
-    "host",
-    "collected",
-    "os.name",
-    "os.edition",
-    "os.version",
-    "os.build",
-    "os.service_pack",
-    "os.cipher_bits",
-];
+pub fn fact_paths() -> Vec<&'static str> {
+    crate::signatures::FACTS.iter().map(|(p, _)| *p).collect()
+}
 
 /// The host and rule that helpers read while one expression runs.
 #[derive(Default)]
@@ -602,7 +595,7 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
         other => {
             return fail(format!(
                 "fact(\"{other}\"): no such fact; fact() reads {}",
-                FACT_PATHS.join(", ")
+                fact_paths().join(", ")
             ));
         }
     };

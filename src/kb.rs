@@ -246,7 +246,11 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     // Conditions are compiled from the tree, so their problems are found even when the rule's
     // structure has others.
     let parts = compile_parts(sandbox, &tree, &file.name, &text, &mut problems);
-    let mut warnings = lint(sandbox, &parts, &file.name, &text);
+    let (mut warnings, errors): (Vec<Problem>, Vec<Problem>) =
+        lint(sandbox, &parts, &file.name, &text)
+            .into_iter()
+            .partition(|p| p.warning);
+    problems.extend(errors);
     warnings.extend(hidden_characters(&file.name, &text));
     match (rule, parts) {
         (
@@ -369,7 +373,11 @@ fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem
             };
             for w in lint::check(ast, sandbox.functions()) {
                 let at = site.map(|s| s.locate(text, w.line, w.column));
-                problems.push(Problem::warning(file, Some(text), at, w.message));
+                problems.push(if w.error {
+                    Problem::new(file, Some(text), at, w.message)
+                } else {
+                    Problem::warning(file, Some(text), at, w.message)
+                });
             }
         }
     }

@@ -20,6 +20,7 @@ pub mod rule;
 pub mod rule_tests;
 pub mod schema;
 pub mod script;
+pub mod signatures;
 pub mod skeleton;
 pub mod source;
 pub mod summary;

@@ -40,21 +40,23 @@ const OS: &str =
 
 #[test]
 fn a_number_compared_with_text_is_an_error_naming_both() {
+    // Written with literals, check refuses these (check_finds_type_mistakes_before_a_rule_runs);
+    // through a variable, check cannot see the type, and the condition fails when it runs.
     for (expr, says) in [
         (
-            r#"fact("os.build") >= "7601""#,
+            r#"let b = "7601"; fact("os.build") >= b"#,
             r#"cannot compare 7601 (number) >= "7601" (text)"#,
         ),
         (
-            r#"fact("os.build") != "7601""#,
+            r#"let b = "7601"; fact("os.build") != b"#,
             r#"cannot compare 7601 (number) != "7601" (text)"#,
         ),
         (
-            r#"fact("os.version") == 6.1"#,
+            r#"let v = 6.1; fact("os.version") == v"#,
             r#"cannot compare "6.1" (text) == 6.1 (f64)"#,
         ),
         (
-            r#"fact("os.service_pack") == 1"#,
+            r#"let n = 1; fact("os.service_pack") == n"#,
             r#"cannot compare "1" (text) == 1 (number)"#,
         ),
     ] {
@@ -79,7 +81,7 @@ fn a_number_compared_with_text_is_an_error_naming_both() {
 fn registry_values_keep_their_type_and_absent_ones_need_a_default() {
     let facts = "registry:\n  'HKLM\\SYSTEM\\Lsa\\LmCompatibilityLevel': {type: REG_SZ, value: '1'}\n  'HKLM\\SYSTEM\\Smb\\SMB1': ~\n";
     let lm = r"registry(`HKLM\SYSTEM\Lsa\LmCompatibilityLevel`)";
-    let e = error(&cause("reg-sz", &format!("{lm} == 1"), facts));
+    let e = error(&cause("reg-sz", &format!("let n = 1; {lm} == n"), facts));
     assert!(
         e.contains(r#"cannot compare "1" (text) == 1 (number)"#),
         "{e}"
@@ -94,8 +96,8 @@ fn registry_values_keep_their_type_and_absent_ones_need_a_default() {
         "{r}"
     );
     let smb = r"registry(`HKLM\SYSTEM\Smb\SMB1`)";
-    for op in ["< 3", ">= 3", "!= 0"] {
-        let e = error(&cause("absent", &format!("{smb} {op}"), facts));
+    for op in ["< n", ">= n", "!= n"] {
+        let e = error(&cause("absent", &format!("let n = 3; {smb} {op}"), facts));
         assert!(
             e.contains("give a default with registry_or(path, default)"),
             "{op}: {e}"
@@ -163,7 +165,7 @@ fn versions_are_read_as_windows_writes_them() {
     // A version compared with a number is an error; a bad literal in the rule too.
     let e = error(&cause(
         "versions-bad",
-        &format!("version({srv}) > 6"),
+        &format!("let n = 6; version({srv}) > n"),
         facts,
     ));
     assert!(e.contains("(version) > 6 (number)"), "{e}");
@@ -236,4 +238,20 @@ fn the_first_fact_present_any_of_several_hotfixes_and_events_in_a_time_window() 
         e.contains("`since`: \"yesterday\" is not an ISO 8601 time"),
         "{e}"
     );
+}
+
+#[test]
+fn check_finds_type_mistakes_before_a_rule_runs() {
+    let o = kbdiag(&["check", "tests/fixtures/language/KB8.yaml"], None);
+    assert_eq!(o.status.code(), Some(1));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("check-type-mistakes", common::stdout(&o));
+    });
+    // An eval refuses the rule with the same errors, before any host.
+    let o = kbdiag(
+        &["eval", "--kb", "tests/fixtures/language", "examples/hosts"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
 }
