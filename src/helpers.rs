@@ -30,9 +30,23 @@ pub(crate) struct Probe {
     pub(crate) table: Rc<[FileRow]>,
     pub(crate) trace: Trace,
     pub(crate) missing: Vec<String>,
+    /// Operations the bound rule has spent on the bound host: its conditions', and the work its
+    /// helpers did (an entry looked at is one operation).
+    pub(crate) spent: u64,
+    /// Operations of the expression running now, as Rhai counts them.
+    pub(crate) running: u64,
 }
 
 impl Probe {
+    /// Counts `work` helper operations against the rule's budget on this host.
+    fn charge(&mut self, work: usize) -> Fallible<()> {
+        self.spent += work as u64;
+        if self.spent + self.running > crate::script::limits::RULE_OPERATIONS {
+            return fail(crate::script::over_budget());
+        }
+        Ok(())
+    }
+
     /// Records a missing fact and returns the error that aborts the expression.
     fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
@@ -44,7 +58,11 @@ impl Probe {
     }
 
     /// A list of the host's facts: recorded missing when absent, a failure when malformed.
-    fn list<'f, T: DeserializeOwned>(&mut self, name: &str, lazy: &'f Lazy<T>) -> Fallible<&'f T> {
+    fn list<'f, T: DeserializeOwned + Sized>(
+        &mut self,
+        name: &str,
+        lazy: &'f Lazy<T>,
+    ) -> Fallible<&'f T> {
         match lazy.get() {
             Ok(Some(value)) => Ok(value),
             Ok(None) => Err(self.missing(name)),
@@ -82,7 +100,10 @@ impl Probe {
         let shown = expanded.replace('/', "\\");
         let facts = self.facts.clone();
         let files = match facts.files.get() {
-            Ok(Some(files)) => files,
+            Ok(Some(files)) => {
+                self.charge(files.len())?;
+                files
+            }
             Ok(None) => {
                 for name in &unresolved {
                     let _ = self.missing(format!("env.{name}"));
@@ -138,6 +159,7 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
     let facts = probe.facts.clone();
     // Without a registry map, the value asked for is what to collect.
     let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
+    probe.charge(registry.len())?;
     let key = matching::registry_key(path);
     let Some((name, value)) = registry
         .iter()
@@ -447,6 +469,7 @@ fn event_type(kind: &str) -> &str {
 fn events(probe: &mut Probe, source: &str, id: i64, filter: &EventFilter) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let events = probe.list("events", &facts.events)?;
+    probe.charge(events.len())?;
     let mut found = false;
     let mut near = 0;
     for e in events.iter().filter(|e| {
@@ -668,6 +691,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
+        probe.charge(hotfixes.len())?;
         let key = hotfix_key(id);
         let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
         match found {
@@ -682,6 +706,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
+        probe.charge(hotfixes.len())?;
         let ids: Vec<String> = ids.iter().map(|d| d.to_string()).collect();
         let found = ids.iter().find_map(|id| {
             let key = hotfix_key(id);
@@ -742,6 +767,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let errors = probe.list("reported_errors", &facts.reported_errors)?;
+        probe.charge(errors.len())?;
         let mut found = false;
         for e in errors
             .iter()
@@ -761,6 +787,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let software = probe.list("software", &facts.software)?;
+        probe.charge(software.len())?;
         let found = software.iter().find(|s| {
             s.name
                 .as_ref()
@@ -781,6 +808,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let software = probe.list("software", &facts.software)?;
+        probe.charge(software.len())?;
         let found = software
             .iter()
             .filter_map(|s| s.name.as_ref())

@@ -358,6 +358,9 @@ fn hidden_characters(file: &str, text: &str) -> Vec<Problem> {
     problems
 }
 
+/// More conditions than a support article needs: `check` warns of the cost.
+const MANY_CONDITIONS: usize = 200;
+
 /// Warnings for every expression compiled from a rule file, placed in the file.
 fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem> {
     let all = [&parts.applies, &parts.products, &parts.cause]
@@ -366,6 +369,19 @@ fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem
         .chain(&parts.prerequisites)
         .flatten();
     let mut problems = Vec::new();
+    let all: Vec<&Node> = all.collect();
+    let count: usize = all.iter().map(|n| n.exprs().len()).sum();
+    if count > MANY_CONDITIONS {
+        problems.push(Problem::warning(
+            file,
+            Some(text),
+            None,
+            format!(
+                "{count} conditions: each host evaluates them all, within the rule's budget of {} operations",
+                crate::script::limits::RULE_OPERATIONS
+            ),
+        ));
+    }
     for node in all {
         for expr in node.exprs() {
             let Node::Expr { ast, site, .. } = expr else {

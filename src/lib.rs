@@ -1,6 +1,7 @@
 //! kbdiag: knowledge-base articles as YAML rules with Rhai conditions, evaluated against host
 //! fact files. See `ARCHITECTURE.md` for the map.
 
+pub mod alloc;
 pub mod cli;
 pub mod condition;
 pub mod diagnose;

@@ -41,6 +41,16 @@ pub fn check(ast: &AST, known: &BTreeSet<String>) -> Vec<Warning> {
     let defined: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
     let mut warnings = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Stmt(stmt @ (Stmt::For(..) | Stmt::While(..) | Stmt::Do(..)))) = path.last() {
+            warnings.push(warning(
+                format!(
+                    "a loop in a condition runs on every host, within the rule's budget of {} operations per host: is a helper (any_hotfix, event filters) enough?",
+                    crate::script::limits::RULE_OPERATIONS
+                ),
+                stmt.position(),
+            ));
+            return true;
+        }
         let (call, pos) = match path.last() {
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) => (call, *pos),
             Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => (call, *pos),

@@ -20,6 +20,28 @@ pub mod limits {
     pub const STRING_SIZE: usize = 64 * 1024;
     pub const ARRAY_SIZE: usize = 4096;
     pub const MAP_SIZE: usize = 1024;
+    /// Operations one rule may spend on one host, over all its conditions and the work of the
+    /// helpers they call (one per list entry looked at).
+    pub const RULE_OPERATIONS: u64 = 1_000_000;
+    /// Bytes one condition's script values may hold at once (where the binary counts them:
+    /// `alloc.rs`).
+    pub const MEMORY: isize = 64 << 20;
+}
+
+/// The error of a rule past its budget on one host.
+pub(crate) fn over_budget() -> String {
+    format!(
+        "the rule spent more than its budget of {} operations on this host (its conditions and \
+         the list entries its helpers looked at)",
+        limits::RULE_OPERATIONS
+    )
+}
+
+fn over_memory() -> String {
+    format!(
+        "the condition's values took more than {} MiB of memory",
+        limits::MEMORY >> 20
+    )
 }
 
 /// The outcome of one expression on one host.
@@ -56,6 +78,8 @@ pub struct Sandbox {
     engine: Engine,
     probe: Shared,
     functions: std::collections::BTreeSet<String>,
+    /// What this thread held when the running expression started.
+    memory: std::rc::Rc<std::cell::Cell<isize>>,
 }
 
 impl Default for Sandbox {
@@ -86,6 +110,23 @@ impl Sandbox {
         engine.on_debug(|_, _, _| {});
         let probe = Shared::default();
         register_helpers(&mut engine, &probe);
+        // The rule's budget on this host, and the memory its values hold, checked as it runs.
+        let p = probe.clone();
+        let memory = std::rc::Rc::new(std::cell::Cell::new(0isize));
+        let start = memory.clone();
+        engine.on_progress(move |ops| {
+            let Ok(mut probe) = p.try_borrow_mut() else {
+                return None;
+            };
+            probe.running = ops;
+            if probe.spent + ops > limits::RULE_OPERATIONS {
+                return Some(Dynamic::from(over_budget()));
+            }
+            if crate::alloc::thread_live() - start.get() > limits::MEMORY {
+                return Some(Dynamic::from(over_memory()));
+            }
+            None
+        });
         let functions = engine
             .gen_fn_signatures(true)
             .iter()
@@ -96,6 +137,7 @@ impl Sandbox {
             engine,
             probe,
             functions,
+            memory,
         }
     }
 
@@ -118,6 +160,7 @@ impl Sandbox {
         let mut probe = self.probe.borrow_mut();
         probe.facts = facts;
         probe.table = table;
+        probe.spent = 0;
     }
 
     /// Evaluates a compiled expression on the bound host.
@@ -126,9 +169,12 @@ impl Sandbox {
             let mut probe = self.probe.borrow_mut();
             probe.trace = Trace::default();
             probe.missing.clear();
+            probe.running = 0;
         }
+        self.memory.set(crate::alloc::thread_live());
         let result = self.engine.eval_ast::<Dynamic>(ast);
         let mut probe = self.probe.borrow_mut();
+        probe.spent += std::mem::take(&mut probe.running);
         let trace = std::mem::take(&mut probe.trace);
         // A missing read decides, even if the script caught the error and went on.
         if !probe.missing.is_empty() {
@@ -159,6 +205,7 @@ fn describe(e: &EvalAltResult) -> String {
             "the expression ran more than {} operations (an endless loop?)",
             limits::OPERATIONS
         ),
+        EvalAltResult::ErrorTerminated(reason, _) => reason.to_string(),
         EvalAltResult::ErrorStackOverflow(_) => format!(
             "function calls nested deeper than {} levels (endless recursion?)",
             limits::CALL_LEVELS

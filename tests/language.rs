@@ -255,3 +255,70 @@ fn check_finds_type_mistakes_before_a_rule_runs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stdout.is_empty());
 }
+
+/// `n` conditions, each `expr`, in the cause's `all`.
+fn rule_with(dir: &std::path::Path, n: usize, expr: &str) {
+    let parts: String = (0..n).map(|_| format!("      - '{expr}'\n")).collect();
+    let rule = format!(
+        "id: KB2\ntitle: t\napplies_to: {{when: 'true'}}\ncause:\n  text: c\n  when:\n    all:\n{parts}"
+    );
+    std::fs::create_dir_all(dir.join("kb")).unwrap();
+    std::fs::write(dir.join("kb/KB2.yaml"), rule).unwrap();
+}
+
+fn run(dir: &std::path::Path, host: &str) -> (serde_json::Value, std::time::Duration) {
+    std::fs::write(dir.join("host.json"), host).unwrap();
+    let start = std::time::Instant::now();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            "--kb",
+            dir.join("kb").to_str().unwrap(),
+            dir.join("host.json").to_str().unwrap(),
+        ],
+        None,
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    (line["results"][0].clone(), start.elapsed())
+}
+
+#[test]
+fn a_rule_has_a_budget_per_host_that_counts_its_helpers_work() {
+    // Many conditions, each under the per-condition limit, together past the rule's budget.
+    let dir = scratch("budget-conditions");
+    rule_with(&dir, 30, "let x = 0; for i in 0..12000 { x += 1; } x > 0");
+    let (r, _) = run(&dir, r#"{"host": "H"}"#);
+    let e = error(&r);
+    assert!(e.starts_with("rule KB2, condition "), "{e}");
+    assert!(
+        e.contains("more than its budget of 1000000 operations on this host"),
+        "{e}"
+    );
+    // A helper that looks through 100,000 entries, called in a loop: its work counts.
+    let dir = scratch("budget-helpers");
+    rule_with(
+        &dir,
+        1,
+        r#"let n = 0; for i in 0..50 { if reported("x") { n += 1 } } n == 0"#,
+    );
+    let errors: Vec<String> = (0..100_000).map(|i| format!("error {i}")).collect();
+    let host = serde_json::json!({"host": "H", "reported_errors": errors}).to_string();
+    let (r, took) = run(&dir, &host);
+    assert!(error(&r).contains("more than its budget"), "{r}");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn a_condition_cannot_hold_memory_without_bound() {
+    // 4,000 closures each holding a 64 KiB string: 256 MB, stopped at 64 MiB.
+    let dir = scratch("budget-memory");
+    rule_with(
+        &dir,
+        1,
+        r#"let s = "x"; s.pad(65000, "y"); let a = []; for i in 0..4000 { let t = s + i; a.push(|| t); } a.len() > 0"#,
+    );
+    let (r, _) = run(&dir, r#"{"host": "H"}"#);
+    assert!(error(&r).contains("took more than 64 MiB of memory"), "{r}");
+}
