@@ -412,7 +412,7 @@ fn remedy(
             ),
             steps,
             prerequisites,
-            hotfix: hotfix.filter(|_| action_has_files(action)),
+            hotfix,
             setting,
             alternative: workaround.map(Box::new),
             ..Recommendation::none("")
@@ -434,16 +434,11 @@ fn remedy(
         summary: fix.summary.clone(),
         steps,
         prerequisites,
-        hotfix: hotfix.clone().filter(|_| action_has_files(action)),
+        hotfix: hotfix.clone(),
         setting,
         alternative: workaround.map(Box::new),
         ..Recommendation::none("")
     })
-}
-
-/// Whether an action's details are a package to obtain (its contact, note and file table).
-fn action_has_files(action: Action) -> bool {
-    matches!(action, Action::InstallHotfix | Action::InstallUpdate)
 }
 
 /// A diagnosis naming the rule, to be filled in.

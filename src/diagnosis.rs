@@ -188,6 +188,8 @@ pub struct Recommendation {
     pub collect: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prerequisites: Vec<PrerequisiteResult>,
+    /// The article's fix, whatever its kind: summary, caveat, how to obtain and install it, its
+    /// file table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hotfix: Option<Hotfix>,
     /// For `change-setting`: the value to set.

@@ -469,3 +469,84 @@ fn new_outside_a_checkout_names_schemas_that_will_resolve() {
     assert!(rule.starts_with("# yaml-language-server: $schema=./rule.schema.json\n"));
     assert!(stdout(&o).contains("kbdiag schema rule > rules/rule.schema.json"));
 }
+
+#[test]
+fn the_example_rules_written_from_the_docs_check_clean_and_pass_their_tests() {
+    // An SMBv1 (MS17-010) and an LmCompatibilityLevel rule, written as a new user would.
+    let o = kbdiag(&["check", "examples/rules"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).ends_with("2 rule files checked: no problems\n"));
+    let o = kbdiag(&["test", "examples/rules"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("\n9 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    // A setting to change is change-setting, with the value as a step.
+    let dir = scratch("example-lmcompat");
+    std::fs::write(
+        dir.join("srv.yaml"),
+        "host: SRV-1\nos: {version: '6.1'}\nregistry: {'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\LmCompatibilityLevel': 1}\n",
+    )
+    .unwrap();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "examples/rules",
+            dir.join("srv.yaml").to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(out.contains("    Do: change-setting - Send NTLMv2 responses only, and refuse LM and NTLM.\n      1. Set HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\LmCompatibilityLevel to 5 (REG_DWORD).\n      Note: First check"), "{out}");
+}
+
+#[test]
+fn a_resolution_kind_without_its_field_is_an_error() {
+    let dir = scratch("kind-without-field");
+    let rule = "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause: {text: c, when: 'true'}\nresolution:\n  kind: setting\n  summary: Set it.\n";
+    std::fs::write(dir.join("KB1.yaml"), rule).unwrap();
+    let o = kbdiag(&["check", dir.to_str().unwrap()], None);
+    assert!(
+        stdout(&o).contains(
+            "KB1.yaml:6:9: resolution.kind: setting needs `setting: {path, value, type}`"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn the_guide_s_beyond_section_quotes_the_example_rules() {
+    // The expressions of section 7 are the example rules' own, which check and test compile.
+    let guide = std::fs::read_to_string(root().join("docs/authoring.md")).unwrap();
+    let section = guide
+        .split("## 7.")
+        .nth(1)
+        .unwrap()
+        .split("## Reference")
+        .next()
+        .unwrap();
+    let rules: String = [
+        "examples/rules/MS17-010.yaml",
+        "examples/rules/LMCOMPAT.yaml",
+    ]
+    .iter()
+    .map(|p| std::fs::read_to_string(root().join(p)).unwrap())
+    .collect();
+    let quoted: Vec<&str> = section
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("expr: ")
+                || l.starts_with("kind: setting")
+                || l.starts_with("summary: Send")
+        })
+        .collect();
+    assert!(quoted.len() >= 5, "{quoted:?}");
+    for line in quoted {
+        assert!(rules.contains(line), "not in examples/rules: {line}");
+    }
+}
