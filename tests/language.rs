@@ -14,20 +14,7 @@ fn cause(name: &str, expr: &str, facts: &str) -> serde_json::Value {
     );
     std::fs::create_dir_all(dir.join("kb")).unwrap();
     std::fs::write(dir.join("kb/KB1.yaml"), rule).unwrap();
-    std::fs::write(dir.join("host.yaml"), format!("host: H\n{facts}")).unwrap();
-    let o = kbdiag(
-        &[
-            "eval",
-            "--format",
-            "ndjson",
-            "--kb",
-            dir.join("kb").to_str().unwrap(),
-            dir.join("host.yaml").to_str().unwrap(),
-        ],
-        None,
-    );
-    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    line["results"][0].clone()
+    run(&dir, "host.yaml", &format!("host: H\n{facts}")).0
 }
 
 fn error(r: &serde_json::Value) -> String {
@@ -266,8 +253,10 @@ fn rule_with(dir: &std::path::Path, n: usize, expr: &str) {
     std::fs::write(dir.join("kb/KB2.yaml"), rule).unwrap();
 }
 
-fn run(dir: &std::path::Path, host: &str) -> (serde_json::Value, std::time::Duration) {
-    std::fs::write(dir.join("host.json"), host).unwrap();
+/// Evaluates the host `name` (written with `text`) against the rules in `dir/kb`: the first
+/// result, and how long it took.
+fn run(dir: &std::path::Path, name: &str, text: &str) -> (serde_json::Value, std::time::Duration) {
+    std::fs::write(dir.join(name), text).unwrap();
     let start = std::time::Instant::now();
     let o = kbdiag(
         &[
@@ -276,7 +265,7 @@ fn run(dir: &std::path::Path, host: &str) -> (serde_json::Value, std::time::Dura
             "ndjson",
             "--kb",
             dir.join("kb").to_str().unwrap(),
-            dir.join("host.json").to_str().unwrap(),
+            dir.join(name).to_str().unwrap(),
         ],
         None,
     );
@@ -289,7 +278,7 @@ fn a_rule_has_a_budget_per_host_that_counts_its_helpers_work() {
     // Many conditions, each under the per-condition limit, together past the rule's budget.
     let dir = scratch("budget-conditions");
     rule_with(&dir, 30, "let x = 0; for i in 0..12000 { x += 1; } x > 0");
-    let (r, _) = run(&dir, r#"{"host": "H"}"#);
+    let (r, _) = run(&dir, "host.json", r#"{"host": "H"}"#);
     let e = error(&r);
     assert!(e.starts_with("rule KB2, condition "), "{e}");
     assert!(
@@ -305,7 +294,7 @@ fn a_rule_has_a_budget_per_host_that_counts_its_helpers_work() {
     );
     let errors: Vec<String> = (0..100_000).map(|i| format!("error {i}")).collect();
     let host = serde_json::json!({"host": "H", "reported_errors": errors}).to_string();
-    let (r, took) = run(&dir, &host);
+    let (r, took) = run(&dir, "host.json", &host);
     assert!(error(&r).contains("more than its budget"), "{r}");
     assert!(took < std::time::Duration::from_secs(20), "{took:?}");
 }
@@ -319,6 +308,6 @@ fn a_condition_cannot_hold_memory_without_bound() {
         1,
         r#"let s = "x"; s.pad(65000, "y"); let a = []; for i in 0..4000 { let t = s + i; a.push(|| t); } a.len() > 0"#,
     );
-    let (r, _) = run(&dir, r#"{"host": "H"}"#);
+    let (r, _) = run(&dir, "host.json", r#"{"host": "H"}"#);
     assert!(error(&r).contains("took more than 64 MiB of memory"), "{r}");
 }
