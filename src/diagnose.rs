@@ -173,6 +173,7 @@ fn diagnose_rule(
             last_reviewed: rule.last_reviewed.as_ref().map(|r| r.0.clone()),
             status: rule.status.as_ref().map(|s| s.trim().to_owned()),
             related: rule.related.clone(),
+            support_note: None,
         });
     }
     d.recommendation = match d.status {
@@ -192,6 +193,15 @@ fn diagnose_rule(
         }
         _ => Recommendation::none("Nothing to do for this article."),
     };
+    // The support-charges note goes with the fix; a host not yet told the fix is told it here.
+    if let Some(article) = d
+        .article
+        .as_mut()
+        .filter(|_| d.recommendation.hotfix.is_none())
+    {
+        let note = rule.resolution.as_ref().and_then(|r| r.note.as_deref());
+        article.support_note = note.map(|n| n.trim().to_owned());
+    }
     Ok(d)
 }
 

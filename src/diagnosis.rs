@@ -159,6 +159,10 @@ pub struct Article {
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<crate::rule::Related>,
+    /// The article's note on support charges, for a host whose recommendation does not carry the
+    /// fix (a suspected host, told to collect facts first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -301,6 +301,9 @@ fn article_text(out: &mut String, d: &Diagnosis) {
         line.push_str(&format!(" {status}"));
     }
     let _ = writeln!(out, "{}", clean(&line));
+    if let Some(note) = &a.support_note {
+        let _ = writeln!(out, "      Support costs: {}", clean(note));
+    }
     for r in &a.related {
         let url = r.url.as_ref().map_or(String::new(), |u| format!(" ({u})"));
         let note = r
