@@ -10,6 +10,9 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 use serde::de::DeserializeOwned;
 
+use crate::compare::{register_strict_comparisons, register_versions};
+pub use crate::events::EVENT_FILTERS;
+use crate::events::{EventFilter, events};
 use crate::facts::{Facts, FileEntry, Lazy, RegData};
 use crate::matching::{
     self, contains_ci, expand_vars, file_name, hotfix_key, path_key, path_matches,
@@ -39,7 +42,7 @@ pub(crate) struct Probe {
 
 impl Probe {
     /// Counts `work` helper operations against the rule's budget on this host.
-    fn charge(&mut self, work: usize) -> Fallible<()> {
+    pub(crate) fn charge(&mut self, work: usize) -> Fallible<()> {
         self.spent += work as u64;
         if self.spent + self.running > crate::script::limits::RULE_OPERATIONS {
             return fail(crate::script::over_budget());
@@ -48,7 +51,7 @@ impl Probe {
     }
 
     /// Records a missing fact and returns the error that aborts the expression.
-    fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
+    pub(crate) fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
         let err = format!("missing fact: {fact}");
         if !self.missing.contains(&fact) {
@@ -58,7 +61,7 @@ impl Probe {
     }
 
     /// A list of the host's facts: recorded missing when absent, a failure when malformed.
-    fn list<'f, T: DeserializeOwned + Sized>(
+    pub(crate) fn list<'f, T: DeserializeOwned + Sized>(
         &mut self,
         name: &str,
         lazy: &'f Lazy<T>,
@@ -70,7 +73,7 @@ impl Probe {
         }
     }
 
-    fn read(&mut self, fact: String) {
+    pub(crate) fn read(&mut self, fact: String) {
         if !self.trace.reads.contains(&fact) {
             self.trace.reads.push(fact);
         }
@@ -146,9 +149,9 @@ fn listed(facts: &Facts, index: usize) -> Fallible<&FileEntry> {
 struct FileRef(usize);
 
 pub(crate) type Shared = Rc<RefCell<Probe>>;
-type Fallible<T> = Result<T, Box<EvalAltResult>>;
+pub(crate) type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
-fn fail<T>(message: String) -> Fallible<T> {
+pub(crate) fn fail<T>(message: String) -> Fallible<T> {
     Err(EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into())
 }
 
@@ -187,375 +190,6 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
             }
         }
     })
-}
-
-/// A dotted version, compared part by part: `version(fact("os.version")) >= "4.0"`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Version {
-    parts: Vec<u64>,
-    text: String,
-}
-
-impl Version {
-    /// A version written in a rule: a bad one is the rule's error.
-    fn literal(text: &str) -> Fallible<Version> {
-        match values::version(text) {
-            Ok(parts) => Ok(Version {
-                parts,
-                text: text.trim().to_owned(),
-            }),
-            Err(reason) => fail(reason),
-        }
-    }
-
-    fn cmp(&self, other: &Version) -> std::cmp::Ordering {
-        values::compare_versions(&self.parts, &other.parts)
-    }
-
-    fn part(&self, i: usize) -> i64 {
-        self.parts.get(i).map_or(0, |&p| p as i64)
-    }
-}
-
-/// A version read from the facts: one that cannot be read is unknown, with the reason.
-fn read_version(probe: &Shared, text: &str) -> Fallible<Version> {
-    match values::version(text) {
-        Ok(parts) => Ok(Version {
-            parts,
-            text: text.trim().to_owned(),
-        }),
-        Err(reason) => Err(probe.borrow_mut().missing(format!("a version ({reason})"))),
-    }
-}
-
-fn register_versions(engine: &mut Engine, probe: &Shared) {
-    use std::cmp::Ordering;
-    engine.register_type_with_name::<Version>("Version");
-    let p = probe.clone();
-    engine.register_fn("version", move |text: &str| read_version(&p, text));
-    let p = probe.clone();
-    engine.register_fn("version", move |n: i64| read_version(&p, &n.to_string()));
-    engine.register_fn("to_string", |v: &mut Version| v.text.clone());
-    engine.register_fn("to_debug", |v: &mut Version| {
-        format!("version({:?})", v.text)
-    });
-    engine.register_get("major", |v: &mut Version| v.part(0));
-    engine.register_get("minor", |v: &mut Version| v.part(1));
-    engine.register_get("build", |v: &mut Version| v.part(2));
-    engine.register_fn("major_minor", |v: &mut Version| {
-        format!("{}.{}", v.part(0), v.part(1))
-    });
-    engine.register_fn(
-        "between",
-        |v: &mut Version, low: &str, high: &str| -> Fallible<bool> {
-            let (low, high) = (Version::literal(low)?, Version::literal(high)?);
-            Ok(v.cmp(&low).is_ge() && v.cmp(&high).is_lt())
-        },
-    );
-    type Test = fn(Ordering) -> bool;
-    let ops: [(&str, Test); 6] = [
-        ("==", Ordering::is_eq),
-        ("!=", Ordering::is_ne),
-        ("<", Ordering::is_lt),
-        (">", Ordering::is_gt),
-        ("<=", Ordering::is_le),
-        (">=", Ordering::is_ge),
-    ];
-    for (op, test) in ops {
-        engine.register_fn(op, move |a: Version, b: Version| test(a.cmp(&b)));
-        engine.register_fn(
-            op,
-            move |a: Version, b: ImmutableString| -> Fallible<bool> {
-                Ok(test(a.cmp(&Version::literal(&b)?)))
-            },
-        );
-        engine.register_fn(
-            op,
-            move |a: ImmutableString, b: Version| -> Fallible<bool> {
-                Ok(test(Version::literal(&a)?.cmp(&b)))
-            },
-        );
-    }
-    // -1, 0 or 1. Either side may be a number (a build); one that is not a version is unknown.
-    let p = probe.clone();
-    let cmp = move |a: String, b: String| -> Fallible<i64> {
-        let (a, b) = (read_version(&p, &a)?, read_version(&p, &b)?);
-        Ok(a.cmp(&b) as i64)
-    };
-    let c = cmp.clone();
-    engine.register_fn("version_cmp", move |a: &str, b: &str| c(a.into(), b.into()));
-    let c = cmp.clone();
-    engine.register_fn("version_cmp", move |a: i64, b: &str| {
-        c(a.to_string(), b.into())
-    });
-    let c = cmp.clone();
-    engine.register_fn("version_cmp", move |a: &str, b: i64| {
-        c(a.into(), b.to_string())
-    });
-    engine.register_fn("version_cmp", move |a: i64, b: i64| {
-        cmp(a.to_string(), b.to_string())
-    });
-}
-
-/// Comparisons between values of different types are errors, not `false` (nor `true` for `!=`):
-/// Rhai's own fallback would make `"7601" >= 7601` silently false.
-fn register_strict_comparisons(engine: &mut Engine) {
-    macro_rules! refuse {
-        ($($a:ty, $b:ty);* $(;)?) => {$(
-            for op in ["==", "!=", "<", ">", "<=", ">="] {
-                engine.register_fn(op, move |x: $a, y: $b| -> Fallible<bool> {
-                    mismatch(op, Dynamic::from(x), Dynamic::from(y))
-                });
-            }
-        )*};
-    }
-    refuse!(
-        i64, ImmutableString; ImmutableString, i64;
-        f64, ImmutableString; ImmutableString, f64;
-        bool, i64; i64, bool; bool, f64; f64, bool;
-        bool, ImmutableString; ImmutableString, bool;
-        (), i64; i64, (); (), f64; f64, (); (), ImmutableString; ImmutableString, ();
-        (), bool; bool, ();
-        Version, i64; i64, Version; Version, f64; f64, Version; Version, bool; bool, Version;
-    );
-}
-
-fn mismatch(op: &str, x: Dynamic, y: Dynamic) -> Fallible<bool> {
-    let show = |v: &Dynamic| {
-        if v.is_unit() {
-            "nothing (a registry value that does not exist: give a default with registry_or(path, default))".to_owned()
-        } else if v.is_string() {
-            format!("{:?} (text)", v.to_string())
-        } else if let Some(version) = v.read_lock::<Version>() {
-            format!("{} (version)", version.text)
-        } else {
-            format!(
-                "{v} ({})",
-                if v.is_int() { "number" } else { v.type_name() }
-            )
-        }
-    };
-    let hint = if x.is_string() != y.is_string() && !x.is_unit() && !y.is_unit() {
-        "; convert one side: parse_int(text), parse_float(text), or to_string(number)"
-    } else {
-        ""
-    };
-    fail(format!(
-        "cannot compare {} {op} {}: they are of different types{hint}",
-        show(&x),
-        show(&y)
-    ))
-}
-
-/// What an event must show besides its source and id: each filter an event's facts can be checked
-/// against must hold; one the event does not record is noted, not failed.
-#[derive(Debug, Default)]
-struct EventFilter {
-    log: Option<String>,
-    kind: Option<String>,
-    category: Option<String>,
-    /// Whole words in the message (an error code: `NT/MTA error code: 5`).
-    message: Option<String>,
-    /// From this time on (UTC, ISO 8601).
-    since: Option<String>,
-    /// Before this time (not `until`: a Rhai keyword).
-    before: Option<String>,
-}
-
-/// The filters `event(source, id, #{…})` takes.
-pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message", "since", "before"];
-
-impl EventFilter {
-    fn from_map(map: &rhai::Map) -> Fallible<EventFilter> {
-        let mut filter = EventFilter::default();
-        for (key, value) in map {
-            let Some(text) = value.clone().into_immutable_string().ok() else {
-                return fail(format!(
-                    "event(): the filter `{key}` must be text, not {}",
-                    value.type_name()
-                ));
-            };
-            let text = Some(text.to_string());
-            match key.as_str() {
-                "log" => filter.log = text,
-                "type" => filter.kind = text,
-                "category" => filter.category = text,
-                "message" => filter.message = text,
-                "since" | "before" => {
-                    let time = values::utc_time(text.as_deref().unwrap_or_default())
-                        .or_else(|e| fail(format!("event(): `{key}`: {e}")))?;
-                    if key == "since" {
-                        filter.since = Some(time);
-                    } else {
-                        filter.before = Some(time);
-                    }
-                }
-                other => {
-                    return fail(format!(
-                        "event(): no filter `{other}`; the filters are {}",
-                        EVENT_FILTERS.join(", ")
-                    ));
-                }
-            }
-        }
-        Ok(filter)
-    }
-
-    /// Whether `e` passes: `None` if a recorded field differs.
-    fn check(&self, e: &crate::facts::Event) -> Option<EventMatch> {
-        let mut unchecked = Vec::new();
-        let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
-        let fields = [
-            ("log", &self.log, e.log.as_ref().map(|t| t.as_str())),
-            ("type", &self.kind, kind),
-            (
-                "category",
-                &self.category,
-                e.category.as_ref().map(|t| t.as_str()),
-            ),
-        ];
-        for (name, want, have) in fields {
-            match (want, have) {
-                (None, _) => {}
-                (Some(_), None) => unchecked.push(name),
-                (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
-                _ => return None,
-            }
-        }
-        if self.since.is_some() || self.before.is_some() {
-            match e.time.as_ref().map(|t| values::utc_time(t.as_str())) {
-                Some(Ok(t)) => {
-                    let after = self.since.as_ref().is_none_or(|since| t >= *since);
-                    let before = self.before.as_ref().is_none_or(|b| t < *b);
-                    if !(after && before) {
-                        return None;
-                    }
-                }
-                _ => unchecked.push("time"),
-            }
-        }
-        let mut at = None;
-        match (&self.message, &e.message) {
-            (None, _) => {}
-            (Some(_), None) => unchecked.push("message"),
-            (Some(want), Some(message)) => at = Some(values::find_token(message.as_str(), want)?),
-        }
-        Some(EventMatch { unchecked, at })
-    }
-}
-
-/// How an event passed an [`EventFilter`].
-struct EventMatch {
-    /// Filters the event's facts could not be checked against.
-    unchecked: Vec<&'static str>,
-    /// Where the message matched.
-    at: Option<(usize, usize)>,
-}
-
-/// An event type as Event Viewer names it; collectors may write the number a record stores.
-fn event_type(kind: &str) -> &str {
-    match kind.trim() {
-        "1" => "Error",
-        "2" => "Warning",
-        "4" => "Information",
-        "8" => "Audit Success",
-        "16" => "Audit Failure",
-        other => other,
-    }
-}
-
-/// Whether the host's events hold `id` from `source` passing `filter`; each match is recorded.
-/// Event ids compare as Event Viewer shows them: the low 16 bits (`0x80002466` is 9318).
-fn events(probe: &mut Probe, source: &str, id: i64, filter: &EventFilter) -> Fallible<bool> {
-    let facts = probe.facts.clone();
-    let events = probe.list("events", &facts.events)?;
-    probe.charge(events.len())?;
-    let mut found = false;
-    let mut near = 0;
-    for e in events.iter().filter(|e| {
-        e.id.is_some_and(|i| i & 0xFFFF == id & 0xFFFF)
-            && e.source
-                .as_ref()
-                .is_some_and(|s| s.as_str().trim().eq_ignore_ascii_case(source))
-    }) {
-        let Some(EventMatch { unchecked, at }) = filter.check(e) else {
-            near += 1;
-            continue;
-        };
-        found = true;
-        let mut seen = describe_event(e, at);
-        if !unchecked.is_empty() {
-            seen.push_str(&format!(
-                " [not recorded, so not checked: {}]",
-                unchecked.join(", ")
-            ));
-        }
-        if !probe.trace.matches.contains(&seen) {
-            probe.trace.matches.push(seen);
-        }
-    }
-    if !found {
-        let unlike = if near > 0 {
-            format!(" with the details asked for ({near} with other details)")
-        } else {
-            String::new()
-        };
-        probe.read(format!(
-            "events ({}) hold no {id} from {source}{unlike}",
-            events.len()
-        ));
-    }
-    Ok(found)
-}
-
-/// How much of an event's message evidence shows.
-const MESSAGE_SHOWN: usize = 320;
-
-/// Display of an event for evidence. A long message is cut around `at`, the part that matched.
-fn describe_event(e: &crate::facts::Event, at: Option<(usize, usize)>) -> String {
-    let mut s = format!(
-        "event {} from {}",
-        e.id.map_or("?".to_owned(), |i| (i & 0xFFFF).to_string()),
-        e.source.as_ref().map_or("?", |s| s.as_str())
-    );
-    let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
-    let details: Vec<&str> = [
-        e.log.as_ref().map(|t| t.as_str()),
-        e.category.as_ref().map(|t| t.as_str()),
-        kind,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !details.is_empty() {
-        s.push_str(&format!(" ({})", details.join(", ")));
-    }
-    if let Some(time) = &e.time {
-        s.push_str(&format!(" at {time}"));
-    }
-    if let Some(message) = &e.message {
-        s.push_str(&format!(": \"{}\"", excerpt(message.as_str(), at)));
-    }
-    s
-}
-
-/// At most [`MESSAGE_SHOWN`] characters of `message`, including the range `at`.
-fn excerpt(message: &str, at: Option<(usize, usize)>) -> String {
-    let chars: Vec<(usize, char)> = message.char_indices().collect();
-    if chars.len() <= MESSAGE_SHOWN {
-        return message.trim().to_owned();
-    }
-    let end_char = at.map_or(0, |(_, end)| {
-        chars.iter().take_while(|(b, _)| *b < end).count()
-    });
-    let start = end_char
-        .saturating_sub(MESSAGE_SHOWN - 40)
-        .min(chars.len() - MESSAGE_SHOWN);
-    let stop = start + MESSAGE_SHOWN;
-    let text: String = chars[start..stop].iter().map(|(_, c)| c).collect();
-    let lead = if start > 0 { "…" } else { "" };
-    let tail = if stop < chars.len() { "…" } else { "" };
-    format!("{lead}{}{tail}", text.trim())
 }
 
 /// The value of a fact, recorded as read; `None` when the host's facts do not have it (nothing

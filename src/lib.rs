@@ -3,9 +3,11 @@
 
 pub mod alloc;
 pub mod cli;
+pub mod compare;
 pub mod condition;
 pub mod diagnose;
 pub mod diagnosis;
+pub mod events;
 pub mod explain;
 pub mod facts;
 pub mod fleet;

@@ -1,0 +1,222 @@
+//! Events as symptoms: which events match a source, an id and the article's details (log, type,
+//! category, an error code in the message, a time window), and how a match is shown as evidence.
+
+use crate::facts::Event;
+use crate::helpers::{Fallible, Probe, fail};
+use crate::values;
+
+/// What an event must show besides its source and id: each filter an event's facts can be checked
+/// against must hold; one the event does not record is noted, not failed.
+#[derive(Debug, Default)]
+pub(crate) struct EventFilter {
+    log: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    /// Whole words in the message (an error code: `NT/MTA error code: 5`).
+    message: Option<String>,
+    /// From this time on (UTC, ISO 8601).
+    since: Option<String>,
+    /// Before this time (not `until`: a Rhai keyword).
+    before: Option<String>,
+}
+
+/// The filters `event(source, id, #{…})` takes.
+pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message", "since", "before"];
+
+impl EventFilter {
+    pub(crate) fn from_map(map: &rhai::Map) -> Fallible<EventFilter> {
+        let mut filter = EventFilter::default();
+        for (key, value) in map {
+            let Some(text) = value.clone().into_immutable_string().ok() else {
+                return fail(format!(
+                    "event(): the filter `{key}` must be text, not {}",
+                    value.type_name()
+                ));
+            };
+            let text = Some(text.to_string());
+            match key.as_str() {
+                "log" => filter.log = text,
+                "type" => filter.kind = text,
+                "category" => filter.category = text,
+                "message" => filter.message = text,
+                "since" | "before" => {
+                    let time = values::utc_time(text.as_deref().unwrap_or_default())
+                        .or_else(|e| fail(format!("event(): `{key}`: {e}")))?;
+                    if key == "since" {
+                        filter.since = Some(time);
+                    } else {
+                        filter.before = Some(time);
+                    }
+                }
+                other => {
+                    return fail(format!(
+                        "event(): no filter `{other}`; the filters are {}",
+                        EVENT_FILTERS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Whether `e` passes: `None` if a recorded field differs.
+    fn check(&self, e: &Event) -> Option<EventMatch> {
+        let mut unchecked = Vec::new();
+        let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
+        let fields = [
+            ("log", &self.log, e.log.as_ref().map(|t| t.as_str())),
+            ("type", &self.kind, kind),
+            (
+                "category",
+                &self.category,
+                e.category.as_ref().map(|t| t.as_str()),
+            ),
+        ];
+        for (name, want, have) in fields {
+            match (want, have) {
+                (None, _) => {}
+                (Some(_), None) => unchecked.push(name),
+                (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
+                _ => return None,
+            }
+        }
+        if self.since.is_some() || self.before.is_some() {
+            match e.time.as_ref().map(|t| values::utc_time(t.as_str())) {
+                Some(Ok(t)) => {
+                    let after = self.since.as_ref().is_none_or(|since| t >= *since);
+                    let before = self.before.as_ref().is_none_or(|b| t < *b);
+                    if !(after && before) {
+                        return None;
+                    }
+                }
+                _ => unchecked.push("time"),
+            }
+        }
+        let mut at = None;
+        match (&self.message, &e.message) {
+            (None, _) => {}
+            (Some(_), None) => unchecked.push("message"),
+            (Some(want), Some(message)) => at = Some(values::find_token(message.as_str(), want)?),
+        }
+        Some(EventMatch { unchecked, at })
+    }
+}
+
+/// How an event passed an [`EventFilter`].
+struct EventMatch {
+    /// Filters the event's facts could not be checked against.
+    unchecked: Vec<&'static str>,
+    /// Where the message matched.
+    at: Option<(usize, usize)>,
+}
+
+/// An event type as Event Viewer names it; collectors may write the number a record stores.
+fn event_type(kind: &str) -> &str {
+    match kind.trim() {
+        "1" => "Error",
+        "2" => "Warning",
+        "4" => "Information",
+        "8" => "Audit Success",
+        "16" => "Audit Failure",
+        other => other,
+    }
+}
+
+/// Whether the host's events hold `id` from `source` passing `filter`; each match is recorded.
+/// Event ids compare as Event Viewer shows them: the low 16 bits (`0x80002466` is 9318).
+pub(crate) fn events(
+    probe: &mut Probe,
+    source: &str,
+    id: i64,
+    filter: &EventFilter,
+) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let events = probe.list("events", &facts.events)?;
+    probe.charge(events.len())?;
+    let mut found = false;
+    let mut near = 0;
+    for e in events.iter().filter(|e| {
+        e.id.is_some_and(|i| i & 0xFFFF == id & 0xFFFF)
+            && e.source
+                .as_ref()
+                .is_some_and(|s| s.as_str().trim().eq_ignore_ascii_case(source))
+    }) {
+        let Some(EventMatch { unchecked, at }) = filter.check(e) else {
+            near += 1;
+            continue;
+        };
+        found = true;
+        let mut seen = describe_event(e, at);
+        if !unchecked.is_empty() {
+            seen.push_str(&format!(
+                " [not recorded, so not checked: {}]",
+                unchecked.join(", ")
+            ));
+        }
+        if !probe.trace.matches.contains(&seen) {
+            probe.trace.matches.push(seen);
+        }
+    }
+    if !found {
+        let unlike = if near > 0 {
+            format!(" with the details asked for ({near} with other details)")
+        } else {
+            String::new()
+        };
+        probe.read(format!(
+            "events ({}) hold no {id} from {source}{unlike}",
+            events.len()
+        ));
+    }
+    Ok(found)
+}
+
+/// How much of an event's message evidence shows.
+const MESSAGE_SHOWN: usize = 320;
+
+/// Display of an event for evidence. A long message is cut around `at`, the part that matched.
+fn describe_event(e: &Event, at: Option<(usize, usize)>) -> String {
+    let mut s = format!(
+        "event {} from {}",
+        e.id.map_or("?".to_owned(), |i| (i & 0xFFFF).to_string()),
+        e.source.as_ref().map_or("?", |s| s.as_str())
+    );
+    let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
+    let details: Vec<&str> = [
+        e.log.as_ref().map(|t| t.as_str()),
+        e.category.as_ref().map(|t| t.as_str()),
+        kind,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !details.is_empty() {
+        s.push_str(&format!(" ({})", details.join(", ")));
+    }
+    if let Some(time) = &e.time {
+        s.push_str(&format!(" at {time}"));
+    }
+    if let Some(message) = &e.message {
+        s.push_str(&format!(": \"{}\"", excerpt(message.as_str(), at)));
+    }
+    s
+}
+
+/// At most [`MESSAGE_SHOWN`] characters of `message`, including the range `at`.
+fn excerpt(message: &str, at: Option<(usize, usize)>) -> String {
+    let chars: Vec<(usize, char)> = message.char_indices().collect();
+    if chars.len() <= MESSAGE_SHOWN {
+        return message.trim().to_owned();
+    }
+    let end_char = at.map_or(0, |(_, end)| {
+        chars.iter().take_while(|(b, _)| *b < end).count()
+    });
+    let start = end_char
+        .saturating_sub(MESSAGE_SHOWN - 40)
+        .min(chars.len() - MESSAGE_SHOWN);
+    let stop = start + MESSAGE_SHOWN;
+    let text: String = chars[start..stop].iter().map(|(_, c)| c).collect();
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if stop < chars.len() { "…" } else { "" };
+    format!("{lead}{}{tail}", text.trim())
+}
