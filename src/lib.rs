@@ -18,6 +18,7 @@ pub mod kb;
 pub mod lint;
 pub mod matching;
 pub mod problem;
+pub mod registry;
 pub mod render;
 pub mod rule;
 pub mod rule_tests;
