@@ -48,6 +48,53 @@ fn row(what: &str, hosts_per_s: f64, floor: f64) {
     );
 }
 
+/// The same decisions by a plain Python script (`bench/python_fleet.py`, with orjson), on one
+/// core: the yardstick of issue 9. Its counts per status and action must equal kbdiag's, or the
+/// comparison would be of different work.
+fn python_row(ndjson: &Path, hosts: usize, floor: f64, kbdiag: f64, rules: &[RuleFile]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/python_fleet.py");
+    let run = || {
+        let input = std::fs::File::open(ndjson).ok()?;
+        let o = std::process::Command::new("python3")
+            .arg(&script)
+            .stdin(input)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        o.status.success().then(|| String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let Some(said) = run() else {
+        println!("| Python script (bench/python_fleet.py): skipped, python3 not found | | |");
+        return;
+    };
+    if !said.starts_with("orjson ") {
+        println!("| Python script: skipped, orjson not installed (pip install orjson) | | |");
+        return;
+    }
+    // kbdiag's own counts, from the same documents.
+    let ev = Evaluator::new(rules).expect("rules load");
+    let mut counts = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(ndjson).unwrap().lines() {
+        let report = ev.report("f.json", line.as_bytes().to_vec());
+        for d in report.results.iter().flatten() {
+            *counts
+                .entry(format!("{}/{}", d.status.as_str(), d.recommendation.action.as_str()))
+                .or_insert(0) += 1;
+        }
+    }
+    let ours: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    assert_eq!(
+        said.trim().trim_start_matches("orjson "),
+        ours.join(" "),
+        "the Python script and kbdiag decide differently"
+    );
+    let python = rate(hosts, || {
+        run();
+    });
+    row("Python + orjson, same decisions, 1 core", python, floor);
+    println!("|   kbdiag 1 core ÷ Python | {:>9.2} | |", kbdiag / python);
+}
+
 /// End to end: read the inputs, parse, evaluate every rule, render NDJSON, write it.
 fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
     let evaluator = Evaluator::new(rules).expect("rules load");
@@ -125,13 +172,10 @@ fn main() {
         floor,
         floor,
     );
-    row(
-        "JSON end to end, 1 core",
-        rate(hosts, || {
-            end_to_end(&builtin, std::slice::from_ref(&ndjson), 1)
-        }),
-        floor,
-    );
+    let kbdiag_one_core = rate(hosts, || {
+        end_to_end(&builtin, std::slice::from_ref(&ndjson), 1)
+    });
+    row("JSON end to end, 1 core", kbdiag_one_core, floor);
     row(
         &format!("JSON end to end, {cores} cores"),
         rate(hosts, || {
@@ -139,6 +183,7 @@ fn main() {
         }),
         floor,
     );
+    python_row(&ndjson, hosts, floor, kbdiag_one_core, &builtin);
 
     let ev = Evaluator::new(&builtin).unwrap();
     let parse = rate(hosts, || {
