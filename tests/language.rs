@@ -311,3 +311,14 @@ fn a_condition_cannot_hold_memory_without_bound() {
     let (r, _) = run(&dir, "host.json", r#"{"host": "H"}"#);
     assert!(error(&r).contains("took more than 64 MiB of memory"), "{r}");
 }
+
+#[test]
+fn a_bare_file_is_named_as_the_author_wrote_it() {
+    let r = cause("bare-file", r#"file("C:/x.dll")"#, "files: [{path: 'C:\\x.dll', size: 3}]\n");
+    let e = error(&r);
+    assert!(
+        e.contains("this one gave a file (file(…)): compare one of its facts, e.g. file(…).size"),
+        "{e}"
+    );
+    assert!(!e.contains("kbdiag::"), "{e}");
+}
