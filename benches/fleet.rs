@@ -61,7 +61,9 @@ fn python_row(ndjson: &Path, hosts: usize, floor: f64, kbdiag: f64, rules: &[Rul
             .stdout(std::process::Stdio::null())
             .output()
             .ok()?;
-        o.status.success().then(|| String::from_utf8_lossy(&o.stderr).into_owned())
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stderr).into_owned())
     };
     let Some(said) = run() else {
         println!("| Python script (bench/python_fleet.py): skipped, python3 not found | | |");
@@ -78,7 +80,11 @@ fn python_row(ndjson: &Path, hosts: usize, floor: f64, kbdiag: f64, rules: &[Rul
         let report = ev.report("f.json", line.as_bytes().to_vec());
         for d in report.results.iter().flatten() {
             *counts
-                .entry(format!("{}/{}", d.status.as_str(), d.recommendation.action.as_str()))
+                .entry(format!(
+                    "{}/{}",
+                    d.status.as_str(),
+                    d.recommendation.action.as_str()
+                ))
                 .or_insert(0) += 1;
         }
     }

@@ -314,7 +314,11 @@ fn a_condition_cannot_hold_memory_without_bound() {
 
 #[test]
 fn a_bare_file_is_named_as_the_author_wrote_it() {
-    let r = cause("bare-file", r#"file("C:/x.dll")"#, "files: [{path: 'C:\\x.dll', size: 3}]\n");
+    let r = cause(
+        "bare-file",
+        r#"file("C:/x.dll")"#,
+        "files: [{path: 'C:\\x.dll', size: 3}]\n",
+    );
     let e = error(&r);
     assert!(
         e.contains("this one gave a file (file(…)): compare one of its facts, e.g. file(…).size"),
