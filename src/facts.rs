@@ -119,6 +119,10 @@ impl<T: DeserializeOwned> Lazy<T> {
 }
 
 fn parse_raw<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, String> {
+    // Path tracking costs as much as the parse: it runs again only to explain an error.
+    if let Ok(value) = serde_json::from_str(json) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         format!(

@@ -174,7 +174,8 @@ impl RuleArgs {
 /// Runs the command line and returns the exit status.
 pub fn run(cli: Cli) -> i32 {
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // Large writes: a fleet's output is megabytes, and an 8 KB buffer costs a tenth of a run.
+    let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let code = match cli.command {
         Command::Eval {
             paths,
