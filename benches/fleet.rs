@@ -4,15 +4,8 @@
 
 // The same allocator as the kbdiag binary, for the floor and kbdiag alike.
 // (counted per thread, as the binary counts it for the sandbox's memory limit).
-#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static GLOBAL: kbdiag::alloc::Counting<mimalloc::MiMalloc> =
-    kbdiag::alloc::Counting(mimalloc::MiMalloc);
-
-#[cfg(feature = "system-alloc")]
-#[global_allocator]
-static GLOBAL: kbdiag::alloc::Counting<std::alloc::System> =
-    kbdiag::alloc::Counting(std::alloc::System);
+static GLOBAL: kbdiag::alloc::Allocator = kbdiag::alloc::ALLOCATOR;
 
 #[path = "support/fleet_gen.rs"]
 mod fleet_gen;

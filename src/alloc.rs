@@ -52,3 +52,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         unsafe { self.0.realloc(ptr, layout, new_size) }
     }
 }
+
+/// The allocator kbdiag's binary (and its benchmark) installs: mimalloc, or the system's with the
+/// `system-alloc` feature, counted.
+#[cfg(not(feature = "system-alloc"))]
+pub type Allocator = Counting<mimalloc::MiMalloc>;
+#[cfg(not(feature = "system-alloc"))]
+pub const ALLOCATOR: Allocator = Counting(mimalloc::MiMalloc);
+#[cfg(feature = "system-alloc")]
+pub type Allocator = Counting<std::alloc::System>;
+#[cfg(feature = "system-alloc")]
+pub const ALLOCATOR: Allocator = Counting(std::alloc::System);

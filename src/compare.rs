@@ -15,15 +15,16 @@ pub struct Version {
 }
 
 impl Version {
+    fn parse(text: &str) -> Result<Version, String> {
+        values::version(text).map(|parts| Version {
+            parts,
+            text: text.trim().to_owned(),
+        })
+    }
+
     /// A version written in a rule: a bad one is the rule's error.
     fn literal(text: &str) -> Fallible<Version> {
-        match values::version(text) {
-            Ok(parts) => Ok(Version {
-                parts,
-                text: text.trim().to_owned(),
-            }),
-            Err(reason) => fail(reason),
-        }
+        Version::parse(text).or_else(fail)
     }
 
     fn cmp(&self, other: &Version) -> std::cmp::Ordering {
@@ -37,13 +38,8 @@ impl Version {
 
 /// A version read from the facts: one that cannot be read is unknown, with the reason.
 fn read_version(probe: &Shared, text: &str) -> Fallible<Version> {
-    match values::version(text) {
-        Ok(parts) => Ok(Version {
-            parts,
-            text: text.trim().to_owned(),
-        }),
-        Err(reason) => Err(probe.borrow_mut().missing(format!("a version ({reason})"))),
-    }
+    Version::parse(text)
+        .map_err(|reason| probe.borrow_mut().missing(format!("a version ({reason})")))
 }
 
 pub(crate) fn register_versions(engine: &mut Engine, probe: &Shared) {

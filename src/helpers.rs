@@ -94,11 +94,15 @@ impl Probe {
     /// Finds a file by its path (`%VAR%` expanded, `/` or `\\`, any case). When the host has no
     /// `files` list, or the list lacks it, the file itself is the missing fact.
     fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
-        self.file_needing(path, "")
+        self.file_needing(path, String::new)
     }
 
     /// [`Probe::file`], saying what about the file a missing one should be collected for.
-    fn file_needing(&mut self, path: &str, what: &str) -> Result<usize, Box<EvalAltResult>> {
+    fn file_needing(
+        &mut self,
+        path: &str,
+        what: impl Fn() -> String,
+    ) -> Result<usize, Box<EvalAltResult>> {
         let (expanded, unresolved) = expand_vars(path, |n| self.env(n));
         let shown = expanded.replace('/', "\\");
         let facts = self.facts.clone();
@@ -111,7 +115,7 @@ impl Probe {
                 for name in &unresolved {
                     let _ = self.missing(format!("env.{name}"));
                 }
-                return Err(self.missing(format!("file {shown}{what}")));
+                return Err(self.missing(format!("file {shown}{}", what())));
             }
             Err(message) => return fail(message),
         };
@@ -122,12 +126,19 @@ impl Probe {
         let mut listed =
             (files.iter().enumerate()).filter(|(_, f)| path_matches(f.path.as_str(), &key));
         let Some((i, first)) = listed.next() else {
-            return Err(self.missing(format!("file {shown}{what}")));
+            return Err(self.missing(format!("file {shown}{}", what())));
         };
         // The same file listed twice with different facts: neither can be trusted.
-        let facts_of =
-            |f: &FileEntry| (f.size, f.modified.clone(), f.version.clone(), f.cipher_bits);
-        if listed.any(|(_, other)| facts_of(other) != facts_of(first)) {
+        let same = |f: &FileEntry| {
+            (f.size, &f.modified, &f.version, f.cipher_bits)
+                == (
+                    first.size,
+                    &first.modified,
+                    &first.version,
+                    first.cipher_bits,
+                )
+        };
+        if !listed.all(|(_, other)| same(other)) {
             return Err(self.missing(format!(
                 "file {shown} (listed more than once with different facts: collect it again)"
             )));
@@ -315,8 +326,10 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
         let mut probe = p.borrow_mut();
-        let what = format!(": {}", bits_need(&probe.table, file_name(path)));
-        let index = probe.file_needing(path, &what)?;
+        // What to collect is worked out only for a file the facts lack.
+        let table = probe.table.clone();
+        let what = || format!(": {}", bits_need(&table, file_name(path)));
+        let index = probe.file_needing(path, what)?;
         file_bits(&mut probe, index)
     });
 

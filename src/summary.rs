@@ -115,10 +115,15 @@ impl Summary {
                 }
             }
         }
-        self.needs_action_total += tally.actions.len();
+        self.add_actions(tally.actions.len(), tally.actions);
+    }
+
+    /// Counts `total` more (host, rule) pairs that need action, listing `items` while there is
+    /// room.
+    fn add_actions(&mut self, total: usize, items: Vec<ActionItem>) {
+        self.needs_action_total += total;
         let room = LISTED.saturating_sub(self.needs_action.len());
-        self.needs_action
-            .extend(tally.actions.into_iter().take(room));
+        self.needs_action.extend(items.into_iter().take(room));
     }
 
     /// Adds `other`, the summary of another part of the same run: counts add up, the hosts that
@@ -149,10 +154,7 @@ impl Summary {
                 *mine.entry(status).or_default() += n;
             }
         }
-        self.needs_action_total += other.needs_action_total;
-        let room = LISTED.saturating_sub(self.needs_action.len());
-        self.needs_action
-            .extend(other.needs_action.into_iter().take(room));
+        self.add_actions(other.needs_action_total, other.needs_action);
         Ok(())
     }
 

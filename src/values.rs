@@ -41,42 +41,31 @@ pub fn service_pack(raw: &str) -> Result<String, String> {
 /// `4.0` → (`4.0`, None), `4.0.1381` → (`4.0`, Some(1381)), `Version 4.0 (Build 1381)` and
 /// `6.1.7601.23689 (win7sp1_ldr.170209-0600)` likewise.
 pub fn os_version(raw: &str) -> Result<(String, Option<i64>), String> {
-    let text = raw.trim();
-    let lower = text.to_ascii_lowercase();
-    let rest = ["version", "v"]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))
-        .unwrap_or(&lower)
-        .trim_start();
-    let dotted: &str = rest
-        .split(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("");
-    let parts: Vec<&str> = dotted.split('.').collect();
-    let number = |s: &str| -> Option<i64> {
-        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let numbers: Option<Vec<i64>> = parts.iter().map(|p| number(p)).collect();
-    let Some(numbers) = numbers.filter(|n| !n.is_empty() && n.len() <= 4) else {
+    let parts = version(raw)
+        .ok()
+        .filter(|p| p.len() <= 4 && p.iter().all(|&n| n <= i64::MAX as u64));
+    let Some(parts) = parts else {
         return Err(format!(
             "\"{raw}\" is not a Windows version; write it as `4.0` (CurrentVersion) or with its \
              build, `4.0.1381`"
         ));
     };
-    let minor = numbers.get(1).copied().unwrap_or(0);
     // "(Build 1381)" after the version, as `winver` shows it.
-    let build = numbers.get(2).copied().or_else(|| {
+    let build = parts.get(2).map(|&b| b as i64).or_else(|| {
+        let lower = raw.to_ascii_lowercase();
         let after = lower.split("build").nth(1)?;
         let digits: String = after
             .trim_start()
             .chars()
             .take_while(char::is_ascii_digit)
+            .take(18)
             .collect();
-        number(&digits)
+        digits.parse().ok()
     });
-    Ok((format!("{}.{minor}", numbers[0]), build))
+    Ok((
+        format!("{}.{}", parts[0], parts.get(1).unwrap_or(&0)),
+        build,
+    ))
 }
 
 /// The numeric parts of a dotted version as Windows and installers write it: `4.0`, `4.0.1381`,
