@@ -1,7 +1,7 @@
 //! Events as symptoms: which events match a source, an id and the article's details (log, type,
 //! category, an error code in the message, a time window), and how a match is shown as evidence.
 
-use crate::facts::Event;
+use crate::facts::{Event, Text};
 use crate::helpers::{Fallible, Probe, fail};
 use crate::values;
 
@@ -61,7 +61,7 @@ impl EventFilter {
 
     /// Whether `e` passes: `None` if a recorded field differs.
     fn check(&self, e: &Event) -> Option<EventMatch> {
-        let mut unchecked = Vec::new();
+        let mut unchecked: Vec<String> = Vec::new();
         let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
         let fields = [
             ("log", &self.log, e.log.as_ref().map(|t| t.as_str())),
@@ -75,7 +75,12 @@ impl EventFilter {
         for (name, want, have) in fields {
             match (want, have) {
                 (None, _) => {}
-                (Some(_), None) => unchecked.push(name),
+                (Some(_), None) if name == "category" && e.category_number.is_some() => unchecked
+                    .push(format!(
+                        "category (only its number, {}, was recorded)",
+                        e.category_number.unwrap_or_default()
+                    )),
+                (Some(_), None) => unchecked.push(name.to_owned()),
                 (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
                 _ => return None,
             }
@@ -89,14 +94,28 @@ impl EventFilter {
                         return None;
                     }
                 }
-                _ => unchecked.push("time"),
+                _ => unchecked.push("time".to_owned()),
             }
         }
         let mut at = None;
-        match (&self.message, &e.message) {
-            (None, _) => {}
-            (Some(_), None) => unchecked.push("message"),
-            (Some(want), Some(message)) => at = Some(values::find_token(message.as_str(), want)?),
+        match (&self.message, &e.message, &e.strings) {
+            (None, _, _) => {}
+            (Some(want), Some(message), _) => {
+                at = Some(Found::Message(values::find_token(message.as_str(), want)?))
+            }
+            // Without the source's message DLL only the insertion strings are known: the text in
+            // one of them matches; otherwise it may be in the template, so it is not checked.
+            (Some(want), None, Some(strings)) => {
+                let found = (strings.iter().enumerate())
+                    .find_map(|(i, s)| Some((i, values::find_token(s.as_str(), want)?)));
+                match found {
+                    Some((i, _)) => at = Some(Found::String(i)),
+                    None => unchecked.push(
+                        "message (not rendered: no insertion string holds the text)".to_owned(),
+                    ),
+                }
+            }
+            (Some(_), None, None) => unchecked.push("message".to_owned()),
         }
         Some(EventMatch { unchecked, at })
     }
@@ -105,9 +124,16 @@ impl EventFilter {
 /// How an event passed an [`EventFilter`].
 struct EventMatch {
     /// Filters the event's facts could not be checked against.
-    unchecked: Vec<&'static str>,
-    /// Where the message matched.
-    at: Option<(usize, usize)>,
+    unchecked: Vec<String>,
+    /// Where the message filter matched.
+    at: Option<Found>,
+}
+
+/// Where an event's text matched: a byte range of its message, or one of its insertion strings.
+#[derive(Debug, Clone, Copy)]
+enum Found {
+    Message((usize, usize)),
+    String(usize),
 }
 
 /// An event type as Event Viewer names it; collectors may write the number a record stores.
@@ -175,7 +201,7 @@ pub(crate) fn events(
 const MESSAGE_SHOWN: usize = 320;
 
 /// Display of an event for evidence. A long message is cut around `at`, the part that matched.
-fn describe_event(e: &Event, at: Option<(usize, usize)>) -> String {
+fn describe_event(e: &Event, at: Option<Found>) -> String {
     let mut s = format!(
         "event {} from {}",
         e.id.map_or("?".to_owned(), |i| (i & 0xFFFF).to_string()),
@@ -196,10 +222,44 @@ fn describe_event(e: &Event, at: Option<(usize, usize)>) -> String {
     if let Some(time) = &e.time {
         s.push_str(&format!(" at {time}"));
     }
+    if let Some(record) = e.record {
+        s.push_str(&format!(", record {record}"));
+    }
     if let Some(message) = &e.message {
+        let at = match at {
+            Some(Found::Message(range)) => Some(range),
+            _ => None,
+        };
         s.push_str(&format!(": \"{}\"", excerpt(message.as_str(), at)));
+    } else if let Some(strings) = &e.strings {
+        s.push_str(&format!(": strings {}", strings_shown(strings, at)));
     }
     s
+}
+
+/// Insertion strings as evidence shows them: quoted, the one that matched whole, each other cut
+/// to a few words, at most [`MESSAGE_SHOWN`] characters in all.
+fn strings_shown(strings: &[Text], at: Option<Found>) -> String {
+    let mut out = Vec::new();
+    let mut budget = MESSAGE_SHOWN;
+    for (i, s) in strings.iter().enumerate() {
+        let s = s.as_str().trim();
+        let whole = matches!(at, Some(Found::String(m)) if m == i);
+        let limit = if whole {
+            budget.max(40)
+        } else {
+            40.min(budget)
+        };
+        let shown: String = s.chars().take(limit).collect();
+        let cut = if shown.len() < s.len() { "…" } else { "" };
+        budget = budget.saturating_sub(shown.chars().count());
+        out.push(format!("{shown:?}{cut}"));
+        if budget == 0 && i + 1 < strings.len() {
+            out.push(format!("… {} more", strings.len() - i - 1));
+            break;
+        }
+    }
+    format!("[{}]", out.join(", "))
 }
 
 /// At most [`MESSAGE_SHOWN`] characters of `message`, including the range `at`.

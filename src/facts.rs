@@ -429,6 +429,17 @@ pub struct Event {
     pub category: Option<Text>,
     pub time: Option<Text>,
     pub message: Option<Text>,
+    /// The identifier's high 16 bits (severity, customer, facility), when `id` is only the low
+    /// 16 bits Event Viewer shows.
+    pub qualifiers: Option<i64>,
+    /// The category's number, when its name (in the source's message DLL) is not known.
+    pub category_number: Option<i64>,
+    /// The record's number in its log.
+    pub record: Option<i64>,
+    pub computer: Option<Text>,
+    /// The insertion strings, when the rendered `message` is not known (a log read without the
+    /// source's message DLL).
+    pub strings: Option<Vec<Text>>,
 }
 
 /// A text fact that collectors may also write as a number or boolean (`service_pack: 6`,

@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod cli;
+pub mod collect;
 pub mod compare;
 pub mod condition;
 pub mod diagnose;

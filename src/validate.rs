@@ -158,10 +158,13 @@ impl<'a> Checker<'a> {
                 Some(property) => self.node(value, property, &join(path, name), issues),
                 None if closed => {
                     let mut message = format!("unknown field `{}`", join(path, name));
-                    if let Some(close) = did_you_mean(name, properties.keys().map(String::as_str)) {
+                    // Sorted: the schema's own order depends on serde_json's `preserve_order`,
+                    // which a dependency (evtx) turns on.
+                    let mut known: Vec<&str> = properties.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    if let Some(close) = did_you_mean(name, known.iter().copied()) {
                         message.push_str(&format!(", did you mean `{close}`?"));
                     } else {
-                        let known: Vec<&str> = properties.keys().map(String::as_str).collect();
                         message.push_str(&format!("; expected one of {}", known.join(", ")));
                     }
                     issues.push(Issue {

@@ -13,6 +13,7 @@ use crate::problem::Problem;
 use crate::render::{self, Format};
 
 mod authoring;
+mod collect;
 mod eval;
 
 use authoring::{check, explain, new_rule, test};
@@ -83,6 +84,13 @@ enum Command {
         #[arg(long)]
         exit_zero: bool,
     },
+    /// Read a Windows system's own artifacts (registry hives, event logs, DLLs) into a fact
+    /// document, one JSON line per host: `kbdiag collect /mnt/nt4 | kbdiag eval -`.
+    ///
+    /// Reads the OS, edition, hotfixes and installed software, and exactly the registry values,
+    /// files and events the loaded rules ask for. Exit status: 0, or 2 when an artifact was
+    /// broken or unreadable (the document is still written, naming what could not be read).
+    Collect(collect::CollectArgs),
     /// Show the loaded rules.
     List {
         #[command(flatten)]
@@ -213,6 +221,10 @@ pub fn run(cli: Cli) -> i32 {
             };
             Ok(eval(&files, &ev, docs, options, &mut out))
         }),
+        Command::Collect(args) => args
+            .rules
+            .evaluator()
+            .map(|ev| collect::run(&ev, args, &mut out)),
         Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
         Command::Merge {
             paths,

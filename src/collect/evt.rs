@@ -1,0 +1,221 @@
+//! A small, bounded reader of legacy Windows event logs (`.evt`, Windows NT 3.1 to Server 2003):
+//! `AppEvent.Evt`, `SysEvent.Evt`, `SecEvent.Evt`.
+//!
+//! The log is a ring buffer after a 48-byte header: records run from the oldest to an
+//! end-of-file record, and one may be split at the end of the file and continue after the
+//! header. A log that was not closed cleanly ("dirty") has a stale header, so the end-of-file
+//! record, which Windows keeps current, is looked for first. Records in free space ("recovered"
+//! by forensic tools) are not read. Format: the libyal project's public EVT documentation.
+
+use thiserror::Error;
+
+use super::regf::utf16;
+
+const HEADER: usize = 0x30;
+const RECORD_HEADER: usize = 0x38;
+const EOF_MAGIC: [u8; 16] = [
+    0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22, 0x33, 0x33, 0x33, 0x33, 0x44, 0x44, 0x44, 0x44,
+];
+/// A record larger than this is taken for corruption (Windows caps an event's data at 64 KB).
+const MAX_RECORD: usize = 1 << 20;
+
+/// Why a log could not be read, or where reading it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EvtError {
+    #[error("not an EVT event log (no `LfLe` header)")]
+    NotALog,
+    #[error("EVT format {0}.{1} is not one kbdiag reads (1.1)")]
+    Version(u32, u32),
+    #[error("corrupt record at offset {offset:#x}: {what}")]
+    Corrupt { offset: usize, what: String },
+}
+
+/// One event record, as the log stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub number: u32,
+    /// POSIX seconds, UTC.
+    pub created: u32,
+    pub written: u32,
+    /// The raw identifier: Event Viewer's event id is its low 16 bits; the high bits are
+    /// severity, customer and facility.
+    pub identifier: u32,
+    /// 1 error, 2 warning, 4 information, 8 audit success, 16 audit failure.
+    pub kind: u16,
+    pub category: u16,
+    pub source: String,
+    pub computer: String,
+    /// Insertion strings (the message template lives in the source's message DLL).
+    pub strings: Vec<String>,
+}
+
+/// What a log's header says, and the records read.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub records: Vec<Record>,
+    pub dirty: bool,
+    pub wrapped: bool,
+    /// Why reading stopped before the end-of-file record, if it did; the records before it are
+    /// kept.
+    pub stopped: Option<EvtError>,
+}
+
+/// Reads every record of `data`, calling `keep` on each to decide whether to hold on to it.
+pub fn read(data: &[u8], mut keep: impl FnMut(&Record) -> bool) -> Result<Log, EvtError> {
+    if data.len() < HEADER || &data[4..8] != b"LfLe" || le32(data, 0) != HEADER as u32 {
+        return Err(EvtError::NotALog);
+    }
+    let (major, minor) = (le32(data, 8), le32(data, 12));
+    if (major, minor) != (1, 1) {
+        return Err(EvtError::Version(major, minor));
+    }
+    let flags = le32(data, 36);
+    let mut log = Log {
+        dirty: flags & 1 != 0,
+        wrapped: flags & 2 != 0,
+        ..Log::default()
+    };
+    // The end-of-file record is current even when the header is not.
+    let (first, end) = match find_eof(data) {
+        Some(at) => (le32(data, at + 20) as usize, at),
+        None => (le32(data, 16) as usize, le32(data, 20) as usize),
+    };
+    let ring = Ring { data };
+    let mut at = first;
+    // Each record takes at least RECORD_HEADER bytes: more than that many steps is a loop.
+    for _ in 0..=data.len() / RECORD_HEADER {
+        if at == end || at >= data.len() {
+            return Ok(log);
+        }
+        match ring.record(at) {
+            Ok(Some((record, next))) => {
+                if keep(&record) {
+                    log.records.push(record);
+                }
+                at = next;
+            }
+            Ok(None) => at = HEADER,
+            Err(e) => {
+                log.stopped = Some(e);
+                return Ok(log);
+            }
+        }
+    }
+    log.stopped = Some(EvtError::Corrupt {
+        offset: at,
+        what: "records do not reach the end-of-file record".into(),
+    });
+    Ok(log)
+}
+
+/// The offset of the end-of-file record, if the log has one.
+fn find_eof(data: &[u8]) -> Option<usize> {
+    let mut from = HEADER;
+    while let Some(i) = find(&data[from..], &EOF_MAGIC) {
+        let at = from + i;
+        if at >= 4 && le32(data, at - 4) == 0x28 && at + 0x24 <= data.len() {
+            return Some(at - 4);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The log's records area seen as a ring: bytes past the end continue after the header.
+struct Ring<'a> {
+    data: &'a [u8],
+}
+
+impl Ring<'_> {
+    /// `len` bytes starting at `at`, wrapping after the end of the file.
+    fn bytes(&self, at: usize, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let data = self.data;
+        if at + len <= data.len() {
+            return Some(std::borrow::Cow::Borrowed(&data[at..at + len]));
+        }
+        let head = data.get(at..)?;
+        let rest = len - head.len();
+        let tail = data.get(HEADER..HEADER + rest)?;
+        Some(std::borrow::Cow::Owned([head, tail].concat()))
+    }
+
+    /// The record at `at` and where the next one starts; `None` for padding before the wrap.
+    fn record(&self, at: usize) -> Result<Option<(Record, usize)>, EvtError> {
+        let corrupt = |what: &str| EvtError::Corrupt {
+            offset: at,
+            what: what.into(),
+        };
+        let room = self.data.len() - at;
+        if room < RECORD_HEADER {
+            // Windows pads the end of the file when a record header does not fit.
+            return Ok(None);
+        }
+        let size = le32(self.data, at) as usize;
+        if size == 0x27 || (size == 0 && room < 0x400) {
+            return Ok(None);
+        }
+        if !(RECORD_HEADER..=MAX_RECORD).contains(&size) || size % 4 != 0 {
+            return Err(corrupt(&format!("record size {size}")));
+        }
+        let bytes = self.bytes(at, size).ok_or_else(|| corrupt("truncated"))?;
+        let r = &bytes[..];
+        if &r[4..8] != b"LfLe" {
+            return Err(corrupt("no `LfLe` signature"));
+        }
+        if le32(r, size - 4) as usize != size {
+            return Err(corrupt(
+                "size at the end differs from the size at the start",
+            ));
+        }
+        let count = le16(r, 26) as usize;
+        let strings_at = le32(r, 36) as usize;
+        let source = utf16(r.get(RECORD_HEADER..size - 4).unwrap_or_default());
+        let computer_at = RECORD_HEADER + 2 * (source.encode_utf16().count() + 1);
+        let computer = utf16(r.get(computer_at..size - 4).unwrap_or_default());
+        let mut strings = Vec::with_capacity(count.min(64));
+        let mut s = strings_at;
+        for _ in 0..count {
+            let Some(rest) = r.get(s..size - 4) else {
+                return Err(corrupt("insertion strings past the record's end"));
+            };
+            let units = rest
+                .chunks_exact(2)
+                .position(|c| c == [0, 0])
+                .ok_or_else(|| corrupt("an insertion string without its end"))?;
+            strings.push(utf16(&rest[..units * 2]));
+            s += units * 2 + 2;
+        }
+        let record = Record {
+            number: le32(r, 8),
+            created: le32(r, 12),
+            written: le32(r, 16),
+            identifier: le32(r, 20),
+            kind: le16(r, 24),
+            category: le16(r, 28),
+            source,
+            computer,
+            strings,
+        };
+        let next = at + size;
+        let next = if next >= self.data.len() {
+            HEADER + (next - self.data.len())
+        } else {
+            next
+        };
+        Ok(Some((record, next)))
+    }
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+}
