@@ -85,8 +85,9 @@ fn event(v: &Value, record: u64) -> Option<Event> {
     }
     Some(Event {
         log: text("/Channel"),
-        source: text("/Provider/#attributes/Name")
-            .or_else(|| text("/Provider/#attributes/EventSourceName")),
+        // Event Viewer names a classic source (`EventSourceName`) before the provider.
+        source: text("/Provider/#attributes/EventSourceName")
+            .or_else(|| text("/Provider/#attributes/Name")),
         id: id & 0xFFFF,
         qualifiers: qualifiers & 0xFFFF,
         kind: kind.into(),
@@ -121,10 +122,20 @@ fn leaves(v: &Value, depth: usize, out: &mut Vec<String>) {
         Value::Number(n) => out.push(n.to_string()),
         Value::Bool(b) => out.push(b.to_string()),
         Value::Array(items) => items.iter().for_each(|i| leaves(i, depth + 1, out)),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(k, _)| k.as_str() != "#attributes")
-            .for_each(|(_, i)| leaves(i, depth + 1, out)),
+        Value::Object(map) => {
+            let mut children = map.iter().filter(|(k, _)| k.as_str() != "#attributes");
+            match children.next() {
+                // `<ComplexData Name="PerfState"/>`: an element with attributes and no text.
+                None if depth > 0 => out.push(String::new()),
+                None => {}
+                Some((_, first)) => {
+                    leaves(first, depth + 1, out);
+                    children.for_each(|(_, i)| leaves(i, depth + 1, out));
+                }
+            }
+        }
+        // An empty `<Data/>` is an empty insertion string; no data at all is none.
+        Value::Null if depth > 0 => out.push(String::new()),
         Value::Null => {}
     }
 }

@@ -15,6 +15,8 @@ use crate::registry::{RegData, RegType, RegValue};
 const BINS: usize = 0x1000;
 /// `ri` lists hold other lists; Windows nests them one deep. Deeper is corrupt.
 const MAX_LIST_DEPTH: u32 = 4;
+/// Data bytes per segment of a big-data (`db`) value.
+const DB_SEGMENT: usize = 16_344;
 /// Value data larger than this is not read (no value kbdiag reads comes near it).
 const MAX_VALUE_DATA: usize = 1 << 20;
 
@@ -246,7 +248,8 @@ impl Hive {
         let mut out = Vec::with_capacity(size);
         for i in 0..segments {
             let seg = self.u32(list + 4 * i)? as usize;
-            let take = (size - out.len()).min(self.cell_len(seg)?);
+            // A segment's cell may be larger than the data it holds (cells round up to 8).
+            let take = (size - out.len()).min(self.cell_len(seg)?).min(DB_SEGMENT);
             out.extend_from_slice(self.bytes(self.cell(seg)?, take)?);
             if out.len() == size {
                 break;
