@@ -1,7 +1,8 @@
 //! `kbdiag collect` against independent readers: every record, key and version string kbdiag reads
 //! from the fixtures is compared, field by field, with what `evtexport`, `evtxexport`,
 //! `regfexport`, `hivexget` and `exiftool` printed for them (tests/fixtures/collect/golden/, made
-//! by golden/make.sh; NOTICE.md names each fixture's source and licence).
+//! by golden/make.sh; NOTICE.md names each fixture's source and licence). The NT 4.0 volume is
+//! the one in examples/volumes/.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,7 @@ fn a_real_wrapped_dirty_xp_log_reads_as_evtexport_reads_it() {
 fn the_fixture_volume_s_application_log_reads_as_evtexport_reads_it() {
     // Its newest record is split at the end of the file and continues after the header.
     compare_evt(
-        "nt4-srp/WINNT/system32/config/AppEvent.Evt",
+        "../../../examples/volumes/nt4-srp/WINNT/system32/config/AppEvent.Evt",
         "AppEvent.Evt.evtexport.txt",
     );
 }
@@ -255,15 +256,18 @@ fn compare_hive(hive: &str, golden_name: &str) {
 #[test]
 fn crafted_nt4_hives_and_a_real_list_of_100_sub_keys_read_as_regfexport_reads_them() {
     compare_hive(
-        "nt4-srp/WINNT/system32/config/SOFTWARE",
+        "../../../examples/volumes/nt4-srp/WINNT/system32/config/SOFTWARE",
         "SOFTWARE.regfexport.txt",
     );
     compare_hive(
-        "nt4-srp/WINNT/system32/config/SYSTEM",
+        "../../../examples/volumes/nt4-srp/WINNT/system32/config/SYSTEM",
         "SYSTEM-nt4.regfexport.txt",
     );
     compare_hive("real/100_sub_keys.hiv", "100_sub_keys.regfexport.txt");
-    let hive = regf::Hive::from_bytes(read("nt4-srp/WINNT/system32/config/SOFTWARE")).unwrap();
+    let hive = regf::Hive::from_bytes(read(
+        "../../../examples/volumes/nt4-srp/WINNT/system32/config/SOFTWARE",
+    ))
+    .unwrap();
     assert_eq!(hive.version, (1, 3), "Windows NT 4.0's format");
 }
 

@@ -205,14 +205,22 @@ pub fn collect(artifacts: &Artifacts, needs: &Needs, options: &Options) -> Docum
     let control_set = system.as_ref().and_then(|(h, p)| c.control_set(h, p));
 
     c.os(software.as_ref(), system.as_ref(), control_set.as_deref());
-    let host = (system.as_ref().zip(control_set.as_deref()))
-        .and_then(|((h, _), cs)| {
-            let key = h
+    let host = match system.as_ref().zip(control_set.as_deref()) {
+        Some(((h, path), cs)) => {
+            let name = h
                 .key(&format!("{cs}\\Control\\ComputerName\\ComputerName"))
-                .ok()??;
-            text(h.value(&key, "ComputerName").ok()??)
-        })
-        .or_else(|| options.host.clone());
+                .and_then(|k| k.map_or(Ok(None), |k| h.value(&k, "ComputerName")));
+            match name {
+                Ok(v) => v.and_then(text),
+                Err(e) => {
+                    c.missing("host", format!("{}: {e}", path.display()), true);
+                    None
+                }
+            }
+        }
+        None => None,
+    }
+    .or_else(|| options.host.clone());
     c.hotfixes_and_software(software.as_ref());
     c.registry(
         needs,
@@ -652,8 +660,14 @@ impl Collecting {
                         self.missing(
                             "events",
                             format!(
-                                "{}: {e}; the {total} records before it were read",
-                                path.display()
+                                "{}: {e}; {} before it {} read",
+                                path.display(),
+                                if total == 1 {
+                                    "the record".to_owned()
+                                } else {
+                                    format!("the {total} records")
+                                },
+                                if total == 1 { "was" } else { "were" }
                             ),
                             true,
                         );

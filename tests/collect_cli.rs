@@ -1,0 +1,273 @@
+//! `kbdiag collect` as a user runs it: a system volume or artifacts one by one into facts, piped
+//! into `eval`; and broken, truncated, huge or missing artifacts.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{kbdiag, kbdiag_within, root, scratch, stderr, stdout};
+
+const COLLECTED: &str = "2026-11-28T10:00:00Z";
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn set_modified(path: &Path, iso: &str) {
+    let seconds = kbdiag::values::utc_time(iso).unwrap();
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(epoch(&seconds));
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(t).unwrap();
+}
+
+/// Seconds since 1970 of `YYYY-MM-DDTHH:MM:SSZ`.
+fn epoch(iso: &str) -> u64 {
+    let n = |r: std::ops::Range<usize>| iso[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) as u64
+}
+
+/// The example volume, copied, with its DLLs dated as the article's file table dates them
+/// (git keeps no modification times).
+fn volume(name: &str) -> PathBuf {
+    let dir = scratch(name).join("nt4-srp");
+    copy_tree(&root().join("examples/volumes/nt4-srp"), &dir);
+    let sys = dir.join("WINNT/system32");
+    set_modified(&sys.join("Security.dll"), "1999-11-18T12:04:00Z");
+    set_modified(&sys.join("Ntlmssps.dll"), "2001-07-16T12:05:00Z");
+    set_modified(&sys.join("Schannel.dll"), "2001-07-16T12:05:00Z");
+    dir
+}
+
+fn document(o: &std::process::Output) -> serde_json::Value {
+    let out = stdout(o);
+    assert_eq!(out.lines().count(), 1, "one line per host: {out}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The document with the scratch folder's path replaced, for a stable snapshot.
+fn portable(doc: &serde_json::Value, dir: &Path) -> String {
+    serde_json::to_string_pretty(doc)
+        .unwrap()
+        .replace(&dir.display().to_string(), "<volume>")
+}
+
+#[test]
+fn an_nt4_volume_collects_into_facts_that_eval_finds_suspected() {
+    let dir = volume("collect-volume");
+    let o = kbdiag(
+        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "nothing is missing on this volume");
+    let doc = document(&o);
+    // Select\Current is 2: ControlSet002's values, not ControlSet001's stale ones.
+    assert_eq!(doc["host"], "EXCH55-NT4");
+    assert_eq!(doc["os"]["edition"], "Standard");
+    assert_eq!(doc["os"]["name"], "Windows NT Server 4.0");
+    assert_eq!(doc["os"]["service_pack"], "Service Pack 6");
+    assert_eq!(doc["events"][0]["qualifiers"], 0x8000);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("collect-nt4-srp-facts", portable(&doc, &dir));
+    });
+
+    let eval = kbdiag(&["eval", "-"], Some(stdout(&o).as_bytes()));
+    assert_eq!(eval.status.code(), Some(1), "{}", stderr(&eval));
+    let text = stdout(&eval);
+    assert!(text.contains("KB322051 SUSPECTED"), "{text}");
+    // The evidence points at the artifacts: the log's record, the file with its table row.
+    assert!(text.contains("record 45: strings"), "{text}");
+    assert!(
+        text.contains("Security.dll size=59152 modified=1999-11-18T12:04:00Z: the 56-bit build"),
+        "{text}"
+    );
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("collect-nt4-srp-eval", text);
+    });
+}
+
+#[test]
+fn artifacts_given_one_by_one_give_the_same_facts() {
+    let dir = volume("collect-bundle");
+    let sys = dir.join("WINNT/system32");
+    let arg = |p: &str| sys.join(p).display().to_string();
+    let o = kbdiag(
+        &[
+            "collect",
+            "--software",
+            &arg("config/SOFTWARE"),
+            "--system",
+            &arg("config/SYSTEM"),
+            "--event-log",
+            &arg("config/AppEvent.Evt"),
+            "--file",
+            &arg("Security.dll"),
+            "--collected",
+            COLLECTED,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = document(&o);
+    let whole = document(&kbdiag(
+        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        None,
+    ));
+    for key in [
+        "host", "os", "env", "hotfixes", "software", "registry", "events",
+    ] {
+        assert_eq!(doc[key], whole[key], "{key}");
+    }
+    assert_eq!(doc["files"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["files"][0]["path"], "C:\\WINNT\\System32\\Security.dll");
+    // The two DLLs not given are named, not silently absent.
+    let missing = doc["collector"]["not_collected"].to_string();
+    assert!(
+        missing.contains("Schannel.dll") && missing.contains("Ntlmssps.dll"),
+        "{missing}"
+    );
+    assert!(stderr(&o).contains("2 facts not found"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_volume_missing_half_its_files_collects_the_rest_and_names_the_rest() {
+    let dir = volume("collect-half");
+    let sys = dir.join("WINNT/system32");
+    std::fs::remove_file(sys.join("config/SYSTEM")).unwrap();
+    std::fs::remove_file(sys.join("Schannel.dll")).unwrap();
+    std::fs::remove_file(sys.join("config/AppEvent.Evt")).unwrap();
+    let o = kbdiag(
+        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "absent is not broken: {}",
+        stderr(&o)
+    );
+    let doc = document(&o);
+    assert_eq!(doc["os"]["version"], "4.0");
+    assert!(
+        doc.get("events").is_none(),
+        "no log: events unknown, not empty"
+    );
+    assert_eq!(doc["files"].as_array().unwrap().len(), 2);
+    let missing = doc["collector"]["not_collected"].to_string();
+    for what in ["SYSTEM hive", "Schannel.dll", "events"] {
+        assert!(missing.contains(what), "{what}: {missing}");
+    }
+    // Without SYSTEM there is no computer name: the folder's name stands in.
+    assert_eq!(doc["host"], "nt4-srp");
+}
+
+fn unxz(path: &str, to: &Path) {
+    let mut out = Vec::new();
+    let data = std::fs::read(root().join(path)).unwrap();
+    lzma_rs::xz_decompress(&mut &data[..], &mut out).unwrap();
+    std::fs::write(to, out).unwrap();
+}
+
+#[test]
+fn broken_artifacts_are_named_with_the_offset_and_the_rest_is_collected() {
+    let dir = volume("collect-broken");
+    let sys = dir.join("WINNT/system32");
+    // A real corrupt SYSTEM hive from regipy, and a truncated Schannel.dll.
+    unxz(
+        "tests/fixtures/collect/real/corrupted_system_hive.xz",
+        &sys.join("config/SYSTEM"),
+    );
+    let schannel = std::fs::read(sys.join("Schannel.dll")).unwrap();
+    std::fs::write(sys.join("Schannel.dll"), &schannel[..4096]).unwrap();
+    // The application log cut in the middle of its records.
+    let log = std::fs::read(sys.join("config/AppEvent.Evt")).unwrap();
+    std::fs::write(sys.join("config/AppEvent.Evt"), &log[..log.len() - 900]).unwrap();
+    let o = kbdiag_within(
+        10,
+        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let doc = document(&o);
+    assert_eq!(doc["os"]["version"], "4.0", "SOFTWARE is still read");
+    let hive = format!("{}: ", sys.join("config/SYSTEM").display());
+    assert!(err.contains(&hive), "the hive is named: {err}");
+    assert!(
+        err.contains("Schannel.dll") && doc["files"].to_string().contains("Schannel.dll"),
+        "the DLL's size and date are kept though its resources are unreadable: {err}"
+    );
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(
+            "collect-broken-stderr",
+            err.replace(&dir.display().to_string(), "<volume>")
+        );
+    });
+}
+
+#[test]
+fn a_hive_with_a_corrupt_sub_key_list_is_an_error_naming_it() {
+    let hive = "tests/fixtures/collect/real/corrupt_sub_key_list.hiv";
+    let o = kbdiag_within(
+        10,
+        &["collect", "--software", hive, "--collected", COLLECTED],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let doc = document(&o);
+    assert!(doc.get("os").is_none());
+    assert!(stderr(&o).contains(hive), "{}", stderr(&o));
+}
+
+#[test]
+fn a_huge_log_is_refused_without_reading_it() {
+    let dir = scratch("collect-huge");
+    let path = dir.join("AppEvent.Evt");
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(kbdiag::collect::MAX_ARTIFACT + 1).unwrap(); // sparse: no disk used
+    let o = kbdiag_within(
+        10,
+        &[
+            "collect",
+            "--event-log",
+            path.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("more than the"), "{}", stderr(&o));
+}
+
+#[test]
+fn nothing_to_read_and_a_bad_time_are_usage_errors() {
+    let o = kbdiag(&["collect"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nothing to read"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let o = kbdiag(
+        &[
+            "collect",
+            "examples/volumes/nt4-srp",
+            "--collected",
+            "yesterday",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ISO 8601"), "{}", stderr(&o));
+}
