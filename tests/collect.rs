@@ -394,3 +394,91 @@ fn version_resources_read_as_exiftool_reads_them() {
         }
     }
 }
+
+/// A small deterministic generator (xorshift): the same mutations on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// `data` with a few bytes changed, cut short, or a field set to 0 or all ones.
+fn mutate(data: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut out = data.to_vec();
+    for _ in 0..1 + rng.below(8) {
+        let at = rng.below(out.len());
+        match rng.below(4) {
+            0 => out[at] ^= 1 << rng.below(8),
+            1 => out.truncate(at),
+            2 => {
+                for b in out.iter_mut().skip(at).take(4) {
+                    *b = 0xFF;
+                }
+            }
+            _ => {
+                for b in out.iter_mut().skip(at).take(4) {
+                    *b = 0;
+                }
+            }
+        }
+        if out.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// Runs `read` on `rounds` mutations of `data`: each must return (no panic), within a second.
+fn survives(name: &str, data: &[u8], rounds: usize, read: impl Fn(&[u8])) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for round in 0..rounds {
+        let bytes = mutate(data, &mut rng);
+        let start = std::time::Instant::now();
+        read(&bytes);
+        let took = start.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "{name}, mutation {round}: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn mutated_logs_hives_and_dlls_give_errors_not_panics_or_hangs() {
+    let app = read("../../../examples/volumes/nt4-srp/WINNT/system32/config/AppEvent.Evt");
+    survives("AppEvent.Evt", &app, 2000, |b| {
+        let _ = evt::read(b, |_| true);
+    });
+    let sys = read("real/SysEvent.Evt");
+    survives("SysEvent.Evt", &sys[..64 * 1024], 300, |b| {
+        let _ = evt::read(b, |_| true);
+    });
+    let software = read("../../../examples/volumes/nt4-srp/WINNT/system32/config/SOFTWARE");
+    survives("SOFTWARE", &software, 1000, |b| {
+        if let Ok(hive) = regf::Hive::from_bytes(b.to_vec())
+            && let Ok(Some(k)) = hive.key("Microsoft\\Windows NT\\CurrentVersion\\Hotfix")
+            && let Ok(subkeys) = hive.subkeys(&k)
+        {
+            for s in subkeys {
+                let _ = hive.values(&s);
+            }
+        }
+    });
+    for dll in ["real/schannel.dll", "real/security.dll", "real/test_pe.exe"] {
+        survives(dll, &read(dll), 1000, |b| {
+            let _ = pe::version_info(b);
+        });
+    }
+    let evtx_data = read("real/System.evtx");
+    survives("System.evtx", &evtx_data[..256 * 1024], 40, |b| {
+        let _ = evtx::read(b.to_vec(), |_| true);
+    });
+}

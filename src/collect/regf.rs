@@ -160,9 +160,12 @@ impl Hive {
         if depth > MAX_LIST_DEPTH {
             return Err(corrupt(BINS + offset, "sub-key lists nested too deep"));
         }
-        *visits = visits
-            .checked_sub(1)
-            .ok_or_else(|| corrupt(BINS + offset, "sub-key lists form a cycle"))?;
+        *visits = visits.checked_sub(1).ok_or_else(|| {
+            corrupt(
+                BINS + offset,
+                "sub-key lists form a cycle (more lists than the hive can hold)",
+            )
+        })?;
         let cell = self.cell(offset)?;
         let sig = self.bytes(cell, 2)?;
         let count = self.u16(cell + 2)? as usize;
@@ -376,6 +379,64 @@ mod tests {
             Hive::from_bytes(short),
             Err(HiveError::Version(0, 0))
         ));
+    }
+
+    /// A hive whose root key's sub-key list is the `ri` list at 0x100. `lists` are the `ri`
+    /// lists to write: (offset, entries), each entry naming another list's offset.
+    fn hive_with_lists(lists: &[(usize, Vec<u32>)]) -> Vec<u8> {
+        let mut h = vec![0u8; BINS + 0x2000];
+        h[..4].copy_from_slice(b"regf");
+        h[0x14] = 1;
+        h[0x18] = 5;
+        h[0x24] = 0x20; // root key cell
+        h[BINS..BINS + 4].copy_from_slice(b"hbin");
+        let put =
+            |h: &mut Vec<u8>, at: usize, v: u32| h[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let nk = BINS + 0x20;
+        put(&mut h, nk, (-0x60i32) as u32);
+        h[nk + 4..nk + 6].copy_from_slice(b"nk");
+        h[nk + 6] = 0x20; // compressed name
+        put(&mut h, nk + 4 + 0x14, 1); // one sub-key, it says
+        put(&mut h, nk + 4 + 0x1c, 0x100); // its list
+        h[nk + 4 + 0x48] = 4;
+        h[nk + 4 + 0x4c..nk + 4 + 0x50].copy_from_slice(b"ROOT");
+        for (offset, entries) in lists {
+            let at = BINS + offset;
+            let len = (8 + 4 * entries.len()).next_multiple_of(8);
+            put(&mut h, at, (-(len as i32)) as u32);
+            h[at + 4..at + 6].copy_from_slice(if entries.is_empty() { b"lf" } else { b"ri" });
+            h[at + 6..at + 8].copy_from_slice(&(entries.len() as u16).to_le_bytes());
+            for (i, e) in entries.iter().enumerate() {
+                put(&mut h, at + 8 + 4 * i, *e);
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn cycles_in_sub_key_lists_are_errors_not_hangs() {
+        // A list naming itself.
+        let hive = Hive::from_bytes(hive_with_lists(&[(0x100, vec![0x100, 0x100])])).unwrap();
+        let root = hive.root().unwrap();
+        assert_eq!(root.name, "ROOT");
+        let e = hive.subkeys(&root).unwrap_err();
+        assert!(e.to_string().contains("nested too deep"), "{e}");
+        // Wide instead of deep: four levels of 200 entries are 1.6 billion lists to visit; the
+        // budget (one visit per 8 bytes of hive) stops it.
+        let level = |to: u32| vec![to; 200];
+        let hive = Hive::from_bytes(hive_with_lists(&[
+            (0x100, level(0x500)),
+            (0x500, level(0x900)),
+            (0x900, level(0xd00)),
+            (0xd00, level(0x1100)),
+            (0x1100, vec![]),
+        ]))
+        .unwrap();
+        let start = std::time::Instant::now();
+        let e = hive.subkeys(&hive.root().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("cycle"), "{e}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert!(hive.key("x").is_err());
     }
 
     #[test]
