@@ -67,6 +67,13 @@ impl Evaluator {
                 file: name.to_owned(),
                 line,
                 host: Some(facts.host.0.clone()),
+                not_collected: (facts.collector.iter())
+                    .flat_map(|c| &c.not_collected)
+                    .map(|n| match &n.reason {
+                        Some(reason) => format!("{}: {reason}", n.fact),
+                        None => n.fact.0.clone(),
+                    })
+                    .collect(),
                 results: Some(self.diagnose(facts)),
                 error: None,
                 location: None,

@@ -277,6 +277,10 @@ pub struct Report {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// Facts the collector looked for and could not read (`fact: reason`), as the fact file's
+    /// `collector.not_collected` names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_collected: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<Diagnosis>>,
     /// Why the document could not be evaluated (`file:line:column: message`).
@@ -295,6 +299,7 @@ impl Report {
         Report {
             line: None,
             host: None,
+            not_collected: Vec::new(),
             results: None,
             error: Some(problem.headline()),
             location: problem.location,

@@ -46,6 +46,34 @@ pub struct Facts {
     /// Symptoms of a rule that a person observed (those no other fact can show).
     #[serde(default)]
     pub reported_symptoms: Lazy<Vec<ReportedSymptom>>,
+    /// Who collected the facts, from which artifacts, and what could not be read
+    /// (`kbdiag collect` writes it).
+    pub collector: Option<Collector>,
+}
+
+/// Who collected the facts: rules never read it; reports show what could not be collected.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct Collector {
+    pub name: Option<Text>,
+    pub version: Option<Text>,
+    /// Each artifact read, and the facts taken from it.
+    #[serde(default)]
+    pub artifacts: Vec<CollectedArtifact>,
+    /// Facts looked for and not read, with the reason.
+    #[serde(default)]
+    pub not_collected: Vec<NotCollected>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct CollectedArtifact {
+    pub path: Text,
+    pub facts: Option<Text>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct NotCollected {
+    pub fact: Text,
+    pub reason: Option<Text>,
 }
 
 /// A list or map of facts: absent, parsed, or (from JSON) raw text that is parsed the first
@@ -176,6 +204,7 @@ struct JsonFacts<'a> {
     events: Option<&'a RawValue>,
     reported_errors: Option<&'a RawValue>,
     reported_symptoms: Option<&'a RawValue>,
+    collector: Option<Collector>,
     /// The first unknown value nested too deep: its offset in its own text, and that text.
     too_deep: Option<(usize, &'a str)>,
 }
@@ -215,6 +244,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonFacts<'a> {
                         "events" => facts.events = raw(&mut map)?,
                         "reported_errors" => facts.reported_errors = raw(&mut map)?,
                         "reported_symptoms" => facts.reported_symptoms = raw(&mut map)?,
+                        "collector" => facts.collector = map.next_value()?,
                         _ => {
                             let value: &'de RawValue = map.next_value()?;
                             if facts.too_deep.is_none() {
@@ -249,6 +279,7 @@ impl JsonFacts<'_> {
         Ok(Facts {
             host: self.host.unwrap_or_default(),
             collected: self.collected,
+            collector: self.collector,
             os: self.os,
             env: self.env,
             hotfixes: Lazy::from_json("hotfixes", self.hotfixes, text, b'[')?,

@@ -85,6 +85,9 @@ pub fn text(report: &Report) -> String {
         }
         (host, None) => {
             let _ = writeln!(out, "{} ({file})", clean(host.as_deref().unwrap_or("?")));
+            for n in &report.not_collected {
+                let _ = writeln!(out, "  Not collected: {}", clean(n));
+            }
             for d in report.results.iter().flatten() {
                 diagnosis_text(&mut out, d);
             }

@@ -212,6 +212,13 @@ fn broken_artifacts_are_named_with_the_offset_and_the_rest_is_collected() {
         err.contains("Schannel.dll") && doc["files"].to_string().contains("Schannel.dll"),
         "the DLL's size and date are kept though its resources are unreadable: {err}"
     );
+    // eval shows what could not be collected, so "unknown" is explained by a broken artifact.
+    let eval = kbdiag(&["eval", "-"], Some(stdout(&o).as_bytes()));
+    let text = stdout(&eval);
+    assert!(
+        text.contains("\n  Not collected: os.edition: ") && text.contains("corrupt hive at offset"),
+        "{text}"
+    );
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_snapshot!(
             "collect-broken-stderr",
