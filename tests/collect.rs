@@ -482,3 +482,30 @@ fn mutated_logs_hives_and_dlls_give_errors_not_panics_or_hangs() {
         let _ = evtx::read(b.to_vec(), |_| true);
     });
 }
+
+#[test]
+fn the_rules_needs_are_found_in_their_conditions() {
+    let ev = kbdiag::diagnose::Evaluator::new(&kbdiag::kb::builtin()).expect("built-in rules");
+    let needs = kbdiag::collect::Needs::of(ev.rules());
+    // Bound by `let key = …` in the SP6a prerequisite, not passed as a literal.
+    assert_eq!(
+        needs.registry.iter().collect::<Vec<_>>(),
+        ["HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q246009\\Installed"]
+    );
+    assert_eq!(
+        needs.files.iter().collect::<Vec<_>>(),
+        [
+            "%SystemRoot%/System32/Ntlmssps.dll",
+            "%SystemRoot%/System32/Schannel.dll",
+            "%SystemRoot%/System32/Security.dll"
+        ]
+    );
+    assert!(needs.wants_event("MSExchangeMTA", 9318));
+    assert!(
+        needs.wants_event("msexchangemta", 0x8000_246A),
+        "9322 with severity bits"
+    );
+    assert!(needs.wants_event("MSExchangeAdmin", 1008));
+    assert!(!needs.wants_event("MSExchangeMTA", 1008));
+    assert!(!needs.wants_event("Service Control Manager", 7036));
+}

@@ -278,3 +278,35 @@ fn nothing_to_read_and_a_bad_time_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("ISO 8601"), "{}", stderr(&o));
 }
+
+#[test]
+fn current_control_set_values_come_from_the_set_select_names_and_absent_ones_are_null() {
+    let dir = scratch("collect-ccs");
+    let hive = dir.join("SYSTEM");
+    unxz("tests/fixtures/collect/real/SYSTEM.xz", &hive);
+    let o = kbdiag(
+        &[
+            "collect",
+            "--kb",
+            "examples/rules",
+            "--system",
+            hive.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = document(&o);
+    // A real Windows 7 hive: Select\Current = 1; neither value is set there (hivexget agrees).
+    assert_eq!(doc["host"], "WKS-WIN732BITA");
+    let registry = doc["registry"].as_object().expect("the rules' values");
+    for path in [
+        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\LmCompatibilityLevel",
+        "HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters\\SMB1",
+    ] {
+        assert_eq!(registry.get(path), Some(&serde_json::Value::Null), "{path}");
+    }
+    // A workstation with Remote Desktop lists "Terminal Server" in ProductSuite: not an edition.
+    assert!(doc["os"].get("edition").is_none(), "{}", doc["os"]);
+}
