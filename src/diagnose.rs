@@ -67,6 +67,13 @@ impl Evaluator {
                 file: name.to_owned(),
                 line,
                 host: Some(facts.host.0.clone()),
+                collected_from: (facts.collector.iter())
+                    .flat_map(|c| &c.artifacts)
+                    .map(|a| match &a.facts {
+                        Some(facts) => format!("{}: {facts}", a.path),
+                        None => a.path.0.clone(),
+                    })
+                    .collect(),
                 not_collected: (facts.collector.iter())
                     .flat_map(|c| &c.not_collected)
                     .map(|n| match &n.reason {

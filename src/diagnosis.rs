@@ -277,6 +277,10 @@ pub struct Report {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The artifacts the facts were collected from (`path: facts`), as the fact file's
+    /// `collector.artifacts` names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collected_from: Vec<String>,
     /// Facts the collector looked for and could not read (`fact: reason`), as the fact file's
     /// `collector.not_collected` names them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -299,6 +303,7 @@ impl Report {
         Report {
             line: None,
             host: None,
+            collected_from: Vec::new(),
             not_collected: Vec::new(),
             results: None,
             error: Some(problem.headline()),

@@ -85,6 +85,9 @@ pub fn text(report: &Report) -> String {
         }
         (host, None) => {
             let _ = writeln!(out, "{} ({file})", clean(host.as_deref().unwrap_or("?")));
+            for a in &report.collected_from {
+                let _ = writeln!(out, "  Collected from {}", clean(a));
+            }
             for n in &report.not_collected {
                 let _ = writeln!(out, "  Not collected: {}", clean(n));
             }
