@@ -89,7 +89,7 @@ fn normal(s: &str) -> String {
 
 fn compare_evt(log: &str, golden_name: &str) {
     let data = read(log);
-    let log = evt::read(&data, |_| true).expect("an EVT log");
+    let log = evt::read(&data, |_, _| true).expect("an EVT log");
     assert_eq!(log.stopped, None);
     let want = exported(&golden(golden_name));
     assert_eq!(log.records.len(), want.len(), "record count");
@@ -130,7 +130,7 @@ fn compare_evt(log: &str, golden_name: &str) {
 fn a_real_wrapped_dirty_xp_log_reads_as_evtexport_reads_it() {
     compare_evt("real/SysEvent.Evt", "SysEvent.Evt.evtexport.txt");
     let data = read("real/SysEvent.Evt");
-    let log = evt::read(&data, |_| true).expect("an EVT log");
+    let log = evt::read(&data, |_, _| true).expect("an EVT log");
     assert!(log.dirty && log.wrapped);
     // Event Viewer's id is the low 16 bits: 0x8000a001 is event 40961 with warning severity.
     assert_eq!(log.records[0].identifier, 0x8000_a001);
@@ -455,11 +455,11 @@ fn survives(name: &str, data: &[u8], rounds: usize, read: impl Fn(&[u8])) {
 fn mutated_logs_hives_and_dlls_give_errors_not_panics_or_hangs() {
     let app = read("../../../examples/volumes/nt4-srp/WINNT/system32/config/AppEvent.Evt");
     survives("AppEvent.Evt", &app, 2000, |b| {
-        let _ = evt::read(b, |_| true);
+        let _ = evt::read(b, |_, _| true);
     });
     let sys = read("real/SysEvent.Evt");
     survives("SysEvent.Evt", &sys[..64 * 1024], 300, |b| {
-        let _ = evt::read(b, |_| true);
+        let _ = evt::read(b, |_, _| true);
     });
     let software = read("../../../examples/volumes/nt4-srp/WINNT/system32/config/SOFTWARE");
     survives("SOFTWARE", &software, 1000, |b| {

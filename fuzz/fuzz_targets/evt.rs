@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut seen = 0usize;
-    if let Ok(log) = kbdiag::collect::evt::read(data, |_| {
+    if let Ok(log) = kbdiag::collect::evt::read(data, |_, _| {
         seen += 1;
         true
     }) {

@@ -60,8 +60,9 @@ pub struct Log {
     pub stopped: Option<EvtError>,
 }
 
-/// Reads every record of `data`, calling `keep` on each to decide whether to hold on to it.
-pub fn read(data: &[u8], mut keep: impl FnMut(&Record) -> bool) -> Result<Log, EvtError> {
+/// Reads every record of `data`, asking `keep` with each record's source and identifier whether
+/// to hold on to it: the rest of a record not kept (computer, strings) is not decoded.
+pub fn read(data: &[u8], mut keep: impl FnMut(&str, u32) -> bool) -> Result<Log, EvtError> {
     if data.len() < HEADER || &data[4..8] != b"LfLe" || le32(data, 0) != HEADER as u32 {
         return Err(EvtError::NotALog);
     }
@@ -87,11 +88,9 @@ pub fn read(data: &[u8], mut keep: impl FnMut(&Record) -> bool) -> Result<Log, E
         if at == end || at >= data.len() {
             return Ok(log);
         }
-        match ring.record(at) {
+        match ring.record(at, &mut keep) {
             Ok(Some((record, next))) => {
-                if keep(&record) {
-                    log.records.push(record);
-                }
+                log.records.extend(record);
                 at = next;
             }
             Ok(None) => at = HEADER,
@@ -143,8 +142,13 @@ impl Ring<'_> {
         Some(std::borrow::Cow::Owned([head, tail].concat()))
     }
 
-    /// The record at `at` and where the next one starts; `None` for padding before the wrap.
-    fn record(&self, at: usize) -> Result<Option<(Record, usize)>, EvtError> {
+    /// The record at `at` if `keep` wants it, and where the next one starts; `None` for padding
+    /// before the wrap.
+    fn record(
+        &self,
+        at: usize,
+        keep: &mut impl FnMut(&str, u32) -> bool,
+    ) -> Result<Option<(Option<Record>, usize)>, EvtError> {
         let corrupt = |what: &str| EvtError::Corrupt {
             offset: at,
             what: what.into(),
@@ -171,9 +175,18 @@ impl Ring<'_> {
                 "size at the end differs from the size at the start",
             ));
         }
+        let next = at + size;
+        let next = if next >= self.data.len() {
+            HEADER + (next - self.data.len())
+        } else {
+            next
+        };
         let count = le16(r, 26) as usize;
         let strings_at = le32(r, 36) as usize;
         let source = utf16(r.get(RECORD_HEADER..size - 4).unwrap_or_default());
+        if !keep(&source, le32(r, 20)) {
+            return Ok(Some((None, next)));
+        }
         let computer_at = RECORD_HEADER + 2 * (source.encode_utf16().count() + 1);
         let computer = utf16(r.get(computer_at..size - 4).unwrap_or_default());
         let mut strings = Vec::with_capacity(count.min(64));
@@ -200,13 +213,7 @@ impl Ring<'_> {
             computer,
             strings,
         };
-        let next = at + size;
-        let next = if next >= self.data.len() {
-            HEADER + (next - self.data.len())
-        } else {
-            next
-        };
-        Ok(Some((record, next)))
+        Ok(Some((Some(record), next)))
     }
 }
 

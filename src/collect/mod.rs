@@ -643,9 +643,9 @@ impl Collecting {
             }
             let log_name = log_name(path);
             let mut total = 0usize;
-            let result = evt::read(&data, |r| {
+            let result = evt::read(&data, |source, identifier| {
                 total += 1;
-                keep(&legacy_event(r, &log_name))
+                all || needs.wants_event(source, identifier)
             });
             match result {
                 Ok(log) => {
@@ -673,7 +673,7 @@ impl Collecting {
                         );
                     }
                     self.read(path, &facts);
-                    events.extend(log.records.iter().map(|r| legacy_event(r, &log_name)));
+                    events.extend(log.records.into_iter().map(|r| legacy_event(r, &log_name)));
                 }
                 Err(e) => self.missing("events", format!("{}: {e}", path.display()), true),
             }
@@ -733,7 +733,7 @@ fn log_name(path: &Path) -> String {
     }
 }
 
-fn legacy_event(r: &evt::Record, log: &str) -> Event {
+fn legacy_event(r: evt::Record, log: &str) -> Event {
     let kind = match r.kind {
         1 => "Error".to_owned(),
         2 => "Warning".to_owned(),
@@ -744,15 +744,15 @@ fn legacy_event(r: &evt::Record, log: &str) -> Event {
     };
     Event {
         log: Some(log.to_owned()),
-        source: Some(r.source.clone()),
+        source: Some(r.source),
         id: i64::from(r.identifier & 0xFFFF),
         qualifiers: i64::from(r.identifier >> 16),
         kind,
         category: (r.category != 0).then_some(i64::from(r.category)),
         time: Some(crate::values::iso_utc(i64::from(r.created))),
         record: i64::from(r.number),
-        computer: Some(r.computer.clone()).filter(|c| !c.is_empty()),
-        strings: r.strings.clone(),
+        computer: Some(r.computer).filter(|c| !c.is_empty()),
+        strings: r.strings,
     }
 }
 
