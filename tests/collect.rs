@@ -509,3 +509,37 @@ fn the_rules_needs_are_found_in_their_conditions() {
     assert!(!needs.wants_event("MSExchangeMTA", 1008));
     assert!(!needs.wants_event("Service Control Manager", 7036));
 }
+
+#[test]
+fn pe_headers_at_an_offset_windows_accepts_but_pelite_misread_are_read_safely() {
+    // Found by the `pe` fuzz target: NT headers at 4 mod 8, which made pelite form a misaligned
+    // reference (undefined behaviour). kbdiag's own reader takes any offset.
+    let bytes = read("fuzz/pe-nt-headers-4-mod-8.bin");
+    let offset = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap());
+    assert_eq!(offset % 8, 4);
+    let _ = pe::version_info(&bytes);
+    // The same for a real DLL moved to such an offset: its version still reads.
+    let dll = read("real/schannel.dll");
+    let at = u32::from_le_bytes(dll[0x3c..0x40].try_into().unwrap()) as usize;
+    assert_eq!(at % 8, 0, "the real one is 8-aligned");
+    let mut moved = dll[..at].to_vec();
+    moved.extend_from_slice(&[0; 4]);
+    moved.extend_from_slice(&dll[at..]);
+    moved[0x3c..0x40].copy_from_slice(&((at + 4) as u32).to_le_bytes());
+    // Raw offsets of sections move by 4 too: shift every PointerToRawData.
+    let coff = at + 4 + 4;
+    let sections = u16::from_le_bytes([moved[coff + 2], moved[coff + 3]]) as usize;
+    let optional_size = u16::from_le_bytes([moved[coff + 16], moved[coff + 17]]) as usize;
+    let table = coff + 20 + optional_size;
+    for i in 0..sections {
+        let p = table + 40 * i + 20;
+        let raw = u32::from_le_bytes(moved[p..p + 4].try_into().unwrap());
+        if raw != 0 {
+            moved[p..p + 4].copy_from_slice(&(raw + 4).to_le_bytes());
+        }
+    }
+    let info = pe::version_info(&moved)
+        .expect("readable")
+        .expect("a version");
+    assert_eq!(info.file_version.as_deref(), Some("5.1.2600.2180"));
+}
