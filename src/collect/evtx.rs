@@ -13,11 +13,17 @@ const MAX_STRINGS: usize = 256;
 pub fn read(data: Vec<u8>, mut keep: impl FnMut(&Event) -> bool) -> Result<Read, String> {
     let mut parser = evtx::EvtxParser::from_buffer(data).map_err(|e| e.to_string())?;
     let mut out = Read::default();
-    for record in parser.records_json_value() {
-        match record {
-            Ok(record) => {
+    // The crate's JSON text, parsed here, costs two thirds of what its `serde_json::Value`
+    // records do (measured on the real System.evtx).
+    for record in parser.records_json() {
+        let parsed = record.map_err(|e| e.to_string()).and_then(|r| {
+            let data: Value = serde_json::from_str(&r.data).map_err(|e| e.to_string())?;
+            Ok((data, r.event_record_id))
+        });
+        match parsed {
+            Ok((data, id)) => {
                 out.records += 1;
-                if let Some(event) = event(&record.data, record.event_record_id)
+                if let Some(event) = event(&data, id)
                     && keep(&event)
                 {
                     out.events.push(event);
@@ -25,7 +31,7 @@ pub fn read(data: Vec<u8>, mut keep: impl FnMut(&Event) -> bool) -> Result<Read,
             }
             Err(e) => {
                 if out.errors.len() < 20 {
-                    out.errors.push(e.to_string());
+                    out.errors.push(e);
                 }
                 out.failed += 1;
             }
@@ -45,16 +51,19 @@ pub struct Read {
 }
 
 fn event(v: &Value, record: u64) -> Option<Event> {
-    let system = v.pointer("/Event/System")?;
-    let text = |p: &str| -> Option<String> {
-        match system.pointer(p)? {
+    let root = v.get("Event")?;
+    let system = root.get("System")?;
+    // `Value::pointer` unescapes every segment: direct lookups cost a fifth as much here.
+    let at = |path: &[&str]| path.iter().try_fold(system, |v, k| v.get(k));
+    let text = |path: &[&str]| -> Option<String> {
+        match at(path)? {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         }
     };
-    let number = |p: &str| -> Option<i64> {
-        match system.pointer(p)? {
+    let number = |path: &[&str]| -> Option<i64> {
+        match at(path)? {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
@@ -63,15 +72,15 @@ fn event(v: &Value, record: u64) -> Option<Event> {
     // `<EventID Qualifiers="16384">7036</EventID>` arrives as an object.
     let (id, qualifiers) = match system.get("EventID")? {
         Value::Object(_) => (
-            number("/EventID/#text")?,
-            number("/EventID/#attributes/Qualifiers").unwrap_or(0),
+            number(&["EventID", "#text"])?,
+            number(&["EventID", "#attributes", "Qualifiers"]).unwrap_or(0),
         ),
-        _ => (number("/EventID")?, 0),
+        _ => (number(&["EventID"])?, 0),
     };
-    let kind = match number("/Level") {
+    let kind = match number(&["Level"]) {
         Some(1 | 2) => "Error",
         Some(3) => "Warning",
-        _ => match number("/Keywords").or_else(|| hex_number(text("/Keywords")?)) {
+        _ => match number(&["Keywords"]).or_else(|| hex_number(text(&["Keywords"])?)) {
             Some(k) if k & 0x0020_0000_0000_0000 != 0 => "Audit Success",
             Some(k) if k & 0x0010_0000_0000_0000 != 0 => "Audit Failure",
             _ => "Information",
@@ -79,22 +88,22 @@ fn event(v: &Value, record: u64) -> Option<Event> {
     };
     let mut strings = Vec::new();
     for part in ["EventData", "UserData"] {
-        if let Some(data) = v.pointer(&format!("/Event/{part}")) {
+        if let Some(data) = root.get(part) {
             leaves(data, 0, &mut strings);
         }
     }
     Some(Event {
-        log: text("/Channel"),
+        log: text(&["Channel"]),
         // Event Viewer names a classic source (`EventSourceName`) before the provider.
-        source: text("/Provider/#attributes/EventSourceName")
-            .or_else(|| text("/Provider/#attributes/Name")),
+        source: text(&["Provider", "#attributes", "EventSourceName"])
+            .or_else(|| text(&["Provider", "#attributes", "Name"])),
         id: id & 0xFFFF,
         qualifiers: qualifiers & 0xFFFF,
         kind: kind.into(),
-        category: number("/Task").filter(|&t| t != 0),
-        time: text("/TimeCreated/#attributes/SystemTime").map(|t| trim_time(&t)),
+        category: number(&["Task"]).filter(|&t| t != 0),
+        time: text(&["TimeCreated", "#attributes", "SystemTime"]).map(|t| trim_time(&t)),
         record: record as i64,
-        computer: text("/Computer"),
+        computer: text(&["Computer"]),
         strings,
     })
 }
