@@ -57,6 +57,8 @@ struct HostSection<'a> {
     place: String,
     worst: &'static str,
     results: &'a [Diagnosis],
+    collected_from: &'a [String],
+    not_collected: &'a [String],
 }
 
 impl HostSection<'_> {
@@ -130,6 +132,8 @@ pub fn section(report: &Report) -> String {
                 place: place(&report.file, report.line),
                 worst,
                 results,
+                collected_from: &report.collected_from,
+                not_collected: &report.not_collected,
             }
             .render()
         }

@@ -317,3 +317,31 @@ fn current_control_set_values_come_from_the_set_select_names_and_absent_ones_are
     // A workstation with Remote Desktop lists "Terminal Server" in ProductSuite: not an edition.
     assert!(doc["os"].get("edition").is_none(), "{}", doc["os"]);
 }
+
+#[test]
+fn the_html_report_names_what_a_host_was_collected_from_and_what_not() {
+    let software = "examples/volumes/nt4-srp/WINNT/system32/config/SOFTWARE";
+    let o = kbdiag(
+        &["collect", "--software", software, "--host", "<b>x</b>"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = stdout(&kbdiag(
+        &["eval", "--format", "html", "-"],
+        Some(stdout(&o).as_bytes()),
+    ));
+    let section = html
+        .split("<section class=\"collected\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("a provenance section");
+    assert!(
+        section.contains(&format!("<li>{software}: os.name")),
+        "{section}"
+    );
+    assert!(
+        section.contains("<h4>Not collected</h4>") && section.contains("SYSTEM hive"),
+        "{section}"
+    );
+    assert!(!html.contains("<b>x</b>") && html.contains("&#60;b&#62;x&#60;/b&#62;"));
+}
