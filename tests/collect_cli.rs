@@ -345,3 +345,40 @@ fn the_html_report_names_what_a_host_was_collected_from_and_what_not() {
     );
     assert!(!html.contains("<b>x</b>") && html.contains("&#60;b&#62;x&#60;/b&#62;"));
 }
+
+#[test]
+fn a_file_on_another_drive_is_not_looked_for_on_the_system_volume() {
+    let dir = volume("collect-drive");
+    let kb = dir.parent().unwrap().join("kb");
+    std::fs::create_dir_all(&kb).unwrap();
+    let rule = std::fs::read_to_string(root().join("kb/KB322051.yaml"))
+        .unwrap()
+        .replace("%SystemRoot%/System32/Schannel.dll", "D:/Schannel.dll");
+    std::fs::write(kb.join("KB322051.yaml"), rule).unwrap();
+    // A Schannel.dll at the top of the C: volume must not be taken for D:\Schannel.dll.
+    std::fs::copy(
+        dir.join("WINNT/system32/Schannel.dll"),
+        dir.join("Schannel.dll"),
+    )
+    .unwrap();
+    let o = kbdiag(
+        &[
+            "collect",
+            "--kb",
+            kb.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = document(&o);
+    let files = doc["files"].to_string();
+    assert!(!files.contains("D:\\\\Schannel.dll"), "{files}");
+    assert!(
+        doc["collector"]["not_collected"]
+            .to_string()
+            .contains("D:\\\\Schannel.dll"),
+        "{}",
+        doc["collector"]
+    );
+}

@@ -560,12 +560,20 @@ impl Collecting {
                 f.file_name()
                     .is_some_and(|n| n.to_string_lossy().to_lowercase() == name)
             });
+            // The volume is the system drive: a path on another drive is not on it.
+            let drive = |p: &str| {
+                p.get(..2)
+                    .filter(|d| d.ends_with(':'))
+                    .map(str::to_uppercase)
+            };
+            let system_drive = system_root.and_then(drive);
             let on_volume = || {
                 let root = artifacts.root.as_deref()?;
-                let rel = windows
-                    .get(2..)
-                    .filter(|_| windows.as_bytes().get(1) == Some(&b':'))?;
-                volume::find(root, rel)
+                let here = drive(&windows)?;
+                if system_drive.as_ref().is_some_and(|d| *d != here) {
+                    return None;
+                }
+                volume::find(root, &windows[2..])
             };
             let Some(local) = given.cloned().or_else(on_volume) else {
                 if artifacts.root.is_some() || !artifacts.files.is_empty() {
