@@ -245,6 +245,13 @@ fn a_hive_with_a_corrupt_sub_key_list_is_an_error_naming_it() {
     let doc = document(&o);
     assert!(doc.get("os").is_none());
     assert!(stderr(&o).contains(hive), "{}", stderr(&o));
+    // Nothing names the host: the document says how to.
+    assert_eq!(doc["host"], "unknown-host");
+    assert!(
+        doc["collector"]["not_collected"]
+            .to_string()
+            .contains("give --host")
+    );
 }
 
 #[test]

@@ -265,13 +265,21 @@ pub fn collect(artifacts: &Artifacts, needs: &Needs, options: &Options) -> Docum
             .iter()
             .find_map(|e| e.computer.clone())
     };
-    c.doc.host = host
-        .or_else(first_computer)
-        .or_else(|| {
-            let root = artifacts.root.as_ref()?;
-            Some(root.file_name()?.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "unknown-host".into());
+    let host = host.or_else(first_computer).or_else(|| {
+        let root = artifacts.root.as_ref()?;
+        Some(root.file_name()?.to_string_lossy().into_owned())
+    });
+    c.doc.host = match host {
+        Some(h) => h,
+        None => {
+            c.missing(
+                "host",
+                "no SYSTEM hive, event or volume names it: give --host".into(),
+                false,
+            );
+            "unknown-host".into()
+        }
+    };
     c.doc
 }
 
