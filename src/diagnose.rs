@@ -3,11 +3,11 @@
 use std::rc::Rc;
 
 use crate::condition::{EvalError, Truth, Verdict};
-use crate::diagnosis::Report;
 use crate::diagnosis::{
     Action, Alternative, Article, Diagnosis, Hotfix, Listed, Observed, PrerequisiteResult,
     PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
+use crate::diagnosis::{Report, Shared};
 use crate::facts::{self, Facts};
 use crate::kb::{self, CompiledRule, RuleFile};
 use crate::matching::expand_vars;
@@ -131,12 +131,12 @@ fn diagnose_rule(
     }
 
     let cause = compiled.cause.eval(sb)?;
-    d.explanation = Some(rule.cause.text.trim().to_owned());
+    d.explanation = Some(compiled.texts.explanation.clone());
     for item in cause.evidence.iter() {
         push_unique(&mut d.evidence, item.clone());
     }
     let reports = reported_symptoms(compiled, facts, &mut d.notes)?;
-    for (symptom, node) in rule.symptoms.iter().zip(&compiled.symptoms) {
+    for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
         let verdict = match node {
             Some(node) => Some(node.eval(sb)?),
             None => None,
@@ -145,7 +145,7 @@ fn diagnose_rule(
             .filter(|(id, _)| id.eq_ignore_ascii_case(&symptom.id))
             .map(|(_, said)| said.clone())
             .collect();
-        let result = symptom_result(symptom, verdict, by_people);
+        let result = symptom_result(symptom, &compiled.texts.symptoms[i], verdict, by_people);
         for m in &result.evidence {
             if result.observed == Observed::Observed {
                 push_unique(&mut d.evidence, format!("symptom {}: {m}", result.id));
@@ -213,8 +213,7 @@ fn diagnose_rule(
         .as_mut()
         .filter(|_| d.recommendation.hotfix.is_none())
     {
-        let note = rule.resolution.as_ref().and_then(|r| r.note.as_deref());
-        article.support_note = note.map(|n| n.trim().to_owned());
+        article.support_note = compiled.texts.support_note.clone();
     }
     Ok(d)
 }
@@ -290,14 +289,15 @@ fn reported_symptoms(
 
 fn symptom_result(
     symptom: &crate::rule::Symptom,
+    (text, ask): &(Shared, Option<Shared>),
     verdict: Option<Verdict>,
     by_people: Vec<String>,
 ) -> SymptomResult {
     let mut result = SymptomResult {
         id: symptom.id.clone(),
-        text: symptom.text.trim().to_owned(),
+        text: text.clone(),
         observed: Observed::ReportOnly,
-        ask: symptom.ask.as_ref().map(|a| a.trim().to_owned()),
+        ask: ask.clone(),
         evidence: Vec::new(),
         missing: Vec::new(),
     };
@@ -471,7 +471,7 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
     Diagnosis {
         kb: rule.id.clone(),
         aliases: rule.aliases.clone(),
-        title: rule.title.clone(),
+        title: compiled.texts.title.clone(),
         revision: rule.revision.as_ref().map(|r| r.0.clone()),
         digest: compiled.digest.clone(),
         status: Status::Unknown,

@@ -1,10 +1,71 @@
 //! The diagnosis model: what kbdiag says about one host and one rule. Serialized as is into the
 //! JSON and NDJSON output, so field names here are the output's contract.
 
+use std::fmt;
+use std::sync::Arc;
+
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::rule::FileRow;
+
+/// A rule's static text (its title, the cause's explanation, a symptom's text): made once when
+/// the rule loads, shared by every diagnosis of the rule, and JSON-escaped once. Per host it is a
+/// reference count, not a copy of a few kilobytes and their escaping.
+#[derive(Clone)]
+pub struct Shared(Arc<(Box<str>, Option<Box<RawValue>>)>);
+
+impl Shared {
+    pub fn new(text: &str) -> Shared {
+        let json = serde_json::to_string(text)
+            .ok()
+            .and_then(|j| RawValue::from_string(j).ok());
+        Shared(Arc::new((text.into(), json)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0.0
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0.0
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Serialize for Shared {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The escaped text goes out as is through serde_json (the only serializer of diagnoses);
+        // any other serializer gets the plain string.
+        match &self.0.1 {
+            Some(json) if std::any::type_name::<S>().contains("serde_json::ser::Serializer") => {
+                json.serialize(s)
+            }
+            _ => s.serialize_str(self),
+        }
+    }
+}
 
 /// Whether an article's problem is present on a host.
 #[derive(
@@ -91,7 +152,7 @@ pub struct Diagnosis {
     pub kb: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
-    pub title: String,
+    pub title: Shared,
     /// The article revision the rule was written from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
@@ -111,7 +172,7 @@ pub struct Diagnosis {
     pub scope: Option<Scope>,
     /// The article's explanation of the cause (not a finding: the findings are the evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<String>,
+    pub explanation: Option<Shared>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub symptoms: Vec<SymptomResult>,
     /// Anything else the facts said that bears on this rule, e.g. a reported symptom it lacks.
@@ -162,17 +223,17 @@ pub struct Article {
     /// The article's note on support charges, for a host whose recommendation does not carry the
     /// fix (a suspected host, told to collect facts first).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub support_note: Option<String>,
+    pub support_note: Option<Shared>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SymptomResult {
     pub id: String,
-    pub text: String,
+    pub text: Shared,
     pub observed: Observed,
     /// For a symptom only a person can report: what to ask.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ask: Option<String>,
+    pub ask: Option<Shared>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -311,5 +372,31 @@ impl Report {
             snippet: problem.snippet,
             file: problem.file,
         }
+    }
+}
+
+#[cfg(test)]
+mod shared_tests {
+    use super::Shared;
+
+    #[test]
+    fn shared_text_serializes_as_the_string_it_holds_whatever_the_serializer() {
+        let text = "quote \" backslash \\ newline \n tab \t bell \u{7} ünïcödé </script>";
+        let shared = Shared::new(text);
+        // serde_json's writer takes the escaping made once; its Value and others the string.
+        assert_eq!(
+            serde_json::to_string(&shared).unwrap(),
+            serde_json::to_string(text).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_string_pretty(&vec![shared.clone()]).unwrap(),
+            serde_json::to_string_pretty(&vec![text]).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(&shared).unwrap(),
+            serde_json::Value::String(text.into())
+        );
+        assert_eq!(&*shared, text);
+        assert_eq!(shared.to_string(), text);
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use crate::condition::Node;
+use crate::diagnosis::Shared;
 use crate::lint;
 use crate::problem::Problem;
 use crate::rule::{self, FileRow, Rule};
@@ -93,6 +94,33 @@ pub struct CompiledRule {
     pub table: Rc<[FileRow]>,
     /// `sha256:` and the SHA-256 of the rule file's bytes: which exact rule evaluated a host.
     pub digest: String,
+    /// The rule's static texts as every diagnosis carries them, made once.
+    pub texts: Texts,
+}
+
+/// The texts a diagnosis quotes from its rule unchanged, shared (see [`Shared`]).
+pub struct Texts {
+    pub title: Shared,
+    pub explanation: Shared,
+    pub support_note: Option<Shared>,
+    /// Per symptom: its text, and what to ask.
+    pub symptoms: Vec<(Shared, Option<Shared>)>,
+}
+
+impl Texts {
+    fn of(rule: &Rule) -> Texts {
+        let trimmed = |t: &str| Shared::new(t.trim());
+        Texts {
+            title: Shared::new(&rule.title),
+            explanation: trimmed(&rule.cause.text),
+            support_note: (rule.resolution.as_ref())
+                .and_then(|r| r.note.as_deref())
+                .map(trimmed),
+            symptoms: (rule.symptoms.iter())
+                .map(|s| (trimmed(&s.text), s.ask.as_deref().map(trimmed)))
+                .collect(),
+        }
+    }
 }
 
 /// The identity of a rule file's content, as results and summaries carry it.
@@ -269,6 +297,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                     .into(),
                 file: file.name.clone(),
                 digest: digest(&file.bytes),
+                texts: Texts::of(&rule),
                 applies,
                 products,
                 cause,
