@@ -350,15 +350,23 @@ fn remedy(
             missing: v.missing,
         });
     }
-    let hotfix = rule.resolution.as_ref().map(|r| Hotfix {
-        summary: expand(&r.summary),
-        caveat: r.caveat.as_deref().map(expand),
-        obtain: r.obtain.as_deref().map(expand),
-        install: r.install.as_deref().map(expand),
-        url: r.url.clone(),
-        note: r.note.as_deref().map(expand),
-        files: r.files.clone(),
-        files_note: r.files_note.as_deref().map(expand),
+    // The rule's texts, shared; only one naming a `%VAR%` is made anew for this host.
+    let filled = |s: &Shared| {
+        if s.contains('%') {
+            Shared::new(&expand(s))
+        } else {
+            s.clone()
+        }
+    };
+    let hotfix = compiled.texts.hotfix.as_ref().map(|h| Hotfix {
+        summary: filled(&h.summary),
+        caveat: h.caveat.as_ref().map(filled),
+        obtain: h.obtain.as_ref().map(filled),
+        install: h.install.as_ref().map(filled),
+        url: h.url.clone(),
+        note: h.note.as_ref().map(filled),
+        files: h.files.clone(),
+        files_note: h.files_note.as_ref().map(filled),
     });
     let workaround = rule.workaround.as_ref().map(|w| Alternative {
         action: Action::ApplyWorkaround,
@@ -406,7 +414,7 @@ fn remedy(
                 .map_or(String::new(), |k| format!(" ({k})"));
             steps.push(format!("Set {} to {}{kind}.", s.path, s.value));
         }
-        steps.extend(fix.obtain.iter().chain(&fix.install).cloned());
+        steps.extend(fix.obtain.iter().chain(&fix.install).map(|s| s.to_string()));
         steps
     };
     let not_met: Vec<&crate::rule::Prerequisite> = (rule.prerequisites.iter())
@@ -455,7 +463,7 @@ fn remedy(
     steps.extend(fix_steps());
     Ok(Recommendation {
         action,
-        summary: fix.summary.clone(),
+        summary: fix.summary.to_string(),
         steps,
         prerequisites,
         hotfix: hotfix.clone(),

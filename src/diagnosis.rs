@@ -292,21 +292,21 @@ pub struct Alternative {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Hotfix {
-    pub summary: String,
+    pub summary: Shared,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub caveat: Option<String>,
+    pub caveat: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub obtain: Option<String>,
+    pub obtain: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub install: Option<String>,
+    pub install: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<FileRow>,
+    pub note: Option<Shared>,
+    #[serde(skip_serializing_if = "<[FileRow]>::is_empty")]
+    pub files: Arc<[FileRow]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub files_note: Option<String>,
+    pub files_note: Option<Shared>,
 }
 
 #[derive(Debug, Clone, Serialize)]

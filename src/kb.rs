@@ -105,6 +105,8 @@ pub struct Texts {
     pub support_note: Option<Shared>,
     /// Per symptom: its text, and what to ask.
     pub symptoms: Vec<(Shared, Option<Shared>)>,
+    /// The resolution's texts (trimmed; `%VAR%`s are filled in per host) and file table.
+    pub hotfix: Option<crate::diagnosis::Hotfix>,
 }
 
 impl Texts {
@@ -119,6 +121,16 @@ impl Texts {
             symptoms: (rule.symptoms.iter())
                 .map(|s| (trimmed(&s.text), s.ask.as_deref().map(trimmed)))
                 .collect(),
+            hotfix: rule.resolution.as_ref().map(|r| crate::diagnosis::Hotfix {
+                summary: trimmed(&r.summary),
+                caveat: r.caveat.as_deref().map(trimmed),
+                obtain: r.obtain.as_deref().map(trimmed),
+                install: r.install.as_deref().map(trimmed),
+                url: r.url.as_deref().map(Shared::new),
+                note: r.note.as_deref().map(trimmed),
+                files: r.files.clone().into(),
+                files_note: r.files_note.as_deref().map(trimmed),
+            }),
         }
     }
 }

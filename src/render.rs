@@ -260,7 +260,7 @@ fn recommendation_text(out: &mut String, d: &Diagnosis) {
                 "      Hotfix files (the article's table, UTC; these or later versions):"
             );
         }
-        for f in &hotfix.files {
+        for f in hotfix.files.iter() {
             let _ = writeln!(
                 out,
                 "        {:<14} {:>7} bytes  {} {:<5}  {} {}-bit{}",
