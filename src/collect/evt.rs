@@ -9,6 +9,7 @@
 
 use thiserror::Error;
 
+use super::bytes::{u16_at, u32_at};
 use super::regf::utf16;
 
 const HEADER: usize = 0x30;
@@ -217,12 +218,11 @@ impl Ring<'_> {
     }
 }
 
+/// A field at a fixed offset inside bounds already checked (the header, a record's 56 bytes).
 fn le32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    u32_at(b, at).unwrap_or(0)
 }
 
 fn le16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2)
-        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    u16_at(b, at).unwrap_or(0)
 }

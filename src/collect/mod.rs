@@ -5,6 +5,7 @@
 //! `collector.not_collected`, so a diagnosis says "unknown" for it, never "absent". Besides the
 //! inputs, this is the one part of the library that reads files.
 
+mod bytes;
 pub mod evt;
 pub mod evtx;
 pub mod needs;

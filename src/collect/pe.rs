@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use super::bytes::{u16_at, u32_at};
+
 /// What a version resource says. A file without one is `Ok(None)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionInfo {
@@ -284,14 +286,4 @@ fn parse_version(data: &[u8]) -> Result<VersionInfo, String> {
         break;
     }
     Ok(out)
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([s[0], s[1]]))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }

@@ -9,6 +9,7 @@
 
 use thiserror::Error;
 
+use super::bytes::{u16_at, u32_at};
 use crate::registry::{RegData, RegType, RegValue};
 
 /// Where hive bins start; cell offsets are relative to it.
@@ -287,13 +288,11 @@ impl Hive {
     }
 
     fn u16(&self, at: usize) -> Result<u16, HiveError> {
-        let b = self.bytes(at, 2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        u16_at(&self.data, at).ok_or_else(|| corrupt(at, "past the end of the file"))
     }
 
     fn u32(&self, at: usize) -> Result<u32, HiveError> {
-        let b = self.bytes(at, 4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        u32_at(&self.data, at).ok_or_else(|| corrupt(at, "past the end of the file"))
     }
 }
 
