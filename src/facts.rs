@@ -74,6 +74,9 @@ pub struct CollectedArtifact {
 pub struct NotCollected {
     pub fact: Text,
     pub reason: Option<Text>,
+    /// The artifact that should hold the fact is broken or unreadable (not merely absent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub broken: bool,
 }
 
 /// A list or map of facts: absent, parsed, or (from JSON) raw text that is parsed the first

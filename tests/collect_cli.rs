@@ -213,6 +213,14 @@ fn broken_artifacts_are_named_with_the_offset_and_the_rest_is_collected() {
     let err = stderr(&o);
     let doc = document(&o);
     assert_eq!(doc["os"]["version"], "4.0", "SOFTWARE is still read");
+    let broken: Vec<&str> = (doc["collector"]["not_collected"].as_array().unwrap().iter())
+        .filter(|n| n["broken"] == true)
+        .map(|n| n["fact"].as_str().unwrap())
+        .collect();
+    assert!(
+        broken.contains(&"os.edition") && broken.contains(&"events"),
+        "{broken:?}"
+    );
     let hive = format!("{}: ", sys.join("config/SYSTEM").display());
     assert!(err.contains(&hive), "the hive is named: {err}");
     assert!(

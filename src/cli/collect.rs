@@ -107,16 +107,13 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
         let doc = collect::collect(artifacts, &needs, &options);
         // Broken artifacts are errors; facts merely absent are listed in the document, and
         // counted here.
-        for n in doc.collector.not_collected.iter().filter(|n| n.error) {
-            let line = format!("kbdiag collect: {}: {}: {}", doc.host, n.fact, n.reason);
+        let not_collected = &doc.collector.not_collected;
+        for n in not_collected.iter().filter(|n| n.broken) {
+            let reason = n.reason.as_ref().map_or("", |r| r.as_str());
+            let line = format!("kbdiag collect: {}: {}: {reason}", doc.host, n.fact);
             eprintln!("{}", render::clean(&line));
         }
-        let absent = doc
-            .collector
-            .not_collected
-            .iter()
-            .filter(|n| !n.error)
-            .count();
+        let absent = not_collected.iter().filter(|n| !n.broken).count();
         if absent > 0 {
             let line = format!(
                 "kbdiag collect: {}: {absent} fact{} not found on the artifacts given (collector.not_collected lists them)",

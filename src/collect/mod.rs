@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::facts::{CollectedArtifact, Collector, NotCollected, Text};
 use crate::registry::{RegData, RegValue};
 pub use needs::Needs;
 use regf::Hive;
@@ -71,32 +72,6 @@ pub struct Document {
     pub registry: Option<BTreeMap<String, Option<RegValue>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
-}
-
-/// Who collected, from what, and what could not be read.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Collector {
-    pub name: String,
-    pub version: String,
-    /// Each artifact read, and the facts taken from it.
-    pub artifacts: Vec<Artifact>,
-    /// Facts the collector looked for and could not read, with the reason.
-    pub not_collected: Vec<NotCollected>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Artifact {
-    pub path: String,
-    pub facts: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct NotCollected {
-    pub fact: String,
-    pub reason: String,
-    /// Whether the reason is a broken or unreadable artifact (not merely an absent one).
-    #[serde(skip)]
-    pub error: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -164,8 +139,8 @@ pub fn collect(artifacts: &Artifacts, needs: &Needs, options: &Options) -> Docum
         doc: Document {
             collected: options.collected.clone(),
             collector: Collector {
-                name: "kbdiag collect".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
+                name: Some(Text("kbdiag collect".into())),
+                version: Some(Text(env!("CARGO_PKG_VERSION").into())),
                 ..Collector::default()
             },
             ..Document::default()
@@ -286,7 +261,7 @@ pub fn collect(artifacts: &Artifacts, needs: &Needs, options: &Options) -> Docum
 
 /// Whether any fact could not be read because an artifact is broken or unreadable.
 pub fn had_errors(doc: &Document) -> bool {
-    doc.collector.not_collected.iter().any(|n| n.error)
+    doc.collector.not_collected.iter().any(|n| n.broken)
 }
 
 struct Collecting {
@@ -296,11 +271,12 @@ struct Collecting {
 const CURRENT_VERSION: &str = "Microsoft\\Windows NT\\CurrentVersion";
 
 impl Collecting {
-    fn missing(&mut self, fact: &str, reason: String, error: bool) {
+    /// Records a fact looked for and not read; `broken` when its artifact is unreadable.
+    fn missing(&mut self, fact: &str, reason: String, broken: bool) {
         self.doc.collector.not_collected.push(NotCollected {
-            fact: fact.into(),
-            reason,
-            error,
+            fact: Text(fact.into()),
+            reason: Some(Text(reason)),
+            broken,
         });
     }
 
@@ -308,14 +284,18 @@ impl Collecting {
     fn read(&mut self, path: &Path, facts: &str) {
         let path = path.display().to_string();
         let artifacts = &mut self.doc.collector.artifacts;
-        match artifacts.iter_mut().find(|a| a.path == path) {
-            Some(a) => {
-                a.facts.push_str("; ");
-                a.facts.push_str(facts);
+        match artifacts.iter_mut().find(|a| a.path.0 == path) {
+            Some(CollectedArtifact {
+                facts: Some(Text(read)),
+                ..
+            }) => {
+                read.push_str("; ");
+                read.push_str(facts);
             }
-            None => artifacts.push(Artifact {
-                path,
-                facts: facts.into(),
+            Some(a) => a.facts = Some(Text(facts.into())),
+            None => artifacts.push(CollectedArtifact {
+                path: Text(path),
+                facts: Some(Text(facts.into())),
             }),
         }
     }
