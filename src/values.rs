@@ -184,6 +184,14 @@ pub fn utc_time(raw: &str) -> Result<String, String> {
     ))
 }
 
+/// A time as [`utc_time`] reads it, in POSIX seconds (a date alone is its midnight, UTC).
+pub fn utc_seconds(raw: &str) -> Result<i64, String> {
+    let t = utc_time(raw)?;
+    let n = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let days = days_from_civil(n(0..4), n(5..7), n(8..10));
+    Ok(days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19))
+}
+
 /// A POSIX time as ISO 8601 UTC, `2026-11-28T07:30:00Z`.
 pub fn iso_utc(seconds: i64) -> String {
     let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
@@ -364,6 +372,20 @@ mod tests {
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(iso_utc(1_795_851_000), "2026-11-28T07:30:00Z");
+    }
+
+    #[test]
+    fn seconds_and_iso_times_agree() {
+        for raw in [
+            "1970-01-01T00:00:00Z",
+            "1999-11-18T23:04:00+14:00",
+            "2000-02-29T01:00:00Z",
+        ] {
+            let seconds = utc_seconds(raw).unwrap();
+            assert_eq!(iso_utc(seconds), utc_time(raw).unwrap(), "{raw}");
+        }
+        assert_eq!(utc_seconds("1970-01-02"), Ok(86_400));
+        assert!(utc_seconds("yesterday").is_err());
     }
 
     #[test]

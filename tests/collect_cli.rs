@@ -24,22 +24,10 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn set_modified(path: &Path, iso: &str) {
-    let seconds = kbdiag::values::utc_time(iso).unwrap();
-    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(epoch(&seconds));
+    let seconds = kbdiag::values::utc_seconds(iso).unwrap() as u64;
     let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(t).unwrap();
-}
-
-/// Seconds since 1970 of `YYYY-MM-DDTHH:MM:SSZ`.
-fn epoch(iso: &str) -> u64 {
-    let n = |r: std::ops::Range<usize>| iso[r].parse::<i64>().unwrap();
-    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) as u64
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
+        .unwrap();
 }
 
 /// The example volume, copied, with its DLLs dated as the article's file table dates them
