@@ -61,7 +61,7 @@ impl Probe {
     }
 
     /// A list of the host's facts: recorded missing when absent, a failure when malformed.
-    pub(crate) fn list<'f, T: DeserializeOwned + Sized>(
+    pub(crate) fn list<'f, T: DeserializeOwned + crate::facts::fast::FastParse>(
         &mut self,
         name: &str,
         lazy: &'f Lazy<T>,

@@ -112,6 +112,14 @@ pub fn compare_versions(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
 /// `1999-11-18T23:04:00+14:00`) in UTC: `YYYY-MM-DD` for a date alone, else
 /// `YYYY-MM-DDThh:mm:ssZ`. A time without an offset is taken as UTC, as the fact format says.
 pub fn utc_time(raw: &str) -> Result<String, String> {
+    if is_canonical_utc(raw) {
+        return Ok(raw.to_owned());
+    }
+    utc_time_parsed(raw)
+}
+
+/// [`utc_time`] the long way, for any accepted spelling.
+fn utc_time_parsed(raw: &str) -> Result<String, String> {
     let bad = || format!("\"{raw}\" is not an ISO 8601 time such as 1999-11-18T12:04:00Z");
     let text = raw.trim();
     let num = |s: &str| -> Option<i64> {
@@ -182,6 +190,31 @@ pub fn utc_time(raw: &str) -> Result<String, String> {
         minutes / 60,
         minutes % 60
     ))
+}
+
+/// Whether a time is already written as [`utc_time`] writes it (`1999-11-18T12:04:00Z`), a
+/// valid date and time: it is then its own answer, and the usual case costs no formatting.
+fn is_canonical_utc(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    if b.len() != shape.len()
+        || !b.iter().zip(shape).all(|(&c, &s)| match s {
+            b'd' => c.is_ascii_digit(),
+            _ => c == s,
+        })
+    {
+        return false;
+    }
+    let n = |i: usize| i64::from(b[i] - b'0') * 10 + i64::from(b[i + 1] - b'0');
+    let (y, m, d) = (n(0) * 100 + n(2), n(5), n(8));
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days_in_month).contains(&d) && n(11) < 24 && n(14) < 60 && n(17) <= 60
 }
 
 /// A time as [`utc_time`] reads it, in POSIX seconds (a date alone is its midnight, UTC).
@@ -284,6 +317,43 @@ fn original_range(original: &str, lowered: &str, start: usize, end: usize) -> (u
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn canonical_utc_times_are_their_own_answer() {
+        // Every time the shortcut accepts is what the long way writes; every one it refuses is
+        // an invalid date or time or another spelling.
+        let mut checked = 0;
+        for y in ["0000", "1900", "1999", "2000", "2024", "9999"] {
+            for m in 0..=13 {
+                for d in [0, 1, 28, 29, 30, 31, 32] {
+                    for (h, min, s) in
+                        [(0, 0, 0), (23, 59, 60), (24, 0, 0), (12, 60, 0), (1, 2, 61)]
+                    {
+                        let t = format!("{y}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}Z");
+                        let long = super::utc_time_parsed(&t);
+                        if super::is_canonical_utc(&t) {
+                            assert_eq!(long.as_deref(), Ok(t.as_str()));
+                            checked += 1;
+                        } else {
+                            assert!(long.is_err() || long.as_deref() != Ok(t.as_str()), "{t}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100);
+        for other in [
+            "1999-11-18t12:04:00Z",
+            "1999-11-18T12:04:00z",
+            "1999-11-18 12:04:00Z",
+        ] {
+            assert!(!super::is_canonical_utc(other));
+            assert_eq!(
+                super::utc_time(other).as_deref(),
+                Ok("1999-11-18T12:04:00Z")
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

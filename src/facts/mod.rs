@@ -15,6 +15,8 @@ use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+pub mod fast;
+
 use crate::problem::Problem;
 pub use crate::registry::{RegData, RegType, RegValue};
 use crate::source::{self, Location, TextError};
@@ -96,7 +98,7 @@ enum LazyState<T> {
     },
 }
 
-impl<T: DeserializeOwned> Lazy<T> {
+impl<T: DeserializeOwned + fast::FastParse> Lazy<T> {
     /// The value: `None` when the host's facts do not have it, an error (naming the key) when an
     /// entry has the wrong type.
     pub fn get(&self) -> Result<Option<&T>, String> {
@@ -104,7 +106,7 @@ impl<T: DeserializeOwned> Lazy<T> {
             LazyState::Absent => Ok(None),
             LazyState::Parsed(value) => Ok(Some(value)),
             LazyState::Raw { key, json, parsed } => parsed
-                .get_or_init(|| parse_raw(key, json))
+                .get_or_init(|| T::fast_parse(json).map_or_else(|| parse_raw(key, json), Ok))
                 .as_ref()
                 .map(Some)
                 .map_err(Clone::clone),
@@ -302,6 +304,26 @@ impl JsonFacts<'_> {
 }
 
 impl Facts {
+    /// Every fact, each list parsed (or its error), as debug text: two readings of a document
+    /// agree when these agree (the fast reader's tests and fuzz target compare them).
+    pub fn describe_all(&self) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            self.host,
+            self.collected,
+            self.os,
+            self.env,
+            self.hotfixes.get(),
+            self.software.get(),
+            self.files.get(),
+            self.registry.get(),
+            self.events.get(),
+            self.reported_errors.get(),
+            self.reported_symptoms.get(),
+            self.collector,
+        )
+    }
+
     /// An environment variable, its name compared case-insensitively.
     pub fn env_var(&self, name: &str) -> Option<&str> {
         self.env.as_ref().and_then(|env| {
@@ -644,30 +666,40 @@ pub fn parse_text(text: &str, syntax: Syntax) -> Result<Facts, FactsError> {
             }),
             message: yaml_message(&e),
         })?,
-        // Path tracking costs as much as the parse, so it runs only to explain an error.
-        Syntax::Json => serde_json::from_str::<JsonFacts>(text)
-            .map_err(|_| {
-                let mut de = serde_json::Deserializer::from_str(text);
-                let tracked: Result<JsonFacts, _> = serde_path_to_error::deserialize(&mut de);
-                match tracked {
-                    Err(e) => json_error(&e.path().to_string(), e.inner()),
-                    Ok(_) => match de.end() {
-                        Err(e) => json_error(".", &e),
-                        Ok(()) => json_error(
-                            ".",
-                            &serde_json::Error::io(std::io::Error::other(
-                                "the document could not be parsed",
-                            )),
-                        ),
-                    },
-                }
-            })?
-            .into_facts(text)?,
+        // The usual document takes the fast path; anything unusual, serde_json's.
+        Syntax::Json => match fast::read(text) {
+            Some(facts) => facts,
+            None => read_json_full(text)?,
+        },
     };
     if facts.host.as_str().trim().is_empty() {
         return Err(FactsError::EmptyHost);
     }
     Ok(facts)
+}
+
+/// A JSON fact document read by serde_json alone: what [`fast::read`] must agree with, and the
+/// reader that explains every error.
+pub fn read_json_full(text: &str) -> Result<Facts, FactsError> {
+    // Path tracking costs as much as the parse, so it runs only to explain an error.
+    serde_json::from_str::<JsonFacts>(text)
+        .map_err(|_| {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let tracked: Result<JsonFacts, _> = serde_path_to_error::deserialize(&mut de);
+            match tracked {
+                Err(e) => json_error(&e.path().to_string(), e.inner()),
+                Ok(_) => match de.end() {
+                    Err(e) => json_error(".", &e),
+                    Ok(()) => json_error(
+                        ".",
+                        &serde_json::Error::io(std::io::Error::other(
+                            "the document could not be parsed",
+                        )),
+                    ),
+                },
+            }
+        })?
+        .into_facts(text)
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> FactsError {

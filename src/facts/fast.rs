@@ -1,0 +1,649 @@
+//! The fast path for JSON fact documents of the usual shape: one pass over the text, the lists
+//! parsed straight into their typed entries.
+//!
+//! It answers `None` for anything unusual — an error of any kind, an unknown top-level key, a
+//! negative or fractional number, a `\u` escape, a key given twice — and the caller then reads
+//! the document with serde_json, which gives the same facts or the located error. So the
+//! invariant is one-sided: whenever this reader returns facts, serde_json's reading returns the
+//! same facts (checked by `tests/fast_facts.rs` and the `facts_fast` fuzz target). The rarely
+//! used and irregular values (`os`, `env`, `registry`, `collector`, reported symptoms) are handed
+//! to serde_json whole, once their extent is found.
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use super::{Event, Facts, FileEntry, Lazy, LazyState, Software, Text};
+
+/// The facts of a JSON document, or `None` when the full reader must decide.
+pub fn read(text: &str) -> Option<Facts> {
+    let mut p = Reader {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let facts = p.document()?;
+    p.ws();
+    (p.i == p.b.len()).then_some(facts)
+}
+
+/// A list (or map) type the fast reader can parse from its raw JSON text.
+pub trait FastParse: Sized {
+    /// The value, or `None` when serde_json must decide (and explain an error).
+    fn fast_parse(_json: &str) -> Option<Self> {
+        None
+    }
+}
+
+fn parse_list<'a, T>(
+    json: &'a str,
+    entry: impl FnMut(&mut Reader<'a>) -> Option<T>,
+) -> Option<Vec<T>> {
+    let mut p = Reader {
+        text: json,
+        b: json.as_bytes(),
+        i: 0,
+    };
+    let LazyState::Parsed(items) = p.list(entry)?.0 else {
+        return None;
+    };
+    p.ws();
+    (p.i == p.b.len()).then_some(items)
+}
+
+impl FastParse for Vec<Text> {
+    fn fast_parse(json: &str) -> Option<Self> {
+        parse_list(json, Reader::text)
+    }
+}
+impl FastParse for Vec<Software> {
+    fn fast_parse(json: &str) -> Option<Self> {
+        parse_list(json, Reader::software)
+    }
+}
+impl FastParse for Vec<FileEntry> {
+    fn fast_parse(json: &str) -> Option<Self> {
+        parse_list(json, Reader::file)
+    }
+}
+impl FastParse for Vec<Event> {
+    fn fast_parse(json: &str) -> Option<Self> {
+        parse_list(json, Reader::event)
+    }
+}
+impl FastParse for super::Registry {}
+impl FastParse for Vec<super::ReportedSymptom> {}
+
+struct Reader<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// Nesting a skipped value may have here; deeper goes to serde_json, which has no limit there.
+const MAX_SKIP_DEPTH: usize = 64;
+
+/// Four hexadecimal digits (no sign, which `from_str_radix` would take).
+fn hex_code(hex: &str) -> Option<u32> {
+    hex.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| u32::from_str_radix(hex, 16).ok())?
+}
+
+/// Where the first quote, backslash or control character is, eight bytes at a time (the
+/// lowest flagged byte of a word is exact: a borrow only runs upward).
+#[inline]
+fn stop(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let flagged = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let flagged = flagged & HIGH;
+        if flagged != 0 {
+            return Some(at + flagged.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|n| at + n)
+}
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// The bytes up to the next quote, backslash or control character (which ends the string,
+    /// starts an escape, or is an error).
+    fn plain_run(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        self.i = start + stop(self.b.get(start..)?)?;
+        // Only ASCII bytes stop the scan, so both ends are character boundaries.
+        self.text.get(start..self.i)
+    }
+
+    /// A string, its escapes resolved. Whitespace before it is skipped.
+    fn string(&mut self) -> Option<String> {
+        self.eat(b'"')?;
+        let run = self.plain_run()?;
+        if self.b[self.i] == b'"' {
+            self.i += 1;
+            return Some(run.to_owned());
+        }
+        let mut out = String::with_capacity(run.len() + 32);
+        out.push_str(run);
+        loop {
+            match self.b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    out.push(match *self.b.get(self.i + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hex = self.text.get(self.i + 2..self.i + 6)?;
+                            self.i += 4;
+                            // A surrogate (half of a pair) is left to serde_json.
+                            char::from_u32(hex_code(hex)?)?
+                        }
+                        _ => return None,
+                    });
+                    self.i += 2;
+                    out.push_str(self.plain_run()?);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A key without escapes, and its colon (a key with escapes goes to serde_json).
+    fn key(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let key = self.plain_run()?;
+        (self.b[self.i] == b'"').then_some(())?;
+        self.i += 1;
+        self.eat(b':')?;
+        Some(key)
+    }
+
+    /// A non-negative integer as serde_json reads it into an `i64` (no sign, no leading zero,
+    /// no fraction or exponent, at most 18 digits).
+    fn integer(&mut self) -> Option<i64> {
+        self.ws();
+        let start = self.i;
+        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let digits = &self.text[start..self.i];
+        let leading_zero = digits.len() > 1 && digits.starts_with('0');
+        let fraction = matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'));
+        if digits.is_empty() || digits.len() > 18 || leading_zero || fraction {
+            return None;
+        }
+        digits.parse().ok()
+    }
+
+    fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null").is_some()
+    }
+
+    /// `Option<i64>`.
+    fn opt_integer(&mut self) -> Option<Option<i64>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.integer().map(Some)
+    }
+
+    /// A [`Text`]: a string, a non-negative integer or a boolean.
+    fn text(&mut self) -> Option<Text> {
+        match self.peek()? {
+            b'"' => self.string().map(Text),
+            b't' => self.literal(b"true").map(|()| Text("true".into())),
+            b'f' => self.literal(b"false").map(|()| Text("false".into())),
+            b'0'..=b'9' => self.integer().map(|n| Text(n.to_string())),
+            _ => None,
+        }
+    }
+
+    /// `Option<Text>`.
+    fn opt_text(&mut self) -> Option<Option<Text>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.text().map(Some)
+    }
+
+    /// The text of the next value, whatever it is, without checking it: serde_json checks it,
+    /// and what follows it is checked here.
+    fn extent(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        let mut depth = 0usize;
+        loop {
+            let c = *self.b.get(self.i)?;
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    loop {
+                        match *self.b.get(self.i)? {
+                            b'"' => break,
+                            b'\\' => self.i += 2,
+                            _ => self.i += 1,
+                        }
+                    }
+                    self.i += 1;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                b'}' | b']' if depth == 0 => break,
+                b'}' | b']' => {
+                    depth -= 1;
+                    self.i += 1;
+                }
+                b',' if depth == 0 => break,
+                _ => self.i += 1,
+            }
+            // A string or a container that ends at the top is the whole value; a scalar runs
+            // on to the next delimiter.
+            if depth == 0 && matches!(c, b'"' | b'}' | b']') {
+                break;
+            }
+        }
+        self.text.get(start..self.i)
+    }
+
+    /// The next value, read by serde_json on its own.
+    fn delegate<T: DeserializeOwned>(&mut self) -> Option<T> {
+        serde_json::from_str(self.extent()?).ok()
+    }
+
+    /// A list, `null` (absent) or `None` for anything else.
+    fn list<T>(&mut self, mut entry: impl FnMut(&mut Self) -> Option<T>) -> Option<Lazy<Vec<T>>> {
+        if self.null() {
+            return Some(Lazy(LazyState::Absent));
+        }
+        self.eat(b'[')?;
+        let mut items = Vec::new();
+        if self.eat(b']').is_none() {
+            loop {
+                items.push(entry(self)?);
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        Some(Lazy(LazyState::Parsed(items)))
+    }
+
+    /// An object's fields: `field` reads the value of a key and says whether it knew the key
+    /// (by its index, so that a key given twice is refused as serde's derive refuses it).
+    fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &str) -> Option<Option<usize>>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        let mut seen = 0u64;
+        loop {
+            let key = self.key()?;
+            match field(self, key)? {
+                Some(bit) => {
+                    if seen & (1 << bit) != 0 {
+                        return None;
+                    }
+                    seen |= 1 << bit;
+                }
+                // An unknown key of an entry is skipped by serde's derive; it must still be JSON.
+                None => serde_json::from_str::<IgnoredAny>(self.extent()?)
+                    .ok()
+                    .map(drop)?,
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn document(&mut self) -> Option<Facts> {
+        let mut f = Facts::default();
+        let mut host = None;
+        self.object(|p, key| {
+            let bit = match key {
+                "host" => {
+                    host = Some(p.text()?);
+                    0
+                }
+                "collected" => {
+                    f.collected = p.opt_text()?;
+                    1
+                }
+                "os" => {
+                    f.os = p.delegate()?;
+                    2
+                }
+                "env" => {
+                    f.env = p.delegate()?;
+                    3
+                }
+                "hotfixes" => {
+                    f.hotfixes = p.raw("hotfixes", b'[')?;
+                    4
+                }
+                "software" => {
+                    f.software = p.raw("software", b'[')?;
+                    5
+                }
+                "files" => {
+                    f.files = p.raw("files", b'[')?;
+                    6
+                }
+                "registry" => {
+                    f.registry = p.raw("registry", b'{')?;
+                    7
+                }
+                "events" => {
+                    f.events = p.raw("events", b'[')?;
+                    8
+                }
+                "reported_errors" => {
+                    f.reported_errors = p.raw("reported_errors", b'[')?;
+                    9
+                }
+                "reported_symptoms" => {
+                    f.reported_symptoms = p.raw("reported_symptoms", b'[')?;
+                    10
+                }
+                "collector" => {
+                    f.collector = p.delegate()?;
+                    11
+                }
+                // An unknown key of the document goes to the full reader, which checks the
+                // nesting of what it skips.
+                _ => return None,
+            };
+            Some(Some(bit))
+        })?;
+        f.host = host?;
+        Some(f)
+    }
+
+    /// A list or map kept as checked text until a rule reads it (`null` is absent). `open` is
+    /// the bracket it must start with: any other value goes to the full reader for its error.
+    fn raw<T>(&mut self, key: &'static str, open: u8) -> Option<Lazy<T>> {
+        if self.null() {
+            return Some(Lazy(LazyState::Absent));
+        }
+        if self.peek()? != open {
+            return None;
+        }
+        let start = self.i;
+        self.skip(0)?;
+        Some(Lazy(LazyState::Raw {
+            key,
+            json: self.text.get(start..self.i)?.into(),
+            parsed: std::cell::OnceCell::new(),
+        }))
+    }
+
+    /// Steps over one value, checking it as serde_json checks what it skips: the JSON grammar,
+    /// no control character in a string, and (stricter, so never accepting more) no escaped
+    /// surrogate and no nesting deeper than [`MAX_SKIP_DEPTH`].
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                loop {
+                    self.i += stop(self.b.get(self.i..)?)?;
+                    match self.b[self.i] {
+                        b'"' => break,
+                        b'\\' => match *self.b.get(self.i + 1)? {
+                            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                            b'u' => {
+                                let hex = self.text.get(self.i + 2..self.i + 6)?;
+                                let code = hex_code(hex)?;
+                                char::from_u32(code)?;
+                                self.i += 6;
+                            }
+                            _ => return None,
+                        },
+                        _ => return None,
+                    }
+                }
+                self.i += 1;
+            }
+            open @ (b'{' | b'[') => {
+                if depth >= MAX_SKIP_DEPTH {
+                    return None;
+                }
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.i += 1;
+                if self.eat(close).is_some() {
+                    return Some(());
+                }
+                loop {
+                    if open == b'{' {
+                        if self.peek()? != b'"' {
+                            return None;
+                        }
+                        self.skip(depth + 1)?;
+                        self.eat(b':')?;
+                    }
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        c if c == close => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Steps over a number: `-`, an integer part without leading zeros, a fraction, an exponent.
+    fn number(&mut self) -> Option<()> {
+        let digits = |p: &mut Self| {
+            let start = p.i;
+            while p.b.get(p.i).is_some_and(u8::is_ascii_digit) {
+                p.i += 1;
+            }
+            (p.i > start).then_some(p.i - start)
+        };
+        if self.b.get(self.i) == Some(&b'-') {
+            self.i += 1;
+        }
+        let first = *self.b.get(self.i)?;
+        let n = digits(self)?;
+        if first == b'0' && n > 1 {
+            return None;
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            digits(self)?;
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            digits(self)?;
+        }
+        Some(())
+    }
+
+    fn software(&mut self) -> Option<Software> {
+        let mut s = Software::default();
+        self.object(|p, key| {
+            Some(Some(match key {
+                "name" => {
+                    s.name = p.opt_text()?;
+                    0
+                }
+                "version" => {
+                    s.version = p.opt_text()?;
+                    1
+                }
+                _ => return Some(None),
+            }))
+        })?;
+        Some(s)
+    }
+
+    fn file(&mut self) -> Option<FileEntry> {
+        let mut f = FileEntry::default();
+        let mut path = None;
+        self.object(|p, key| {
+            Some(Some(match key {
+                "path" => {
+                    path = Some(p.text()?);
+                    0
+                }
+                "size" => {
+                    f.size = p.opt_integer()?;
+                    1
+                }
+                "modified" => {
+                    let t = p.opt_text()?;
+                    f.modified = match t {
+                        None => None,
+                        Some(t) => Some(Text(crate::values::utc_time(t.as_str()).ok()?)),
+                    };
+                    2
+                }
+                "version" => {
+                    f.version = p.opt_text()?;
+                    3
+                }
+                "cipher_bits" => {
+                    let bits = p.opt_integer()?;
+                    if bits.is_some_and(|b| !super::CIPHER_BITS.contains(&b)) {
+                        return None;
+                    }
+                    f.cipher_bits = bits;
+                    4
+                }
+                _ => return Some(None),
+            }))
+        })?;
+        f.path = path?;
+        Some(f)
+    }
+
+    fn event(&mut self) -> Option<Event> {
+        let mut e = Event::default();
+        self.object(|p, key| {
+            Some(Some(match key {
+                "log" => {
+                    e.log = p.opt_text()?;
+                    0
+                }
+                "source" => {
+                    e.source = p.opt_text()?;
+                    1
+                }
+                "id" => {
+                    e.id = p.opt_integer()?;
+                    2
+                }
+                "type" => {
+                    e.kind = p.opt_text()?;
+                    3
+                }
+                "category" => {
+                    e.category = p.opt_text()?;
+                    4
+                }
+                "time" => {
+                    e.time = p.opt_text()?;
+                    5
+                }
+                "message" => {
+                    e.message = p.opt_text()?;
+                    6
+                }
+                "qualifiers" => {
+                    e.qualifiers = p.opt_integer()?;
+                    7
+                }
+                "category_number" => {
+                    e.category_number = p.opt_integer()?;
+                    8
+                }
+                "record" => {
+                    e.record = p.opt_integer()?;
+                    9
+                }
+                "computer" => {
+                    e.computer = p.opt_text()?;
+                    10
+                }
+                "strings" => {
+                    e.strings = match p.list(Self::text)?.0 {
+                        LazyState::Parsed(v) => Some(v),
+                        _ => None,
+                    };
+                    11
+                }
+                _ => return Some(None),
+            }))
+        })?;
+        Some(e)
+    }
+}
