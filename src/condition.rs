@@ -3,6 +3,7 @@
 use rhai::AST;
 use serde::Serialize;
 
+use crate::native::Native;
 use crate::rule::Condition;
 use crate::script::{CompileError, Sandbox, Value};
 use crate::source::Location;
@@ -94,6 +95,8 @@ pub enum Node {
         label: Option<String>,
         expr: String,
         ast: AST,
+        /// The expression's native form, when it has one (`native.rs`).
+        native: Option<Box<Native>>,
         site: Option<Site>,
     },
     All(Option<String>, Vec<Node>),
@@ -184,8 +187,8 @@ impl Node {
     /// at the first true one: that child alone decides, and its facts are the evidence.
     pub fn eval(&self, sandbox: &Sandbox) -> Result<Verdict, EvalError> {
         match self {
-            Node::Expr { ast, .. } => {
-                let (value, trace) = sandbox.eval(ast);
+            Node::Expr { ast, native, .. } => {
+                let (value, trace) = sandbox.run(ast, native.as_deref());
                 let truth = match value {
                     Value::True => Truth::True,
                     Value::False => Truth::False,
@@ -272,9 +275,13 @@ impl Node {
         };
         match self {
             Node::Expr {
-                label, expr, ast, ..
+                label,
+                expr,
+                ast,
+                native,
+                ..
             } => {
-                let (value, trace) = sandbox.eval(ast);
+                let (value, trace) = sandbox.run(ast, native.as_deref());
                 e.label = label.clone();
                 e.expr = Some(expr.trim().to_owned());
                 e.read = trace.reads;
@@ -385,6 +392,7 @@ fn compile_into(
             Node::Expr {
                 label: label.clone(),
                 expr: expr.clone(),
+                native: Native::of(&ast).map(Box::new),
                 ast,
                 site,
             }

@@ -7,8 +7,8 @@ use crate::values;
 
 /// What an event must show besides its source and id: each filter an event's facts can be checked
 /// against must hold; one the event does not record is noted, not failed.
-#[derive(Debug, Default)]
-pub(crate) struct EventFilter {
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
     log: Option<String>,
     kind: Option<String>,
     category: Option<String>,

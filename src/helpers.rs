@@ -273,15 +273,69 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
     Ok(value)
 }
 
+// The helpers below are called by Rhai (as registered in `register_helpers`) and by the native
+// conditions of `native.rs` alike: one meaning, one implementation.
+
+/// `fact(path)`: the value, or the fact recorded missing.
+pub(crate) fn fact(probe: &mut Probe, path: &str) -> Fallible<Dynamic> {
+    match read_fact(probe, path)? {
+        Some(v) => Ok(v),
+        None => Err(probe.missing(path)),
+    }
+}
+
+/// `file_bits(path)`: the strength of the file at `path`.
+pub(crate) fn file_bits_at(probe: &mut Probe, path: &str) -> Fallible<i64> {
+    // What to collect is worked out only for a file the facts lack.
+    let table = probe.table.clone();
+    let what = || format!(": {}", bits_need(&table, file_name(path)));
+    let index = probe.file_needing(path, what)?;
+    file_bits(probe, index)
+}
+
+/// `has_hotfix(id)`: whether the complete hotfix list holds `id` (`KB` and `Q` alike).
+pub(crate) fn has_hotfix(probe: &mut Probe, id: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
+    probe.charge(hotfixes.len())?;
+    let key = hotfix_key(id);
+    let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
+    match found {
+        Some(h) => probe.read(format!("hotfixes includes {h}")),
+        None => probe.read(format!("hotfixes ({}) lack {id}", hotfixes.len())),
+    }
+    Ok(found.is_some())
+}
+
+/// `reported(text)`: whether a reported error holds `text` as whole words; each is recorded.
+pub(crate) fn reported(probe: &mut Probe, text: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let errors = probe.list("reported_errors", &facts.reported_errors)?;
+    probe.charge(errors.len())?;
+    let mut found = false;
+    for e in errors
+        .iter()
+        .filter(|e| values::find_token(e.as_str(), text).is_some())
+    {
+        found = true;
+        let seen = format!("reported error \"{e}\"");
+        if !probe.trace.matches.contains(&seen) {
+            probe.trace.matches.push(seen);
+        }
+    }
+    Ok(found)
+}
+
+/// `ieq(a, b)`: equal, ignoring case.
+pub(crate) fn ieq(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 /// Registers every helper on `engine`, reading the host through `probe`.
 pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("fact", move |path: &str| -> Fallible<Dynamic> {
-        let mut probe = p.borrow_mut();
-        match read_fact(&mut probe, path)? {
-            Some(v) => Ok(v),
-            None => Err(probe.missing(path)),
-        }
+        fact(&mut p.borrow_mut(), path)
     });
     let p = probe.clone();
     engine.register_fn("first_fact", move |paths: rhai::Array| -> Fallible<Dynamic> {
@@ -325,27 +379,12 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
-        let mut probe = p.borrow_mut();
-        // What to collect is worked out only for a file the facts lack.
-        let table = probe.table.clone();
-        let what = || format!(": {}", bits_need(&table, file_name(path)));
-        let index = probe.file_needing(path, what)?;
-        file_bits(&mut probe, index)
+        file_bits_at(&mut p.borrow_mut(), path)
     });
 
     let p = probe.clone();
     engine.register_fn("has_hotfix", move |id: &str| -> Fallible<bool> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
-        probe.charge(hotfixes.len())?;
-        let key = hotfix_key(id);
-        let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
-        match found {
-            Some(h) => probe.read(format!("hotfixes includes {h}")),
-            None => probe.read(format!("hotfixes ({}) lack {id}", hotfixes.len())),
-        }
-        Ok(found.is_some())
+        has_hotfix(&mut p.borrow_mut(), id)
     });
 
     let p = probe.clone();
@@ -411,22 +450,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("reported", move |text: &str| -> Fallible<bool> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let errors = probe.list("reported_errors", &facts.reported_errors)?;
-        probe.charge(errors.len())?;
-        let mut found = false;
-        for e in errors
-            .iter()
-            .filter(|e| values::find_token(e.as_str(), text).is_some())
-        {
-            found = true;
-            let seen = format!("reported error \"{e}\"");
-            if !probe.trace.matches.contains(&seen) {
-                probe.trace.matches.push(seen);
-            }
-        }
-        Ok(found)
+        reported(&mut p.borrow_mut(), text)
     });
 
     let p = probe.clone();
@@ -478,9 +502,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     engine.register_fn("icontains", |haystack: &str, needle: &str| {
         contains_ci(haystack, needle)
     });
-    engine.register_fn("ieq", |a: &str, b: &str| {
-        a.to_lowercase() == b.to_lowercase()
-    });
+    engine.register_fn("ieq", ieq);
 }
 
 fn register_file_getters(engine: &mut Engine, probe: &Shared) {

@@ -18,6 +18,7 @@ pub mod inputs;
 pub mod kb;
 pub mod lint;
 pub mod matching;
+pub mod native;
 pub mod problem;
 pub mod registry;
 pub mod render;

@@ -9,6 +9,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult};
 
 use crate::facts::Facts;
 use crate::helpers::{Shared, register_helpers};
+use crate::native::Native;
 use crate::rule::FileRow;
 
 /// Limits on what one expression may do; past them it fails with an error, never hangs.
@@ -167,7 +168,42 @@ impl Sandbox {
         probe.spent = 0;
     }
 
-    /// Evaluates a compiled expression on the bound host.
+    /// Evaluates a compiled expression on the bound host: natively when it has a native form
+    /// that can answer, otherwise with Rhai. Both give the same value and trace.
+    pub fn run(&self, ast: &AST, native: Option<&Native>) -> (Value, Trace) {
+        match native.and_then(|n| self.eval_native(n)) {
+            Some(outcome) => outcome,
+            None => self.eval(ast),
+        }
+    }
+
+    /// Evaluates a native condition on the bound host; `None` when Rhai must (nothing it did
+    /// then counts: the budget it spent is given back, and Rhai starts afresh).
+    pub fn eval_native(&self, native: &Native) -> Option<(Value, Trace)> {
+        let mut probe = self.probe.borrow_mut();
+        probe.trace = Trace::default();
+        probe.missing.clear();
+        probe.running = 0;
+        let spent = probe.spent;
+        let outcome = native.run(&mut probe);
+        // A missing read decides, as it does in [`Sandbox::eval`].
+        if !probe.missing.is_empty() {
+            let missing = std::mem::take(&mut probe.missing);
+            return Some((Value::Unknown(missing), std::mem::take(&mut probe.trace)));
+        }
+        match outcome {
+            Some(Ok(truth)) => {
+                let value = if truth { Value::True } else { Value::False };
+                Some((value, std::mem::take(&mut probe.trace)))
+            }
+            _ => {
+                probe.spent = spent;
+                None
+            }
+        }
+    }
+
+    /// Evaluates a compiled expression on the bound host with Rhai.
     pub fn eval(&self, ast: &AST) -> (Value, Trace) {
         {
             let mut probe = self.probe.borrow_mut();

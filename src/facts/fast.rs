@@ -426,7 +426,7 @@ impl<'a> Reader<'a> {
             return None;
         }
         let start = self.i;
-        self.skip(0)?;
+        self.skip()?;
         Some(Lazy(LazyState::Raw {
             key,
             json: self.text.get(start..self.i)?.into(),
@@ -436,65 +436,91 @@ impl<'a> Reader<'a> {
 
     /// Steps over one value, checking it as serde_json checks what it skips: the JSON grammar,
     /// no control character in a string, and (stricter, so never accepting more) no escaped
-    /// surrogate and no nesting deeper than [`MAX_SKIP_DEPTH`].
-    fn skip(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => {
-                self.i += 1;
-                loop {
-                    self.i += stop(self.b.get(self.i..)?)?;
-                    match self.b[self.i] {
-                        b'"' => break,
-                        b'\\' => match *self.b.get(self.i + 1)? {
-                            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
-                            b'u' => {
-                                let hex = self.text.get(self.i + 2..self.i + 6)?;
-                                let code = hex_code(hex)?;
-                                char::from_u32(code)?;
-                                self.i += 6;
-                            }
-                            _ => return None,
-                        },
-                        _ => return None,
+    /// surrogate and no nesting deeper than [`MAX_SKIP_DEPTH`]. A loop, not recursion: the open
+    /// containers are bits of a word (1 for an object).
+    fn skip(&mut self) -> Option<()> {
+        let mut objects = 0u64;
+        let mut depth = 0;
+        loop {
+            // A value.
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                open @ (b'{' | b'[') => {
+                    if depth == MAX_SKIP_DEPTH {
+                        return None;
+                    }
+                    self.i += 1;
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.eat(close).is_none() {
+                        objects = objects << 1 | u64::from(open == b'{');
+                        depth += 1;
+                        if open == b'{' {
+                            self.skip_key()?;
+                        }
+                        continue;
                     }
                 }
-                self.i += 1;
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
             }
-            open @ (b'{' | b'[') => {
-                if depth >= MAX_SKIP_DEPTH {
-                    return None;
-                }
-                let close = if open == b'{' { b'}' } else { b']' };
-                self.i += 1;
-                if self.eat(close).is_some() {
+            // What follows a value: the next one, or the ends of containers.
+            loop {
+                if depth == 0 {
                     return Some(());
                 }
-                loop {
-                    if open == b'{' {
-                        if self.peek()? != b'"' {
-                            return None;
+                let in_object = objects & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        if in_object {
+                            self.skip_key()?;
                         }
-                        self.skip(depth + 1)?;
-                        self.eat(b':')?;
+                        break;
                     }
-                    self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        c if c == close => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
+                    b'}' if in_object => {}
+                    b']' if !in_object => {}
+                    _ => return None,
                 }
+                self.i += 1;
+                objects >>= 1;
+                depth -= 1;
             }
-            b't' => self.literal(b"true")?,
-            b'f' => self.literal(b"false")?,
-            b'n' => self.literal(b"null")?,
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ => return None,
         }
-        Some(())
+    }
+
+    /// Steps over a key and its colon.
+    fn skip_key(&mut self) -> Option<()> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.skip_string()?;
+        self.eat(b':')
+    }
+
+    /// Steps over a string (at its opening quote).
+    fn skip_string(&mut self) -> Option<()> {
+        self.i += 1;
+        loop {
+            self.i += stop(self.b.get(self.i..)?)?;
+            match self.b[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                b'\\' => match *self.b.get(self.i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                    b'u' => {
+                        char::from_u32(hex_code(self.text.get(self.i + 2..self.i + 6)?)?)?;
+                        self.i += 6;
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
     }
 
     /// Steps over a number: `-`, an integer part without leading zeros, a fraction, an exponent.
