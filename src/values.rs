@@ -125,7 +125,10 @@ fn utc_time_parsed(raw: &str) -> Result<String, String> {
     let num = |s: &str| -> Option<i64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
     };
-    let (date, rest) = text.split_at(text.len().min(10));
+    // Not `split_at`: a character may straddle the tenth byte (fuzzing found it).
+    let Some((date, rest)) = text.split_at_checked(text.len().min(10)) else {
+        return Err(bad());
+    };
     let mut parts = date.splitn(3, '-');
     let (Some(y), Some(m), Some(d)) = (
         parts.next().and_then(num),
@@ -160,7 +163,8 @@ fn utc_time_parsed(raw: &str) -> Result<String, String> {
                 let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
                 let (h, m) = match digits.len() {
                     2 => (num(&digits), Some(0)),
-                    4 => (num(&digits[..2]), num(&digits[2..])),
+                    // Sliced only when ASCII: `1é1` is four bytes too.
+                    4 if digits.is_ascii() => (num(&digits[..2]), num(&digits[2..])),
                     _ => (None, None),
                 };
                 match (h, m) {
