@@ -198,6 +198,11 @@ fn errors_and_unusual_documents_are_left_to_serde_json() {
         r#"{"host": 1.5}"#,
         r#"{"host": "a"} x"#,
         "{\"host\": \"a\\ud800\"}",
+        r#"{"host": "a", "env": {"Path": "x", "PATH": "y"}}"#,
+        r#"{"host": "a", "env": {"Path": null}}"#,
+        r#"{"host": "a", "os": {"cipher_bits": 57}}"#,
+        r#"{"host": "a", "os": {"name": "NT", "name": "NT"}}"#,
+        r#"{"host": "a", "os": {"build": "1381", "extra": [1, {"x": null}]}}"#,
     ] {
         let quick = fast::read(text);
         let full = facts::read_json_full(text);

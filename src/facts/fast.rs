@@ -1,17 +1,19 @@
-//! The fast path for JSON fact documents of the usual shape: one pass over the text, the lists
-//! parsed straight into their typed entries.
+//! The fast path for JSON fact documents of the usual shape, without serde's machinery: the
+//! document is read in one pass, and a list in one more when a rule first reads it.
 //!
 //! It answers `None` for anything unusual — an error of any kind, an unknown top-level key, a
-//! negative or fractional number, a `\u` escape, a key given twice — and the caller then reads
+//! negative or fractional number, an escaped surrogate, a key given twice — and the caller reads
 //! the document with serde_json, which gives the same facts or the located error. So the
 //! invariant is one-sided: whenever this reader returns facts, serde_json's reading returns the
-//! same facts (checked by `tests/fast_facts.rs` and the `facts_fast` fuzz target). The rarely
-//! used and irregular values (`os`, `env`, `registry`, `collector`, reported symptoms) are handed
-//! to serde_json whole, once their extent is found.
+//! same facts (checked by `tests/fast_facts.rs` and the `facts_fast` fuzz target). The lists and
+//! maps a rule reads (`files`, `events`, `registry`…) are checked by a validating skip and kept as
+//! text until a rule first reads them; the rarely used `collector` is handed to serde_json whole.
+
+use std::collections::BTreeMap;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use super::{Event, Facts, FileEntry, Lazy, LazyState, Software, Text};
+use super::{Env, Event, Facts, FileEntry, Lazy, LazyState, Os, Software, Text};
 
 /// The facts of a JSON document, or `None` when the full reader must decide.
 pub fn read(text: &str) -> Option<Facts> {
@@ -367,11 +369,11 @@ impl<'a> Reader<'a> {
                     1
                 }
                 "os" => {
-                    f.os = p.delegate()?;
+                    f.os = p.os()?;
                     2
                 }
                 "env" => {
-                    f.env = p.delegate()?;
+                    f.env = p.env()?;
                     3
                 }
                 "hotfixes" => {
@@ -554,6 +556,82 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    fn os(&mut self) -> Option<Option<Os>> {
+        if self.null() {
+            return Some(None);
+        }
+        let mut os = Os::default();
+        self.object(|p, key| {
+            Some(Some(match key {
+                "name" => {
+                    os.name = p.opt_text()?;
+                    0
+                }
+                "edition" => {
+                    os.edition = p.opt_text()?;
+                    1
+                }
+                "version" => {
+                    os.version = p.opt_text()?;
+                    2
+                }
+                "build" => {
+                    os.build = p.opt_integer()?;
+                    3
+                }
+                "service_pack" => {
+                    os.service_pack = p.opt_text()?;
+                    4
+                }
+                "cipher_bits" => {
+                    os.cipher_bits = p.cipher_bits()?;
+                    5
+                }
+                _ => return Some(None),
+            }))
+        })?;
+        Some(Some(os))
+    }
+
+    /// Environment variables; a name given twice, in any case, goes to serde_json's error.
+    fn env(&mut self) -> Option<Option<Env>> {
+        if self.null() {
+            return Some(None);
+        }
+        let mut env = BTreeMap::new();
+        let mut names: Vec<String> = Vec::new();
+        self.eat(b'{')?;
+        if self.eat(b'}').is_none() {
+            loop {
+                let key = self.key()?;
+                let lower = key.to_lowercase();
+                if names.contains(&lower) {
+                    return None;
+                }
+                names.push(lower);
+                env.insert(key.to_owned(), self.text()?);
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        Some(Some(Env(env)))
+    }
+
+    /// `cipher_bits`: 40, 56, 128 or `null`.
+    fn cipher_bits(&mut self) -> Option<Option<i64>> {
+        let bits = self.opt_integer()?;
+        if bits.is_some_and(|b| !super::CIPHER_BITS.contains(&b)) {
+            return None;
+        }
+        Some(bits)
+    }
+
     fn software(&mut self) -> Option<Software> {
         let mut s = Software::default();
         self.object(|p, key| {
@@ -598,11 +676,7 @@ impl<'a> Reader<'a> {
                     3
                 }
                 "cipher_bits" => {
-                    let bits = p.opt_integer()?;
-                    if bits.is_some_and(|b| !super::CIPHER_BITS.contains(&b)) {
-                        return None;
-                    }
-                    f.cipher_bits = bits;
+                    f.cipher_bits = p.cipher_bits()?;
                     4
                 }
                 _ => return Some(None),
