@@ -16,12 +16,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kbdiag::diagnose::Evaluator;
+use kbdiag::evaluate::diagnose::Evaluator;
+use kbdiag::evaluate::fleet;
 use kbdiag::facts::{self, Syntax};
-use kbdiag::fleet;
-use kbdiag::inputs::{Documents, StdinFormat};
-use kbdiag::kb::{self, RuleFile};
-use kbdiag::render;
+use kbdiag::input::inputs::{Documents, StdinFormat};
+use kbdiag::report::render;
+use kbdiag::rules::kb::{self, RuleFile};
 
 /// Runs `f` five times and keeps the fastest, as hosts per second (this VM shares its cores:
 /// the fastest run is the least disturbed one).
@@ -101,7 +101,7 @@ fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
     let evaluator = Evaluator::new(rules).expect("rules load");
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
-    let render = |r: &kbdiag::diagnosis::Report| render::ndjson(r);
+    let render = |r: &kbdiag::report::diagnosis::Report| render::ndjson(r);
     let plan = fleet::Plan {
         jobs,
         batch: fleet::BATCH,

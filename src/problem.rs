@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::source::{self, Location};
+use crate::input::source::{self, Location};
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -298,7 +298,7 @@ fn the_guide_s_helper_examples_are_valid_rhai() {
         .split("### Helpers")
         .nth(1)
         .expect("a Helpers section");
-    let sandbox = kbdiag::script::Sandbox::new();
+    let sandbox = kbdiag::engine::script::Sandbox::new();
     let mut seen = std::collections::BTreeSet::new();
     for row in table.lines().filter(|l| l.starts_with("| `")) {
         let name = row[3..].split(['(', '`']).next().unwrap().to_owned();
@@ -317,11 +317,15 @@ fn the_guide_s_helper_examples_are_valid_rhai() {
         let ast = sandbox
             .compile(expr)
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
-        assert_eq!(kbdiag::lint::check(&ast, sandbox.functions()), [], "{expr}");
+        assert_eq!(
+            kbdiag::authoring::lint::check(&ast, sandbox.functions()),
+            [],
+            "{expr}"
+        );
         seen.insert(name);
     }
     // Every helper of the signature table has an example, and every example is of a helper.
-    let helpers: std::collections::BTreeSet<String> = kbdiag::signatures::HELPERS
+    let helpers: std::collections::BTreeSet<String> = kbdiag::engine::signatures::HELPERS
         .iter()
         .map(|s| s.name.to_owned())
         .collect();
@@ -333,7 +337,7 @@ fn the_helper_reference_matches_the_signature_table() {
     // docs/rules.md lists each way to call each helper, as the table that check uses writes it.
     let reference = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
     let rows: Vec<&str> = reference.lines().filter(|l| l.starts_with("| `")).collect();
-    for s in kbdiag::signatures::HELPERS {
+    for s in kbdiag::engine::signatures::HELPERS {
         assert!(
             rows.iter()
                 .any(|r| r.starts_with(&format!("| `{}`", s.written))),

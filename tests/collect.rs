@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kbdiag::collect::{evt, evtx, pe, regf};
-use kbdiag::registry::{RegData, RegType};
+use kbdiag::facts::registry::{RegData, RegType};
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -98,12 +98,12 @@ fn compare_evt(log: &str, golden_name: &str) {
         let at = format!("record {}", got.number);
         assert_eq!(got.number.to_string(), f("Event number"), "{at}");
         assert_eq!(
-            kbdiag::values::iso_utc(got.created.into()),
+            kbdiag::facts::values::iso_utc(got.created.into()),
             iso(f("Creation time")),
             "{at}"
         );
         assert_eq!(
-            kbdiag::values::iso_utc(got.written.into()),
+            kbdiag::facts::values::iso_utc(got.written.into()),
             iso(f("Written time")),
             "{at}"
         );
@@ -485,7 +485,8 @@ fn mutated_logs_hives_and_dlls_give_errors_not_panics_or_hangs() {
 
 #[test]
 fn the_rules_needs_are_found_in_their_conditions() {
-    let ev = kbdiag::diagnose::Evaluator::new(&kbdiag::kb::builtin()).expect("built-in rules");
+    let ev = kbdiag::evaluate::diagnose::Evaluator::new(&kbdiag::rules::kb::builtin())
+        .expect("built-in rules");
     let needs = kbdiag::collect::Needs::of(ev.rules());
     // Bound by `let key = …` in the SP6a prerequisite, not passed as a literal.
     assert_eq!(

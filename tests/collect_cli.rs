@@ -24,7 +24,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn set_modified(path: &Path, iso: &str) {
-    let seconds = kbdiag::values::utc_seconds(iso).unwrap() as u64;
+    let seconds = kbdiag::facts::values::utc_seconds(iso).unwrap() as u64;
     let f = std::fs::File::options().write(true).open(path).unwrap();
     f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
         .unwrap();

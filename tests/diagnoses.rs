@@ -1,10 +1,10 @@
 //! KB 322051 on the fixture hosts: the status and action each must get, and snapshots of the
 //! full text and JSON diagnoses (in the top-level `snapshots/`).
 
-use kbdiag::diagnose::Evaluator;
-use kbdiag::diagnosis::Report;
-use kbdiag::kb;
-use kbdiag::render;
+use kbdiag::evaluate::diagnose::Evaluator;
+use kbdiag::report::diagnosis::Report;
+use kbdiag::report::render;
+use kbdiag::rules::kb;
 
 fn evaluate(path: &std::path::Path) -> Report {
     let evaluator = Evaluator::new(&kb::builtin()).expect("built-in rules load");

@@ -8,9 +8,9 @@ mod fleet_gen;
 use std::rc::Rc;
 
 use fleet_gen::Rng;
-use kbdiag::diagnose::Evaluator;
-use kbdiag::native::Native;
-use kbdiag::script::Value;
+use kbdiag::engine::native::Native;
+use kbdiag::engine::script::Value;
+use kbdiag::evaluate::diagnose::Evaluator;
 use serde_json::json;
 
 /// Conditions in the native forms: the built-in rule's, and others of the same forms.
@@ -119,7 +119,7 @@ fn varied(rng: &mut Rng, i: usize) -> String {
 
 #[test]
 fn native_conditions_answer_as_rhai_does() {
-    let rules = kbdiag::kb::builtin();
+    let rules = kbdiag::rules::kb::builtin();
     let evaluator = Evaluator::new(&rules).expect("the built-in rules load");
     let rule = &evaluator.rules()[0];
     let sandbox = evaluator.sandbox();

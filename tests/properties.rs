@@ -3,11 +3,11 @@
 
 use std::cell::OnceCell;
 
-use kbdiag::diagnose::Evaluator;
-use kbdiag::fleet;
-use kbdiag::inputs::Document;
-use kbdiag::kb::{self, RuleFile};
-use kbdiag::render;
+use kbdiag::evaluate::diagnose::Evaluator;
+use kbdiag::evaluate::fleet;
+use kbdiag::input::inputs::Document;
+use kbdiag::report::render;
+use kbdiag::rules::kb::{self, RuleFile};
 use proptest::prelude::*;
 
 thread_local! {
@@ -214,7 +214,7 @@ proptest! {
             bytes: if i % 7 == 3 { Err("unreadable".into()) } else { Ok(bytes) },
         });
         let mut seen = Vec::new();
-        let render = |r: &kbdiag::diagnosis::Report| r.file.clone();
+        let render = |r: &kbdiag::report::diagnosis::Report| r.file.clone();
         let plan = fleet::Plan { jobs, batch: fleet::BATCH };
         fleet::run(&rules, &ev, inputs, plan, &render, &mut |e| {
             seen.push(e.rendered);

@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use kbdiag::diagnose::Evaluator;
-use kbdiag::diagnosis::Status;
+use kbdiag::evaluate::diagnose::Evaluator;
 use kbdiag::facts;
-use kbdiag::kb::RuleFile;
+use kbdiag::report::diagnosis::Status;
+use kbdiag::rules::kb::RuleFile;
 
 const HOST: &str = "host: H\nos: {name: Windows NT Server 4.0}\n";
 

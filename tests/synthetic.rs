@@ -1,8 +1,8 @@
 //! The engine on a made-up article (tests/rules/KB900001.yaml): the same machinery as KB 322051
 //! with nothing of it, proving the engine knows no article.
 
-use kbdiag::diagnose::Evaluator;
-use kbdiag::kb;
+use kbdiag::evaluate::diagnose::Evaluator;
+use kbdiag::rules::kb;
 use serde_json::Value;
 
 fn diagnose(fixture: &str) -> Value {

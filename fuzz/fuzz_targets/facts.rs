@@ -5,14 +5,14 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-fn rules() -> &'static [kbdiag::kb::RuleFile] {
-    static RULES: OnceLock<Vec<kbdiag::kb::RuleFile>> = OnceLock::new();
-    RULES.get_or_init(kbdiag::kb::builtin)
+fn rules() -> &'static [kbdiag::rules::kb::RuleFile] {
+    static RULES: OnceLock<Vec<kbdiag::rules::kb::RuleFile>> = OnceLock::new();
+    RULES.get_or_init(kbdiag::rules::kb::builtin)
 }
 
 thread_local! {
-    static EVALUATOR: kbdiag::diagnose::Evaluator =
-        kbdiag::diagnose::Evaluator::new(rules()).expect("built-in rules load");
+    static EVALUATOR: kbdiag::evaluate::diagnose::Evaluator =
+        kbdiag::evaluate::diagnose::Evaluator::new(rules()).expect("built-in rules load");
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -6,16 +6,16 @@ use libfuzzer_sys::fuzz_target;
 
 thread_local! {
     // One sandbox for every input, as `kbdiag check` uses one for every file.
-    static SANDBOX: kbdiag::script::Sandbox = kbdiag::script::Sandbox::new();
+    static SANDBOX: kbdiag::engine::script::Sandbox = kbdiag::engine::script::Sandbox::new();
 }
 
 fuzz_target!(|data: &[u8]| {
-    let file = kbdiag::kb::RuleFile {
+    let file = kbdiag::rules::kb::RuleFile {
         name: "fuzz.yaml".into(),
         bytes: data.to_vec(),
     };
     SANDBOX.with(|sandbox| {
-        if let Err(problems) = kbdiag::kb::load(sandbox, std::slice::from_ref(&file)) {
+        if let Err(problems) = kbdiag::rules::kb::load(sandbox, std::slice::from_ref(&file)) {
             assert!(!problems.is_empty());
         }
     });

@@ -4,12 +4,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::{ExplainFormat, cannot_run};
-use crate::diagnose::Evaluator;
-use crate::inputs::{Documents, StdinFormat};
-use crate::kb::{self, RuleFile};
+use crate::authoring::rule_tests;
+use crate::evaluate::diagnose::Evaluator;
+use crate::input::inputs::{Documents, StdinFormat};
 use crate::problem::Problem;
-use crate::render;
-use crate::rule_tests;
+use crate::report::render;
+use crate::rules::kb::{self, RuleFile};
 
 /// Rule files named on the command line: files as they are, folders walked.
 fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
@@ -32,7 +32,7 @@ pub(super) fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> 
         Ok(files) => files,
         Err(problem) => return Ok(cannot_run(&problem)),
     };
-    let problems = kb::check(&crate::script::Sandbox::new(), &files);
+    let problems = kb::check(&crate::engine::script::Sandbox::new(), &files);
     for p in &problems {
         writeln!(out, "{}\n", render::clean(&p.to_string()))?;
     }
@@ -78,9 +78,9 @@ fn test_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, Problem> {
         let unreadable = |e: io::Error| Problem::new(&name, None, None, e.to_string());
         let (rules_dir, tests) = if path.is_dir() {
             let mut found = Vec::new();
-            crate::walk::collect(path, &rule_tests::is_tests_file, &mut found)
+            crate::input::walk::collect(path, &rule_tests::is_tests_file, &mut found)
                 .map_err(unreadable)?;
-            let found = crate::walk::all_files(found).map_err(|(path, why)| {
+            let found = crate::input::walk::all_files(found).map_err(|(path, why)| {
                 Problem::new(&path.display().to_string(), None, None, why)
             })?;
             (path.as_path(), found)
@@ -191,15 +191,17 @@ pub(super) fn explain(
         Err(problem) => return Ok(cannot_run(&problem)),
     };
     let host = facts.host.0.clone();
-    let explanations = crate::explain::explain(ev, facts, only);
+    let explanations = crate::authoring::explain::explain(ev, facts, only);
     if explanations.is_empty() {
         eprintln!("kbdiag: no loaded rule is {}", only.unwrap_or("loaded"));
         return Ok(2);
     }
     match format {
-        ExplainFormat::Text => {
-            write!(out, "{}", crate::explain::text(&host, &name, &explanations))?
-        }
+        ExplainFormat::Text => write!(
+            out,
+            "{}",
+            crate::authoring::explain::text(&host, &name, &explanations)
+        )?,
         ExplainFormat::Json => writeln!(
             out,
             "{}",
@@ -258,8 +260,13 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
         .unwrap_or(false);
     let schemas = if found { schemas } else { ".".to_owned() };
     let written = std::fs::create_dir_all(dir)
-        .and_then(|()| create_new(&rule_path, &crate::skeleton::rule(id, &schemas)))
-        .and_then(|()| create_new(&tests_path, &crate::skeleton::tests(id, &schemas)));
+        .and_then(|()| create_new(&rule_path, &crate::authoring::skeleton::rule(id, &schemas)))
+        .and_then(|()| {
+            create_new(
+                &tests_path,
+                &crate::authoring::skeleton::tests(id, &schemas),
+            )
+        });
     if let Err(e) = written {
         eprintln!("kbdiag: cannot write into {}: {e}", dir.display());
         return Ok(2);

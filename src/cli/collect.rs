@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use super::{RuleArgs, cannot_run, run_time};
 use crate::collect::{self, Artifacts, Needs, Options};
-use crate::diagnose::Evaluator;
+use crate::evaluate::diagnose::Evaluator;
 use crate::problem::Problem;
-use crate::render;
+use crate::report::render;
 
 /// Read a Windows system's own artifacts (registry hives, event logs, DLLs) into a fact
 /// document, one JSON line per host: `kbdiag collect /mnt/nt4 | kbdiag eval -`.
@@ -65,7 +65,11 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
             "nothing to read: name a system volume (ROOT), or --software, --system, --event-log, --file".into(),
         )));
     }
-    let collected = match given.collected.as_deref().map(crate::values::utc_time) {
+    let collected = match given
+        .collected
+        .as_deref()
+        .map(crate::facts::values::utc_time)
+    {
         Some(Ok(t)) => t,
         Some(Err(e)) => return Ok(cannot_run(&Problem::new("--collected", None, None, e))),
         None => run_time(),

@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use crate::diagnose::Evaluator;
-use crate::diagnosis::Report;
-use crate::fleet;
-use crate::inputs::Documents;
-use crate::kb::RuleFile;
-use crate::render::{self, Format};
-use crate::summary::{RuleIdentity, Summary};
+use crate::evaluate::diagnose::Evaluator;
+use crate::evaluate::fleet;
+use crate::input::inputs::Documents;
+use crate::report::diagnosis::Report;
+use crate::report::render::{self, Format};
+use crate::report::summary::{RuleIdentity, Summary};
+use crate::rules::kb::RuleFile;
 
 pub(super) struct EvalOptions {
     pub(super) format: Format,
@@ -50,7 +50,7 @@ pub(super) fn eval(
         Format::Text => render::text(report),
         Format::Json => render::json(report),
         Format::Ndjson => render::ndjson(report),
-        Format::Html => crate::html::section(report),
+        Format::Html => crate::report::html::section(report),
         Format::Summary | Format::SummaryJson => String::new(),
     };
     // The HTML page opens with the summary, so its sections wait for the end of the run.
@@ -106,7 +106,7 @@ pub(super) fn eval(
         Format::Html => write!(
             out,
             "{}",
-            crate::html::page(&summary, sections, unreadable, &options.generated)
+            crate::report::html::page(&summary, sections, unreadable, &options.generated)
         )?,
         Format::Ndjson if options.summary_line => {
             writeln!(out, "{}", render::summary_line(&summary))?

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::diagnose::Evaluator;
-use crate::inputs::{Documents, StdinFormat};
-use crate::kb::{self, RuleFile};
+use crate::evaluate::diagnose::Evaluator;
+use crate::input::inputs::{Documents, StdinFormat};
 use crate::problem::Problem;
-use crate::render::{self, Format};
+use crate::report::render::{self, Format};
+use crate::rules::kb::{self, RuleFile};
 
 mod authoring;
 mod collect;
@@ -141,7 +141,7 @@ enum Command {
     /// Print the JSON Schema of the rule, fact or rule-tests format.
     Schema {
         #[arg(value_enum)]
-        kind: crate::schema::Kind,
+        kind: crate::rules::schema::Kind,
     },
 }
 
@@ -242,7 +242,9 @@ pub fn run(cli: Cli) -> i32 {
         } => RuleArgs { kb: rules }
             .evaluator()
             .map(|ev| explain(&ev, &facts, kb.as_deref(), format, &mut out)),
-        Command::Schema { kind } => Ok(write!(out, "{}", crate::schema::text(kind)).map(|()| 0)),
+        Command::Schema { kind } => {
+            Ok(write!(out, "{}", crate::rules::schema::text(kind)).map(|()| 0))
+        }
     };
     let code = match code {
         Ok(Ok(code)) => code,
@@ -297,7 +299,7 @@ fn run_time() -> String {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64)
         });
-    crate::values::iso_utc(seconds)
+    crate::facts::values::iso_utc(seconds)
 }
 
 /// `kbdiag merge`: the summaries in `paths`, added up.
@@ -307,15 +309,15 @@ fn merge(
     exit_zero: bool,
     out: &mut impl Write,
 ) -> io::Result<i32> {
-    let mut total = crate::summary::Summary::default();
+    let mut total = crate::report::summary::Summary::default();
     for path in paths {
         let name = path.display().to_string();
         let found = if path.as_os_str() == "-" {
-            crate::summary::find(io::stdin().lock())
+            crate::report::summary::find(io::stdin().lock())
         } else {
             std::fs::File::open(path)
                 .map_err(|e| e.to_string())
-                .and_then(|f| crate::summary::find(io::BufReader::new(f)))
+                .and_then(|f| crate::report::summary::find(io::BufReader::new(f)))
         };
         let added = found.and_then(|summaries| {
             summaries

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::facts::registry::{RegData, RegValue};
 use crate::facts::{CollectedArtifact, Collector, NotCollected, Text};
-use crate::registry::{RegData, RegValue};
 pub use needs::Needs;
 use regf::Hive;
 
@@ -746,7 +746,7 @@ fn legacy_event(r: evt::Record, log: &str) -> Event {
         qualifiers: i64::from(r.identifier >> 16),
         kind,
         category: (r.category != 0).then_some(i64::from(r.category)),
-        time: Some(crate::values::iso_utc(i64::from(r.created))),
+        time: Some(crate::facts::values::iso_utc(i64::from(r.created))),
         record: i64::from(r.number),
         computer: Some(r.computer).filter(|c| !c.is_empty()),
         strings: r.strings,
@@ -875,7 +875,7 @@ fn file_facts(local: &Path, windows: &str) -> Result<(File, Option<String>), Str
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| crate::values::iso_utc(d.as_secs() as i64));
+        .map(|d| crate::facts::values::iso_utc(d.as_secs() as i64));
     let mut file = File {
         path: windows.to_owned(),
         size: meta.len(),

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::{AST, ASTNode, Expr, Stmt};
 
-use crate::condition::Node;
-use crate::kb::CompiledRule;
+use crate::engine::condition::Node;
+use crate::rules::kb::CompiledRule;
 
 /// The facts the rules ask for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 use thiserror::Error;
 
 use super::bytes::{u16_at, u32_at};
-use crate::registry::{RegData, RegType, RegValue};
+use crate::facts::registry::{RegData, RegType, RegValue};
 
 /// Where hive bins start; cell offsets are relative to it.
 const BINS: usize = 0x1000;

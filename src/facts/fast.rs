@@ -704,7 +704,7 @@ impl<'a> Reader<'a> {
                     let t = p.opt_text()?;
                     f.modified = match t {
                         None => None,
-                        Some(t) => Some(Text(crate::values::utc_time(t.as_str()).ok()?)),
+                        Some(t) => Some(Text(crate::facts::values::utc_time(t.as_str()).ok()?)),
                     };
                     2
                 }

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 pub mod fast;
+pub mod registry;
+pub mod values;
 
+pub use crate::facts::registry::{RegData, RegType, RegValue};
+use crate::input::source::{self, Location, TextError};
 use crate::problem::Problem;
-pub use crate::registry::{RegData, RegType, RegValue};
-use crate::source::{self, Location, TextError};
 
 /// Everything known about one host. Every key but `host` may be absent, and an absent key is
 /// unknown, never empty.
@@ -340,11 +342,11 @@ pub struct Os {
     pub name: Option<Text>,
     pub edition: Option<Text>,
     /// `"4.0"` and the YAML number `4.0` both arrive as the text `4.0`; `4.0.1381` carries the
-    /// build too. Read through [`crate::values::os_version`].
+    /// build too; `fact("os.version")` reads it as major.minor.
     pub version: Option<Text>,
     pub build: Option<i64>,
     /// As `CSDVersion` reports it (`Service Pack 6`, which SP6a also reports) or short (`6a`).
-    /// Read through [`crate::values::service_pack`].
+    /// `fact("os.service_pack")` reads it as `6`, `6a`….
     pub service_pack: Option<Text>,
     /// 40, 56 or 128.
     #[serde(default, deserialize_with = "cipher_bits")]
@@ -396,7 +398,7 @@ fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 fn utc_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
     match Option::<Text>::deserialize(d)? {
         None => Ok(None),
-        Some(t) => crate::values::utc_time(t.as_str())
+        Some(t) => crate::facts::values::utc_time(t.as_str())
             .map(|t| Some(Text(t)))
             .map_err(|e| de::Error::custom(format_args!("`modified`: {e}"))),
     }
@@ -449,7 +451,7 @@ pub struct Registry(pub BTreeMap<String, Option<RegValue>>);
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        unique_map(d, crate::matching::registry_key).map(Registry)
+        unique_map(d, crate::engine::matching::registry_key).map(Registry)
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnosis::{Action, Report, Status};
+use crate::report::diagnosis::{Action, Report, Status};
 
 /// How many hosts that need action are listed; the rest are counted.
 pub const LISTED: usize = 1000;
@@ -184,7 +184,7 @@ pub fn find(reader: impl std::io::BufRead) -> Result<Vec<(usize, Summary)>, Stri
         summary: Summary,
     }
     const PREFIX: &[u8] = b"{\"summary\"";
-    let limit = crate::source::MAX_DOCUMENT_BYTES as u64;
+    let limit = crate::input::source::MAX_DOCUMENT_BYTES as u64;
     let mut reader = reader;
     let mut found = Vec::new();
     let mut buf = Vec::new();

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::rule::FileRow;
+use crate::rules::rule::FileRow;
 
 /// A rule's static text (its title, the cause's explanation, a symptom's text): made once when
 /// the rule loads, shared by every diagnosis of the rule, and JSON-escaped once. Per host it is a
@@ -219,7 +219,7 @@ pub struct Article {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<crate::rule::Related>,
+    pub related: Vec<crate::rules::rule::Related>,
     /// The article's note on support charges, for a host whose recommendation does not carry the
     /// fix (a suspected host, told to collect facts first).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -259,7 +259,7 @@ pub struct Recommendation {
     pub hotfix: Option<Hotfix>,
     /// For `change-setting`: the value to set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub setting: Option<crate::rule::Setting>,
+    pub setting: Option<crate::rules::rule::Setting>,
     /// Another way, and for which hosts, e.g. the workaround for hosts that must stay 56-bit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Box<Alternative>>,
@@ -352,7 +352,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::source::Location>,
+    pub location: Option<crate::input::source::Location>,
     /// The offending line with a caret, for the text report.
     #[serde(skip)]
     pub snippet: Option<String>,

@@ -4,14 +4,14 @@
 use std::path::Path;
 use std::rc::Rc;
 
-use crate::condition::Node;
-use crate::diagnosis::Shared;
-use crate::lint;
+use crate::authoring::lint;
+use crate::engine::condition::Node;
+use crate::engine::script::Sandbox;
+use crate::input::source::{self, Location};
 use crate::problem::Problem;
-use crate::rule::{self, FileRow, Rule};
-use crate::script::Sandbox;
-use crate::source::{self, Location};
-use crate::yaml_tree;
+use crate::report::diagnosis::Shared;
+use crate::rules::rule::{self, FileRow, Rule};
+use crate::rules::yaml_tree;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -64,9 +64,9 @@ pub fn is_rule_file(name: &str) -> bool {
 /// Every rule file below `dir`, in sorted order.
 pub fn read_dir(dir: &Path) -> Result<Vec<RuleFile>, Problem> {
     let mut found = Vec::new();
-    crate::walk::collect(dir, &is_rule_file, &mut found)
+    crate::input::walk::collect(dir, &is_rule_file, &mut found)
         .map_err(|e| Problem::new(&dir.display().to_string(), None, None, e.to_string()))?;
-    let paths = crate::walk::all_files(found)
+    let paths = crate::input::walk::all_files(found)
         .map_err(|(path, why)| Problem::new(&path.display().to_string(), None, None, why))?;
     if paths.is_empty() {
         return Err(Problem::new(
@@ -106,7 +106,7 @@ pub struct Texts {
     /// Per symptom: its text, and what to ask.
     pub symptoms: Vec<(Shared, Option<Shared>)>,
     /// The resolution's texts (trimmed; `%VAR%`s are filled in per host) and file table.
-    pub hotfix: Option<crate::diagnosis::Hotfix>,
+    pub hotfix: Option<crate::report::diagnosis::Hotfix>,
 }
 
 impl Texts {
@@ -121,16 +121,19 @@ impl Texts {
             symptoms: (rule.symptoms.iter())
                 .map(|s| (trimmed(&s.text), s.ask.as_deref().map(trimmed)))
                 .collect(),
-            hotfix: rule.resolution.as_ref().map(|r| crate::diagnosis::Hotfix {
-                summary: trimmed(&r.summary),
-                caveat: r.caveat.as_deref().map(trimmed),
-                obtain: r.obtain.as_deref().map(trimmed),
-                install: r.install.as_deref().map(trimmed),
-                url: r.url.as_deref().map(Shared::new),
-                note: r.note.as_deref().map(trimmed),
-                files: r.files.clone().into(),
-                files_note: r.files_note.as_deref().map(trimmed),
-            }),
+            hotfix: rule
+                .resolution
+                .as_ref()
+                .map(|r| crate::report::diagnosis::Hotfix {
+                    summary: trimmed(&r.summary),
+                    caveat: r.caveat.as_deref().map(trimmed),
+                    obtain: r.obtain.as_deref().map(trimmed),
+                    install: r.install.as_deref().map(trimmed),
+                    url: r.url.as_deref().map(Shared::new),
+                    note: r.note.as_deref().map(trimmed),
+                    files: r.files.clone().into(),
+                    files_note: r.files_note.as_deref().map(trimmed),
+                }),
         }
     }
 }
@@ -250,7 +253,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     };
     let text = source::text_from_bytes(file.bytes.clone())
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
-    let tree = crate::validate::parse_tree(&text)
+    let tree = crate::rules::validate::parse_tree(&text)
         .map_err(|e| vec![problem(Some(&text), e.at, e.message)])?;
     let mut problems = Vec::new();
     let rule = rule::from_tree(&text, &tree)
@@ -263,7 +266,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
         })
         .ok();
     if let Some(r) = rule.as_ref().and_then(|r| r.resolution.as_ref()) {
-        use crate::rule::ResolutionKind;
+        use crate::rules::rule::ResolutionKind;
         let needs = match r.kind {
             ResolutionKind::Setting if r.setting.is_none() => {
                 Some("`setting: {path, value, type}`")
@@ -376,9 +379,9 @@ fn compile_parts(
 fn hidden_characters(file: &str, text: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let Some((column, c)) = (line.chars().enumerate())
-            .find(|(_, c)| (c.is_control() && *c != '\t') || crate::render::is_invisible(*c))
-        else {
+        let Some((column, c)) = (line.chars().enumerate()).find(|(_, c)| {
+            (c.is_control() && *c != '\t') || crate::report::render::is_invisible(*c)
+        }) else {
             continue;
         };
         let at = Location {
@@ -419,7 +422,7 @@ fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem
             None,
             format!(
                 "{count} conditions: each host evaluates them all, within the rule's budget of {} operations",
-                crate::script::limits::RULE_OPERATIONS
+                crate::engine::script::limits::RULE_OPERATIONS
             ),
         ));
     }

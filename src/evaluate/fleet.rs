@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::diagnose::Evaluator;
-use crate::diagnosis::Report;
-use crate::inputs::Document;
-use crate::kb::RuleFile;
+use crate::evaluate::diagnose::Evaluator;
+use crate::input::inputs::Document;
+use crate::input::source::Location;
 use crate::problem::Problem;
-use crate::source::Location;
-use crate::summary::Tally;
+use crate::report::diagnosis::Report;
+use crate::report::summary::Tally;
+use crate::rules::kb::RuleFile;
 
 /// Documents handed to a worker at a time: fewer hand-overs between threads.
 pub const BATCH: usize = 32;

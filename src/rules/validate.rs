@@ -8,8 +8,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::source::Location;
-use crate::yaml_tree::{self, Node, ScalarKind};
+use crate::input::source::Location;
+use crate::rules::yaml_tree::{self, Node, ScalarKind};
 
 /// One problem in a document, at its place when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,8 +339,8 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{self, Kind};
-    use crate::yaml_tree;
+    use crate::rules::schema::{self, Kind};
+    use crate::rules::yaml_tree;
 
     fn issues(text: &str) -> Vec<String> {
         let tree = yaml_tree::parse(text).unwrap();

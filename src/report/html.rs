@@ -2,7 +2,7 @@
 //! and without JavaScript, printable, and sane at 10,000 hosts (docs/reports.md).
 //!
 //! Facts and rules are untrusted: every value reaches the page through askama's templates, which
-//! escape for HTML by default (`src/html/*.html`); only kbdiag's own CSS, script and the host
+//! escape for HTML by default (`src/report/html/*.html`); only kbdiag's own CSS, script and the host
 //! sections those templates made are inserted unescaped. A link is written only for an `http(s)`
 //! URL from a rule; no fact reaches a URL, an attribute without quotes, or the script. The page's
 //! Content-Security-Policy allows nothing external and only kbdiag's own inline style and script,
@@ -11,8 +11,10 @@
 use askama::Template;
 use sha2::{Digest, Sha256};
 
-use crate::diagnosis::{Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status};
-use crate::summary::Summary;
+use crate::report::diagnosis::{
+    Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
+};
+use crate::report::summary::Summary;
 
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");

@@ -8,8 +8,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::facts::Text;
-use crate::validate::{self, Issue};
-use crate::yaml_tree::{self, Node};
+use crate::rules::validate::{self, Issue};
+use crate::rules::yaml_tree::{self, Node};
 
 /// One knowledge-base article: when it applies, what is seen, what causes it, what to do.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -340,7 +340,7 @@ impl<'de> Deserialize<'de> for Condition {
 /// The rule format's schema, generated once.
 fn schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| crate::schema::value(crate::schema::Kind::Rule))
+    SCHEMA.get_or_init(|| crate::rules::schema::value(crate::rules::schema::Kind::Rule))
 }
 
 /// Parses and checks one rule file's text, reporting every problem found. Returns the rule with
@@ -397,7 +397,7 @@ pub fn check_ids(tree: &Node) -> Vec<Issue> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Location;
+    use crate::input::source::Location;
 
     const MINIMAL: &str =
         "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause: {text: c, when: 'false'}\n";

@@ -2,18 +2,18 @@
 
 use std::rc::Rc;
 
-use crate::condition::{EvalError, Truth, Verdict};
-use crate::diagnosis::{
+use crate::engine::condition::{EvalError, Truth, Verdict};
+use crate::engine::matching::expand_vars;
+use crate::engine::script::Sandbox;
+use crate::facts::{self, Facts};
+use crate::problem::Problem;
+use crate::report::diagnosis::{
     Action, Alternative, Article, Diagnosis, Hotfix, Listed, Observed, PrerequisiteResult,
     PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
-use crate::diagnosis::{Report, Shared};
-use crate::facts::{self, Facts};
-use crate::kb::{self, CompiledRule, RuleFile};
-use crate::matching::expand_vars;
-use crate::problem::Problem;
-use crate::rule::ResolutionKind;
-use crate::script::Sandbox;
+use crate::report::diagnosis::{Report, Shared};
+use crate::rules::kb::{self, CompiledRule, RuleFile};
+use crate::rules::rule::ResolutionKind;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
 pub struct Evaluator {
@@ -219,7 +219,7 @@ fn diagnose_rule(
 }
 
 /// Whether the host is one of the listed products, from the value of `products_when`.
-fn scope(rule: &crate::rule::Rule, v: Verdict) -> Scope {
+fn scope(rule: &crate::rules::rule::Rule, v: Verdict) -> Scope {
     let listed = match v.truth {
         Truth::True => Listed::Listed,
         Truth::False => Listed::NotListed,
@@ -288,7 +288,7 @@ fn reported_symptoms(
 }
 
 fn symptom_result(
-    symptom: &crate::rule::Symptom,
+    symptom: &crate::rules::rule::Symptom,
     (text, ask): &(Shared, Option<Shared>),
     verdict: Option<Verdict>,
     by_people: Vec<String>,
@@ -417,7 +417,7 @@ fn remedy(
         steps.extend(fix.obtain.iter().chain(&fix.install).map(|s| s.to_string()));
         steps
     };
-    let not_met: Vec<&crate::rule::Prerequisite> = (rule.prerequisites.iter())
+    let not_met: Vec<&crate::rules::rule::Prerequisite> = (rule.prerequisites.iter())
         .zip(&prerequisites)
         .filter(|(_, r)| r.status == PrerequisiteStatus::NotMet)
         .map(|(p, _)| p)

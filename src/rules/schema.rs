@@ -4,7 +4,7 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 
 use crate::facts::Facts;
-use crate::rule::Rule;
+use crate::rules::rule::Rule;
 
 /// The formats that have a schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,7 +36,7 @@ pub fn value(kind: Kind) -> serde_json::Value {
             "kbdiag facts, format 1",
             "What was collected from one host (docs/facts.md).",
         ),
-        Kind::Tests => generate::<crate::rule_tests::TestsFile>(
+        Kind::Tests => generate::<crate::authoring::rule_tests::TestsFile>(
             "kbdiag rule tests",
             "Test cases shipped beside a rule (docs/authoring.md).",
         ),

@@ -3,7 +3,7 @@
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-use crate::source::Location;
+use crate::input::source::Location;
 
 /// A YAML node with its place in the text.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,11 +3,11 @@
 use rhai::AST;
 use serde::Serialize;
 
-use crate::native::Native;
-use crate::rule::Condition;
-use crate::script::{CompileError, Sandbox, Value};
-use crate::source::Location;
-use crate::yaml_tree;
+use crate::engine::native::Native;
+use crate::engine::script::{CompileError, Sandbox, Value};
+use crate::input::source::Location;
+use crate::rules::rule::Condition;
+use crate::rules::yaml_tree;
 
 /// True, false, or unknown for lack of facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -176,7 +176,7 @@ impl Node {
         match self {
             Node::Expr { label, expr, .. } => label
                 .clone()
-                .unwrap_or_else(|| crate::source::shorten(expr.trim(), 80).into_owned()),
+                .unwrap_or_else(|| crate::input::source::shorten(expr.trim(), 80).into_owned()),
             Node::All(l, _) => l.clone().unwrap_or_else(|| "all".into()),
             Node::Any(l, _) => l.clone().unwrap_or_else(|| "any".into()),
             Node::Not(l, _) => l.clone().unwrap_or_else(|| "not".into()),

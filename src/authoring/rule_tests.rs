@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::diagnose::Evaluator;
-use crate::diagnosis::{Action, Diagnosis, Observed, Status};
+use crate::evaluate::diagnose::Evaluator;
 use crate::facts::{self, Facts};
-use crate::kb::RuleFile;
+use crate::input::source::{self, Location};
 use crate::problem::Problem;
-use crate::source::{self, Location};
-use crate::{validate, yaml_tree};
+use crate::report::diagnosis::{Action, Diagnosis, Observed, Status};
+use crate::rules::kb::RuleFile;
+use crate::rules::{validate, yaml_tree};
 
 /// A rule's test cases.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -71,7 +71,7 @@ pub struct Outcome {
 
 fn schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| crate::schema::value(crate::schema::Kind::Tests))
+    SCHEMA.get_or_init(|| crate::rules::schema::value(crate::rules::schema::Kind::Tests))
 }
 
 /// Whether a file name is a rule tests file.
@@ -181,7 +181,7 @@ fn strict_facts() -> &'static serde_json::Value {
                 _ => {}
             }
         }
-        let mut schema = crate::schema::value(crate::schema::Kind::Facts);
+        let mut schema = crate::rules::schema::value(crate::rules::schema::Kind::Facts);
         close(&mut schema);
         schema
     })

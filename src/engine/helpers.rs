@@ -10,20 +10,23 @@ use std::rc::Rc;
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, Position};
 use serde::de::DeserializeOwned;
 
-use crate::compare::{register_strict_comparisons, register_versions};
-pub use crate::events::EVENT_FILTERS;
-use crate::events::{EventFilter, events};
-use crate::facts::{Facts, FileEntry, Lazy, RegData};
-use crate::matching::{
+use crate::engine::compare::{register_strict_comparisons, register_versions};
+pub use crate::engine::events::EVENT_FILTERS;
+use crate::engine::events::{EventFilter, events};
+use crate::engine::matching::{
     self, contains_ci, expand_vars, file_name, hotfix_key, path_key, path_matches,
 };
-use crate::rule::FileRow;
-use crate::script::Trace;
-use crate::values;
+use crate::engine::script::Trace;
+use crate::facts::values;
+use crate::facts::{Facts, FileEntry, Lazy, RegData};
+use crate::rules::rule::FileRow;
 
 /// The paths `fact()` reads; any other is an error.
 pub fn fact_paths() -> Vec<&'static str> {
-    crate::signatures::FACTS.iter().map(|(p, _)| *p).collect()
+    crate::engine::signatures::FACTS
+        .iter()
+        .map(|(p, _)| *p)
+        .collect()
 }
 
 /// The host and rule that helpers read while one expression runs.
@@ -44,8 +47,8 @@ impl Probe {
     /// Counts `work` helper operations against the rule's budget on this host.
     pub(crate) fn charge(&mut self, work: usize) -> Fallible<()> {
         self.spent += work as u64;
-        if self.spent + self.running > crate::script::limits::RULE_OPERATIONS {
-            return fail(crate::script::over_budget());
+        if self.spent + self.running > crate::engine::script::limits::RULE_OPERATIONS {
+            return fail(crate::engine::script::over_budget());
         }
         Ok(())
     }

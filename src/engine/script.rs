@@ -7,10 +7,10 @@ use std::rc::Rc;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult};
 
+use crate::engine::helpers::{Shared, register_helpers};
+use crate::engine::native::Native;
 use crate::facts::Facts;
-use crate::helpers::{Shared, register_helpers};
-use crate::native::Native;
-use crate::rule::FileRow;
+use crate::rules::rule::FileRow;
 
 /// Limits on what one expression may do; past them it fails with an error, never hangs.
 pub mod limits {

@@ -10,8 +10,8 @@
 
 use rhai::{AST, Dynamic, Expr, FnCallExpr, Stmt};
 
-use crate::events::{EventFilter, events};
-use crate::helpers::{self, Fallible, Probe};
+use crate::engine::events::{EventFilter, events};
+use crate::engine::helpers::{self, Fallible, Probe};
 
 /// A condition in one of the native forms.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ impl Native {
                     Some(Ok(if *whole {
                         helpers::ieq(&have, text)
                     } else {
-                        crate::matching::contains_ci(&have, text)
+                        crate::engine::matching::contains_ci(&have, text)
                     }))
                 }
             },

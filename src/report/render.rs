@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnosis::{Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status};
-use crate::summary::Summary;
+use crate::report::diagnosis::{
+    Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
+};
+use crate::report::summary::Summary;
 
 /// Output formats of `kbdiag eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

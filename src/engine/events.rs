@@ -1,9 +1,9 @@
 //! Events as symptoms: which events match a source, an id and the article's details (log, type,
 //! category, an error code in the message, a time window), and how a match is shown as evidence.
 
+use crate::engine::helpers::{Fallible, Probe, fail};
+use crate::facts::values;
 use crate::facts::{Event, Text};
-use crate::helpers::{Fallible, Probe, fail};
-use crate::values;
 
 /// What an event must show besides its source and id: each filter an event's facts can be checked
 /// against must hold; one the event does not record is noted, not failed.

@@ -4,11 +4,11 @@
 
 use std::collections::VecDeque;
 
-use crate::walk::Found;
+use crate::input::walk::Found;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
-use crate::source::MAX_DOCUMENT_BYTES;
+use crate::input::source::MAX_DOCUMENT_BYTES;
 
 /// One fact document: where it came from, and its bytes or why they could not be read.
 #[derive(Debug)]
@@ -101,7 +101,7 @@ impl Documents {
             self.sources.push_back(Source::Stdin);
         } else if path.is_dir() {
             let mut found = Vec::new();
-            match crate::walk::collect(&path, &is_fact_file, &mut found) {
+            match crate::input::walk::collect(&path, &is_fact_file, &mut found) {
                 Ok(()) if found.is_empty() => self.sources.push_back(Source::Failed(
                     name,
                     "no fact files (*.yaml, *.yml, *.json, *.ndjson, *.jsonl) in this folder"
@@ -141,7 +141,7 @@ impl Documents {
             }
             Source::Stdin => whole(
                 self.stdin_name.clone(),
-                crate::source::read_limited(io::stdin()),
+                crate::input::source::read_limited(io::stdin()),
             ),
             Source::File(path) => {
                 let name = path.display().to_string();
@@ -156,7 +156,7 @@ impl Documents {
                     ));
                     None
                 } else {
-                    whole(name, crate::source::read_limited(file))
+                    whole(name, crate::input::source::read_limited(file))
                 }
             }
         }

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
 
-use crate::helpers::{EVENT_FILTERS, fact_paths};
-use crate::signatures::{self, Ty};
-use crate::validate::did_you_mean;
+use crate::engine::helpers::{EVENT_FILTERS, fact_paths};
+use crate::engine::signatures::{self, Ty};
+use crate::rules::validate::did_you_mean;
 
 /// A warning, or an error that refuses the rule, positioned within the expression (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub fn check(ast: &AST, known: &BTreeSet<String>) -> Vec<Warning> {
             warnings.push(warning(
                 format!(
                     "a loop in a condition runs on every host, within the rule's budget of {} operations per host: is a helper (any_hotfix, event filters) enough?",
-                    crate::script::limits::RULE_OPERATIONS
+                    crate::engine::script::limits::RULE_OPERATIONS
                 ),
                 stmt.position(),
             ));

@@ -4,8 +4,8 @@
 
 use rhai::{Dynamic, Engine, ImmutableString};
 
-use crate::helpers::{Fallible, Shared, fail};
-use crate::values;
+use crate::engine::helpers::{Fallible, Shared, fail};
+use crate::facts::values;
 
 /// A dotted version, compared part by part: `version(fact("os.version")) >= "4.0"`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,11 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::condition::Explained;
-use crate::diagnose::Evaluator;
-use crate::diagnosis::Diagnosis;
+use crate::engine::condition::Explained;
+use crate::evaluate::diagnose::Evaluator;
 use crate::facts::Facts;
-use crate::render::clean;
+use crate::report::diagnosis::Diagnosis;
+use crate::report::render::clean;
 
 /// One rule explained on one host.
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,12 @@
+//! The condition engine: compiled conditions and their three-valued evaluation (`condition`),
+//! native conditions (`native`), the Rhai sandbox (`script`), the helpers rules call (`helpers`,
+//! `events`, `compare`, `matching`) and their signatures (`signatures`).
+
+pub mod compare;
+pub mod condition;
+pub mod events;
+pub mod helpers;
+pub mod matching;
+pub mod native;
+pub mod script;
+pub mod signatures;
