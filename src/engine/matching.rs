@@ -24,6 +24,15 @@ pub fn path_matches(path: &str, key: &str) -> bool {
     if !path.is_ascii() {
         return path_key(path) == key;
     }
+    // A path written as its key is, but for case (the usual one): its length decides most.
+    let b = path.as_bytes();
+    let plain = b.first().is_some_and(|&c| c > b' ')
+        && b.last().is_some_and(|&c| c > b' ' && c != b'\\')
+        && !b.contains(&b'/')
+        && !b.windows(2).any(|w| w == b"\\\\");
+    if plain {
+        return path.len() == key.len() && path.eq_ignore_ascii_case(key);
+    }
     let mut normalized = path.trim().bytes().map(|b| {
         if b == b'/' {
             b'\\'
@@ -134,6 +143,37 @@ mod tests {
             path_key(r"C:\Temp\Security.dll")
         );
         assert_eq!(path_key(r"C:\WINNT\"), r"c:\winnt");
+    }
+
+    #[test]
+    fn path_matches_agrees_with_path_key_on_every_spelling() {
+        // Each path from pieces that the shortcut and the long way treat differently.
+        let pieces = [
+            "", "C:", "c:", "\\", "/", "\\\\", "WINNT", "winnt", " ", "\u{b}", "a.dll", "A.DLL",
+            "é",
+        ];
+        let keys: Vec<String> = [r"C:\WINNT\a.dll", r"c:\winnt", "a.dll", r"\"]
+            .iter()
+            .map(|k| path_key(k))
+            .collect();
+        let (mut n, mut matched) = (0u32, 0u32);
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in pieces {
+                        let path = format!("{a}{b}{c}{d}");
+                        for key in &keys {
+                            let same = path_key(&path) == *key;
+                            assert_eq!(path_matches(&path, key), same, "{path:?}");
+                            matched += u32::from(same);
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(n, 13 * 13 * 13 * 13);
+        assert!(matched > 100, "{matched}");
     }
 
     #[test]
