@@ -194,7 +194,6 @@ fn errors_and_unusual_documents_are_left_to_serde_json() {
         r#"{"host": "a", "extra": {"deep": [1]}}"#,
         r#"{"host": "a", "files": "p"}"#,
         r#"{"host": "a", "os": {"version": 4.0}}"#,
-        r#"{"host": "a", "files": [{"path": "p", "size": 1.5}]}"#,
         r#"{"host": 1.5}"#,
         r#"{"host": "a"} x"#,
         "{\"host\": \"a\\ud800\"}",
@@ -204,20 +203,22 @@ fn errors_and_unusual_documents_are_left_to_serde_json() {
         r#"{"host": "a", "os": {"name": "NT", "name": "NT"}}"#,
         r#"{"host": "a", "os": {"build": "1381", "extra": [1, {"x": null}]}}"#,
     ] {
-        let quick = fast::read(text);
-        let full = facts::read_json_full(text);
-        match (&quick, &full) {
-            (None, _) => {}
-            (Some(q), Ok(f)) => assert_eq!(q.describe_all(), f.describe_all(), "{text}"),
-            (Some(_), Err(e)) => panic!("{text}: {e}"),
-        }
+        assert!(fast::read(text).is_none(), "the fast reader took {text}");
     }
     // A list entry of the wrong type: the fast reader keeps the list raw, and its first read
     // gives serde_json's error, path and all.
-    let text = r#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#;
-    let quick = fast::read(text).expect("the list is kept raw");
-    assert_eq!(
-        quick.files.get().unwrap_err(),
-        "files[0].size: invalid type: string \"x\", expected i64"
-    );
+    for (text, error) in [
+        (
+            r#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#,
+            "files[0].size: invalid type: string \"x\", expected i64",
+        ),
+        (
+            r#"{"host": "a", "files": [{"path": "p", "size": 1.5}]}"#,
+            "files[0].size: invalid type: floating point `1.5`, expected i64",
+        ),
+    ] {
+        let quick = fast::read(text).expect("the list is kept raw");
+        assert_eq!(quick.files.get().unwrap_err(), error);
+        assert!(agree(text));
+    }
 }

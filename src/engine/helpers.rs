@@ -44,6 +44,19 @@ pub(crate) struct Probe {
 }
 
 impl Probe {
+    /// Readies the record for one expression: nothing read, missed or run yet.
+    pub(crate) fn begin(&mut self) {
+        self.trace = Trace::default();
+        self.missing.clear();
+        self.running = 0;
+    }
+
+    /// The expression's value if it read a missing fact: that decides, whatever it did next.
+    pub(crate) fn take_missing(&mut self) -> Option<crate::engine::script::Value> {
+        (!self.missing.is_empty())
+            .then(|| crate::engine::script::Value::Unknown(std::mem::take(&mut self.missing)))
+    }
+
     /// Counts `work` helper operations against the rule's budget on this host.
     pub(crate) fn charge(&mut self, work: usize) -> Fallible<()> {
         self.spent += work as u64;

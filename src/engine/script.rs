@@ -181,15 +181,12 @@ impl Sandbox {
     /// then counts: the budget it spent is given back, and Rhai starts afresh).
     pub fn eval_native(&self, native: &Native) -> Option<(Value, Trace)> {
         let mut probe = self.probe.borrow_mut();
-        probe.trace = Trace::default();
-        probe.missing.clear();
-        probe.running = 0;
+        probe.begin();
         let spent = probe.spent;
         let outcome = native.run(&mut probe);
         // A missing read decides, as it does in [`Sandbox::eval`].
-        if !probe.missing.is_empty() {
-            let missing = std::mem::take(&mut probe.missing);
-            return Some((Value::Unknown(missing), std::mem::take(&mut probe.trace)));
+        if let Some(missing) = probe.take_missing() {
+            return Some((missing, std::mem::take(&mut probe.trace)));
         }
         match outcome {
             Some(Ok(truth)) => {
@@ -205,20 +202,15 @@ impl Sandbox {
 
     /// Evaluates a compiled expression on the bound host with Rhai.
     pub fn eval(&self, ast: &AST) -> (Value, Trace) {
-        {
-            let mut probe = self.probe.borrow_mut();
-            probe.trace = Trace::default();
-            probe.missing.clear();
-            probe.running = 0;
-        }
+        self.probe.borrow_mut().begin();
         self.memory.set(crate::alloc::thread_live());
         let result = self.engine.eval_ast::<Dynamic>(ast);
         let mut probe = self.probe.borrow_mut();
         probe.spent += std::mem::take(&mut probe.running);
         let trace = std::mem::take(&mut probe.trace);
         // A missing read decides, even if the script caught the error and went on.
-        if !probe.missing.is_empty() {
-            return (Value::Unknown(std::mem::take(&mut probe.missing)), trace);
+        if let Some(missing) = probe.take_missing() {
+            return (missing, trace);
         }
         let value = match result {
             Ok(v) => match v.as_bool() {

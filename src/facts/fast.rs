@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 
 use super::{Env, Event, Facts, FileEntry, Lazy, LazyState, Os, Software, Text};
 
@@ -44,9 +44,8 @@ fn parse_list<'a, T>(
         b: json.as_bytes(),
         i: 0,
     };
-    let LazyState::Parsed(items) = p.list(entry)?.0 else {
-        return None;
-    };
+    // A list kept raw starts with `[`: it is never `null`.
+    let items = p.list(entry)??;
     p.ws();
     (p.i == p.b.len()).then_some(items)
 }
@@ -204,29 +203,35 @@ impl<'a> Reader<'a> {
                     return Some(out);
                 }
                 b'\\' => {
-                    out.push(match *self.b.get(self.i + 1)? {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hex = self.text.get(self.i + 2..self.i + 6)?;
-                            self.i += 4;
-                            // A surrogate (half of a pair) is left to serde_json.
-                            char::from_u32(hex_code(hex)?)?
-                        }
-                        _ => return None,
-                    });
-                    self.i += 2;
+                    out.push(self.escape()?);
                     out.push_str(self.plain_run()?);
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// The character an escape (at its backslash) stands for, stepping over it; `None` for an
+    /// invalid escape and for an escaped surrogate (half of a pair: left to serde_json).
+    fn escape(&mut self) -> Option<char> {
+        let c = match *self.b.get(self.i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let c = char::from_u32(hex_code(self.text.get(self.i + 2..self.i + 6)?)?)?;
+                self.i += 4;
+                c
+            }
+            _ => return None,
+        };
+        self.i += 2;
+        Some(c)
     }
 
     /// A key without escapes, and its colon (a key with escapes goes to serde_json).
@@ -287,56 +292,18 @@ impl<'a> Reader<'a> {
         self.text().map(Some)
     }
 
-    /// The text of the next value, whatever it is, without checking it: serde_json checks it,
-    /// and what follows it is checked here.
-    fn extent(&mut self) -> Option<&'a str> {
+    /// The next value, checked by the skip, then read by serde_json on its own.
+    fn delegate<T: DeserializeOwned>(&mut self) -> Option<T> {
         self.ws();
         let start = self.i;
-        let mut depth = 0usize;
-        loop {
-            let c = *self.b.get(self.i)?;
-            match c {
-                b'"' => {
-                    self.i += 1;
-                    loop {
-                        match *self.b.get(self.i)? {
-                            b'"' => break,
-                            b'\\' => self.i += 2,
-                            _ => self.i += 1,
-                        }
-                    }
-                    self.i += 1;
-                }
-                b'{' | b'[' => {
-                    depth += 1;
-                    self.i += 1;
-                }
-                b'}' | b']' if depth == 0 => break,
-                b'}' | b']' => {
-                    depth -= 1;
-                    self.i += 1;
-                }
-                b',' if depth == 0 => break,
-                _ => self.i += 1,
-            }
-            // A string or a container that ends at the top is the whole value; a scalar runs
-            // on to the next delimiter.
-            if depth == 0 && matches!(c, b'"' | b'}' | b']') {
-                break;
-            }
-        }
-        self.text.get(start..self.i)
+        self.skip()?;
+        serde_json::from_str(self.text.get(start..self.i)?).ok()
     }
 
-    /// The next value, read by serde_json on its own.
-    fn delegate<T: DeserializeOwned>(&mut self) -> Option<T> {
-        serde_json::from_str(self.extent()?).ok()
-    }
-
-    /// A list, `null` (absent) or `None` for anything else.
-    fn list<T>(&mut self, mut entry: impl FnMut(&mut Self) -> Option<T>) -> Option<Lazy<Vec<T>>> {
+    /// A list, `Some(None)` for `null`, or `None` for anything else.
+    fn list<T>(&mut self, mut entry: impl FnMut(&mut Self) -> Option<T>) -> Option<Option<Vec<T>>> {
         if self.null() {
-            return Some(Lazy(LazyState::Absent));
+            return Some(None);
         }
         self.eat(b'[')?;
         let mut items = Vec::new();
@@ -353,7 +320,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        Some(Lazy(LazyState::Parsed(items)))
+        Some(Some(items))
     }
 
     /// An object's fields: `field` reads the value of a key and says whether it knew the key
@@ -377,9 +344,7 @@ impl<'a> Reader<'a> {
                     seen |= 1 << bit;
                 }
                 // An unknown key of an entry is skipped by serde's derive; it must still be JSON.
-                None => serde_json::from_str::<IgnoredAny>(self.extent()?)
-                    .ok()
-                    .map(drop)?,
+                None => self.skip()?,
             }
             match self.peek()? {
                 b',' => self.i += 1,
@@ -466,11 +431,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.i;
         self.skip()?;
-        Some(Lazy(LazyState::Raw {
-            key,
-            json: self.text.get(start..self.i)?.into(),
-            parsed: std::cell::OnceCell::new(),
-        }))
+        Some(Lazy::raw(key, self.text.get(start..self.i)?))
     }
 
     /// Steps over one value, checking it as serde_json checks what it skips: the JSON grammar,
@@ -549,14 +510,9 @@ impl<'a> Reader<'a> {
                     self.i += 1;
                     return Some(());
                 }
-                b'\\' => match *self.b.get(self.i + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
-                    b'u' => {
-                        char::from_u32(hex_code(self.text.get(self.i + 2..self.i + 6)?)?)?;
-                        self.i += 6;
-                    }
-                    _ => return None,
-                },
+                b'\\' => {
+                    self.escape()?;
+                }
                 _ => return None,
             }
         }
@@ -772,10 +728,7 @@ impl<'a> Reader<'a> {
                     10
                 }
                 "strings" => {
-                    e.strings = match p.list(Self::text)?.0 {
-                        LazyState::Parsed(v) => Some(v),
-                        _ => None,
-                    };
+                    e.strings = p.list(Self::text)?;
                     11
                 }
                 _ => return Some(None),

@@ -100,6 +100,17 @@ enum LazyState<T> {
     },
 }
 
+impl<T> Lazy<T> {
+    /// JSON text already checked, parsed when first read.
+    fn raw(key: &'static str, json: &str) -> Self {
+        Lazy(LazyState::Raw {
+            key,
+            json: json.into(),
+            parsed: OnceCell::new(),
+        })
+    }
+}
+
 impl<T: DeserializeOwned + fast::FastParse> Lazy<T> {
     /// The value: `None` when the host's facts do not have it, an error (naming the key) when an
     /// entry has the wrong type.
@@ -128,21 +139,13 @@ impl<T: DeserializeOwned + fast::FastParse> Lazy<T> {
         };
         let json = raw.get();
         if json.as_bytes().first() == Some(&open) {
-            return Ok(Lazy(LazyState::Raw {
-                key,
-                json: json.into(),
-                parsed: OnceCell::new(),
-            }));
+            return Ok(Lazy::raw(key, json));
         }
         let offset = (json.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
         let e = match serde_json::from_str::<T>(json) {
             Err(e) => e,
             Ok(_) => {
-                return Ok(Lazy(LazyState::Raw {
-                    key,
-                    json: json.into(),
-                    parsed: OnceCell::new(),
-                }));
+                return Ok(Lazy::raw(key, json));
             }
         };
         let at = offset + e.column().saturating_sub(1);

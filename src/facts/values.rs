@@ -137,14 +137,10 @@ fn utc_time_parsed(raw: &str) -> Result<String, String> {
     ) else {
         return Err(bad());
     };
-    let days_in_month = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => return Err(bad()),
+    let Some(days) = days_in_month(y, m) else {
+        return Err(bad());
     };
-    if date.len() != 10 || d < 1 || d > days_in_month {
+    if date.len() != 10 || d < 1 || d > days {
         return Err(bad());
     }
     if rest.is_empty() {
@@ -211,14 +207,21 @@ fn is_canonical_utc(raw: &str) -> bool {
     }
     let n = |i: usize| i64::from(b[i] - b'0') * 10 + i64::from(b[i + 1] - b'0');
     let (y, m, d) = (n(0) * 100 + n(2), n(5), n(8));
-    let days_in_month = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days_in_month).contains(&d) && n(11) < 24 && n(14) < 60 && n(17) <= 60
+    days_in_month(y, m).is_some_and(|days| (1..=days).contains(&d))
+        && n(11) < 24
+        && n(14) < 60
+        && n(17) <= 60
+}
+
+/// The days of month `m` of year `y` (Gregorian), or `None` for no such month.
+fn days_in_month(y: i64, m: i64) -> Option<i64> {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
 }
 
 /// A time as [`utc_time`] reads it, in POSIX seconds (a date alone is its midnight, UTC).
