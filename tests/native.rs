@@ -139,7 +139,7 @@ fn native_conditions_answer_as_rhai_does() {
     let mut seen = std::collections::BTreeMap::new();
     for i in 0..1500 {
         let text = varied(&mut rng, i);
-        let facts = Rc::new(kbdiag::facts::parse("h.json", text.into_bytes()).expect("facts"));
+        let facts = Rc::new(kbdiag::facts::parse("h.json", text.as_bytes()).expect("facts"));
         evaluator.bind(&facts, rule);
         for (expr, ast, native) in &compiled {
             let by_rhai = sandbox.eval(ast);

@@ -209,9 +209,9 @@ proptest! {
         let ev = Evaluator::new(&rules).unwrap();
         let n = docs.len();
         let inputs = docs.into_iter().enumerate().map(|(i, bytes)| Document {
-            source: format!("doc{i}"),
+            source: format!("doc{i}").into(),
             line: Some(i + 1),
-            bytes: if i % 7 == 3 { Err("unreadable".into()) } else { Ok(bytes) },
+            bytes: if i % 7 == 3 { Err("unreadable".into()) } else { Ok(bytes.into()) },
         });
         let mut seen = Vec::new();
         let render = |r: &kbdiag::report::diagnosis::Report| r.file.clone();

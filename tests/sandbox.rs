@@ -24,7 +24,7 @@ fn rule(expr: &str) -> Vec<RuleFile> {
 /// Diagnoses HOST with a cause of `expr`; returns the status and the error, timed.
 fn run(expr: &str) -> (Status, Option<String>, Duration) {
     let evaluator = Evaluator::new(&rule(expr)).unwrap_or_else(|p| panic!("{p:?}"));
-    let facts = facts::parse("h.yaml", HOST.as_bytes().to_vec()).unwrap();
+    let facts = facts::parse("h.yaml", HOST.as_bytes()).unwrap();
     let start = Instant::now();
     let d = evaluator.diagnose(facts).remove(0);
     (d.status, d.error, start.elapsed())

@@ -83,7 +83,7 @@ pub fn is_tests_file(name: &str) -> bool {
 /// Reads a tests file, reporting every problem in it.
 pub fn parse(file: &RuleFile) -> Result<(TestsFile, yaml_tree::Node), Vec<Problem>> {
     let problem = |text: Option<&str>, at, message| Problem::new(&file.name, text, at, message);
-    let text = source::text_from_bytes(file.bytes.clone())
+    let text = source::text_from_bytes(&file.bytes)
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
     let located = |issues: Vec<validate::Issue>| -> Vec<Problem> {
         (issues.into_iter())
@@ -158,7 +158,7 @@ fn case_facts(case: &Case, folder: &Path, node: Option<&yaml_tree::Node>) -> Res
             let bytes = std::fs::File::open(&path)
                 .and_then(source::read_limited)
                 .map_err(|e| format!("facts_file {}: {e}", path.display()))?;
-            facts::parse(&path.display().to_string(), bytes)
+            facts::parse(&path.display().to_string(), &bytes)
                 .map_err(|e| format!("facts_file {}: {e}", path.display()))
         }
         _ => Err("a case has exactly one of `facts` and `facts_file`".to_owned()),

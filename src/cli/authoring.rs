@@ -185,7 +185,7 @@ pub(super) fn explain(
     let name = doc.source.clone();
     let parsed = (doc.bytes)
         .map_err(|message| Problem::new(&name, None, None, message))
-        .and_then(|bytes| crate::facts::read_document(&name, None, bytes));
+        .and_then(|bytes| crate::facts::read_document(&name, None, &bytes));
     let facts = match parsed {
         Ok(facts) => facts,
         Err(problem) => return Ok(cannot_run(&problem)),

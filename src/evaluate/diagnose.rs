@@ -55,13 +55,13 @@ impl Evaluator {
 
     /// Reads one fact document and diagnoses it; a document that cannot be read gives a report
     /// with a located error instead.
-    pub fn report(&self, name: &str, bytes: Vec<u8>) -> Report {
-        self.report_at(name, None, bytes)
+    pub fn report(&self, name: &str, bytes: impl AsRef<[u8]>) -> Report {
+        self.report_at(name, None, bytes.as_ref())
     }
 
     /// Like [`Evaluator::report`], for a document that starts at `line` of an NDJSON stream:
     /// error locations count from there.
-    pub fn report_at(&self, name: &str, line: Option<usize>, bytes: Vec<u8>) -> Report {
+    pub fn report_at(&self, name: &str, line: Option<usize>, bytes: &[u8]) -> Report {
         match facts::read_document(name, line, bytes) {
             Ok(facts) => Report {
                 file: name.to_owned(),

@@ -48,7 +48,7 @@ impl Evaluated {
 /// Evaluates one document; a document that cannot be read or parsed gives a report with an error.
 pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
     let mut report = match doc.bytes {
-        Ok(bytes) => evaluator.report_at(&doc.source, doc.line, bytes),
+        Ok(bytes) => evaluator.report_at(&doc.source, doc.line, &bytes),
         Err(message) => {
             let at = doc.line.map(|line| Location { line, column: 1 });
             Report::failed(Problem::new(&doc.source, None, at, message))

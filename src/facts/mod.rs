@@ -593,12 +593,12 @@ impl Syntax {
 
 /// The text of a fact document and its syntax (guessed when not given), after the checks on
 /// raw input ([`source::text_from_bytes`], or its faster JSON twin).
-pub fn read_text(
+pub fn read_text<'a>(
     name: &str,
-    bytes: Vec<u8>,
+    bytes: &'a [u8],
     syntax: Option<Syntax>,
-) -> Result<(String, Syntax), TextError> {
-    let syntax = syntax.unwrap_or_else(|| Syntax::guess(name, &bytes));
+) -> Result<(&'a str, Syntax), TextError> {
+    let syntax = syntax.unwrap_or_else(|| Syntax::guess(name, bytes));
     let text = match syntax {
         Syntax::Json => source::json_text_from_bytes(bytes)?,
         Syntax::Yaml => source::text_from_bytes(bytes)?,
@@ -633,7 +633,7 @@ impl FactsError {
 /// Reads one fact document: its facts, or the located problem that stops it. `line` is where
 /// the document starts in an NDJSON stream: it is then JSON, and problems count lines from there
 /// (without a snippet: the line is the whole document).
-pub fn read_document(name: &str, line: Option<usize>, bytes: Vec<u8>) -> Result<Facts, Problem> {
+pub fn read_document(name: &str, line: Option<usize>, bytes: &[u8]) -> Result<Facts, Problem> {
     let problem = |text: Option<&str>, e: FactsError| match line {
         Some(start) => {
             let at = e.location().map_or(
@@ -652,13 +652,13 @@ pub fn read_document(name: &str, line: Option<usize>, bytes: Vec<u8>) -> Result<
     };
     let (text, syntax) =
         read_text(name, bytes, line.map(|_| Syntax::Json)).map_err(|e| problem(None, e.into()))?;
-    parse_text(&text, syntax).map_err(|e| problem(Some(&text), e))
+    parse_text(text, syntax).map_err(|e| problem(Some(text), e))
 }
 
 /// Parses one fact document from raw bytes.
-pub fn parse(name: &str, bytes: Vec<u8>) -> Result<Facts, FactsError> {
+pub fn parse(name: &str, bytes: &[u8]) -> Result<Facts, FactsError> {
     let (text, syntax) = read_text(name, bytes, None)?;
-    parse_text(&text, syntax)
+    parse_text(text, syntax)
 }
 
 /// Parses one fact document from text already checked by [`read_text`].
@@ -753,7 +753,7 @@ mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Result<Facts, FactsError> {
-        parse("t.yaml", text.as_bytes().to_vec())
+        parse("t.yaml", text.as_bytes())
     }
 
     #[test]
@@ -773,7 +773,7 @@ mod tests {
         );
         assert_eq!(e.location(), Some(Location { line: 2, column: 8 }));
         // A JSON list is checked for shape when read, its entries when a rule reads them.
-        let e = parse("t.json", br#"{"host": "a", "files": "p"}"#.to_vec()).unwrap_err();
+        let e = parse("t.json", br#"{"host": "a", "files": "p"}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
             "files: invalid type: string \"p\", expected a sequence"
@@ -786,7 +786,7 @@ mod tests {
             })
         );
         let json = br#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#;
-        let f = parse("t.json", json.to_vec()).unwrap();
+        let f = parse("t.json", json).unwrap();
         assert_eq!(
             f.files.get().unwrap_err(),
             "files[0].size: invalid type: string \"x\", expected i64"

@@ -5,8 +5,9 @@
 use std::collections::VecDeque;
 
 use crate::input::walk::Found;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::input::source::MAX_DOCUMENT_BYTES;
 
@@ -14,10 +15,37 @@ use crate::input::source::MAX_DOCUMENT_BYTES;
 #[derive(Debug)]
 pub struct Document {
     /// The file, or `<stdin>`.
-    pub source: String,
+    pub source: Arc<str>,
     /// The line, for a document from an NDJSON stream.
     pub line: Option<usize>,
-    pub bytes: Result<Vec<u8>, String>,
+    pub bytes: Result<Bytes, String>,
+}
+
+/// A document's bytes: a whole file's, or one line of a chunk of an NDJSON stream, shared with
+/// the chunk's other lines (so that no line is copied or allocated on its own).
+#[derive(Debug, Clone)]
+pub struct Bytes {
+    chunk: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(bytes: Vec<u8>) -> Bytes {
+        let end = bytes.len();
+        Bytes {
+            chunk: Arc::new(bytes),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.chunk[self.start..self.end]
+    }
 }
 
 /// How standard input (`-`) is read.
@@ -63,12 +91,21 @@ pub struct Documents {
 }
 
 struct Stream {
-    source: String,
-    reader: Box<dyn BufRead + Send>,
+    source: Arc<str>,
+    reader: Box<dyn Read + Send>,
+    /// Bytes read and not yet handed out, `chunk[at..]`: whole lines, then perhaps the start of
+    /// one. The documents already handed out share the chunk.
+    chunk: Arc<Vec<u8>>,
+    at: usize,
+    /// Whether the reader has reached its end.
+    eof: bool,
     line: usize,
     /// Whether a document has come out of it yet; an empty stream is reported.
     yielded: bool,
 }
+
+/// Bytes asked of the reader at a time.
+const CHUNK: usize = 256 * 1024;
 
 impl Documents {
     pub fn new(paths: &[PathBuf], stdin: StdinFormat) -> Documents {
@@ -121,22 +158,19 @@ impl Documents {
     fn open(&mut self, source: Source) -> Option<Document> {
         let whole = |source: String, bytes: io::Result<Vec<u8>>| {
             Some(Document {
-                source,
+                source: source.into(),
                 line: None,
-                bytes: bytes.map_err(|e| e.to_string()),
+                bytes: bytes.map(Bytes::from).map_err(|e| e.to_string()),
             })
         };
         match source {
             Source::Failed(name, message) => Some(Document {
-                source: name,
+                source: name.into(),
                 line: None,
                 bytes: Err(message),
             }),
             Source::Stdin if self.stdin == StdinFormat::Ndjson => {
-                self.stream = Some(Stream::new(
-                    self.stdin_name.clone(),
-                    Box::new(BufReader::new(io::stdin())),
-                ));
+                self.stream = Some(Stream::new(self.stdin_name.clone(), Box::new(io::stdin())));
                 None
             }
             Source::Stdin => whole(
@@ -150,10 +184,7 @@ impl Documents {
                     Err(e) => return whole(name, Err(e)),
                 };
                 if is_ndjson(&name) {
-                    self.stream = Some(Stream::new(
-                        name,
-                        Box::new(BufReader::with_capacity(256 * 1024, file)),
-                    ));
+                    self.stream = Some(Stream::new(name, Box::new(file)));
                     None
                 } else {
                     whole(name, crate::input::source::read_limited(file))
@@ -187,10 +218,13 @@ impl Iterator for Documents {
 }
 
 impl Stream {
-    fn new(source: String, reader: Box<dyn BufRead + Send>) -> Stream {
+    fn new(source: String, reader: Box<dyn Read + Send>) -> Stream {
         Stream {
-            source,
+            source: source.into(),
             reader,
+            chunk: Arc::default(),
+            at: 0,
+            eof: false,
             line: 0,
             yielded: false,
         }
@@ -206,62 +240,120 @@ impl Stream {
 
     fn read_line(&mut self) -> Option<Document> {
         loop {
-            let mut bytes = Vec::new();
-            let read = (&mut self.reader)
-                .take(MAX_DOCUMENT_BYTES as u64 + 1)
-                .read_until(b'\n', &mut bytes);
-            self.line += 1;
-            let doc = |bytes| Document {
-                source: self.source.clone(),
-                line: Some(self.line),
-                bytes,
-            };
-            match read {
-                Ok(0) if self.yielded => return None,
-                Ok(0) => {
+            let rest = &self.chunk[self.at..];
+            let end = match memchr::memchr(b'\n', rest) {
+                Some(newline) => self.at + newline + 1,
+                None if rest.len() > MAX_DOCUMENT_BYTES => {
+                    self.line += 1;
+                    let skipped = self.skip_line();
+                    return Some(self.document(skipped.and(Err(too_long()))));
+                }
+                None if !self.eof => {
+                    if let Err(e) = self.refill() {
+                        // A read error ends the stream, after saying so.
+                        self.line += 1;
+                        (self.reader, self.chunk, self.at) =
+                            (Box::new(io::empty()), Arc::default(), 0);
+                        self.eof = true;
+                        return Some(self.document(Err(e.to_string())));
+                    }
+                    continue;
+                }
+                // The last line, without a newline.
+                None if !rest.is_empty() => self.chunk.len(),
+                None if self.yielded => return None,
+                None => {
                     return Some(Document {
                         source: self.source.clone(),
                         line: None,
                         bytes: Err("the stream holds no fact documents".into()),
                     });
                 }
-                Err(e) => {
-                    // A read error ends the stream, after saying so.
-                    let failed = doc(Err(e.to_string()));
-                    self.reader = Box::new(io::empty());
-                    return Some(failed);
+            };
+            let start = std::mem::replace(&mut self.at, end);
+            self.line += 1;
+            let line = &self.chunk[start..end];
+            if line.len() > MAX_DOCUMENT_BYTES {
+                return Some(self.document(Err(too_long())));
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let bytes = Bytes {
+                chunk: self.chunk.clone(),
+                start,
+                end,
+            };
+            return Some(self.document(Ok(bytes)));
+        }
+    }
+
+    fn document(&self, bytes: Result<Bytes, String>) -> Document {
+        Document {
+            source: self.source.clone(),
+            line: Some(self.line),
+            bytes,
+        }
+    }
+
+    /// Reads on, after the line begun in the chunk's rest, until a newline (or the end): a new
+    /// chunk, whose whole lines become documents without a copy each. A read returns what a live
+    /// stream has written, so no line waits for later ones.
+    fn refill(&mut self) -> io::Result<()> {
+        let mut buf = self.chunk[self.at..].to_vec();
+        let mut filled = buf.len();
+        (self.chunk, self.at) = (Arc::default(), 0);
+        loop {
+            if filled == buf.len() {
+                // Room for more, zeroed once: a chunk, or for a long line twice as much, but not
+                // past the limit it would be refused at (`filled` is within it, or the loop
+                // would have ended).
+                let more = CHUNK.max(filled).min(MAX_DOCUMENT_BYTES + 1 - filled);
+                buf.resize(filled + more, 0);
+            }
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    filled += n;
+                    let newline = memchr::memchr(b'\n', &buf[filled - n..filled]).is_some();
+                    if !newline && filled <= MAX_DOCUMENT_BYTES {
+                        continue;
+                    }
                 }
-                Ok(_) if bytes.len() > MAX_DOCUMENT_BYTES => {
-                    let skipped = skip_line(&mut self.reader);
-                    let message =
-                        format!("the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes");
-                    return Some(doc(skipped.and(Err(message))));
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            buf.truncate(filled);
+            self.chunk = Arc::new(buf);
+            return Ok(());
+        }
+    }
+
+    /// Consumes the rest of the current (overlong) line without keeping it; what follows its
+    /// newline becomes the chunk.
+    fn skip_line(&mut self) -> Result<(), String> {
+        (self.chunk, self.at) = (Arc::default(), 0);
+        let mut buf = vec![0; CHUNK];
+        loop {
+            let n = match self.reader.read(&mut buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
                 }
-                Ok(_) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                Ok(_) => return Some(doc(Ok(bytes))),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.to_string()),
+            };
+            if let Some(newline) = memchr::memchr(b'\n', &buf[..n]) {
+                self.chunk = Arc::new(buf[newline + 1..n].to_vec());
+                return Ok(());
             }
         }
     }
 }
 
-/// Consumes the rest of the current line without keeping it.
-fn skip_line(reader: &mut Box<dyn BufRead + Send>) -> Result<(), String> {
-    loop {
-        let buf = reader.fill_buf().map_err(|e| e.to_string())?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        match buf.iter().position(|b| *b == b'\n') {
-            Some(i) => {
-                reader.consume(i + 1);
-                return Ok(());
-            }
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
-        }
-    }
+fn too_long() -> String {
+    format!("the line is longer than the limit of {MAX_DOCUMENT_BYTES} bytes")
 }
 
 #[cfg(test)]
@@ -278,12 +370,12 @@ mod tests {
         );
         let first = stream.next_line().unwrap();
         assert_eq!(
-            (first.line, first.bytes.unwrap()),
+            (first.line, first.bytes.unwrap().to_vec()),
             (Some(1), b"{\"host\":\"a\"}\n".to_vec())
         );
         let second = stream.next_line().unwrap();
         assert_eq!(
-            (second.line, second.bytes.unwrap()),
+            (second.line, second.bytes.unwrap().to_vec()),
             (Some(4), b"{\"host\":\"b\"}".to_vec())
         );
         assert!(stream.next_line().is_none());
@@ -299,8 +391,109 @@ mod tests {
         assert!(long.bytes.unwrap_err().contains("longer than the limit"));
         let next = stream.next_line().unwrap();
         assert_eq!(
-            (next.line, next.bytes.unwrap()),
+            (next.line, next.bytes.unwrap().to_vec()),
             (Some(2), b"{\"host\":\"b\"}\n".to_vec())
+        );
+        assert!(stream.next_line().is_none());
+
+        // The same without a newline after it, the last line of the stream.
+        let text = vec![b'x'; MAX_DOCUMENT_BYTES + 1];
+        let mut stream = Stream::new("s.ndjson".into(), Box::new(io::Cursor::new(text)));
+        let long = stream.next_line().unwrap();
+        assert_eq!(long.line, Some(1));
+        assert!(long.bytes.unwrap_err().contains("longer than the limit"));
+        assert!(stream.next_line().is_none());
+    }
+
+    /// Gives at most a few bytes a read, and is interrupted now and then, as a pipe may be.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        reads: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.reads % 5 == 0 {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.fail_at.is_some_and(|at| self.at >= at) {
+                return Err(io::Error::other("the disk is gone"));
+            }
+            let size = self.sizes[self.reads % self.sizes.len()];
+            let n = size.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// What the stream must give: each line that is not blank, numbered, with its newline.
+    fn expected(text: &[u8]) -> Vec<(Option<usize>, Result<Vec<u8>, String>)> {
+        let docs: Vec<_> = (text.split_inclusive(|&b| b == b'\n').enumerate())
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, line)| (Some(i + 1), Ok(line.to_vec())))
+            .collect();
+        if docs.is_empty() {
+            return vec![(None, Err("the stream holds no fact documents".into()))];
+        }
+        docs
+    }
+
+    fn all(stream: &mut Stream) -> Vec<(Option<usize>, Result<Vec<u8>, String>)> {
+        std::iter::from_fn(|| stream.next_line())
+            .map(|d| (d.line, d.bytes.map(|b| b.to_vec())))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn lines_come_out_whole_and_numbered_however_the_reads_fall(
+            lines in proptest::collection::vec((0..4usize, 0..300usize, proptest::bool::ANY), 0..40),
+            sizes in proptest::collection::vec(1..700usize, 1..8),
+            repeat in 1..1000usize,
+        ) {
+            // Blank, whitespace-only, short and ordinary lines, some long enough (with `repeat`)
+            // to span chunks.
+            let mut text = Vec::new();
+            for (kind, len, newline) in &lines {
+                match kind {
+                    0 => {}
+                    1 => text.extend(std::iter::repeat_n(b' ', *len)),
+                    2 => text.extend(std::iter::repeat_n(b'x', len % 4)),
+                    _ => text.extend((0..len * repeat).map(|i| b'a' + (i % 26) as u8)),
+                }
+                if *newline {
+                    text.push(b'\n');
+                }
+            }
+            let reader = Trickle { bytes: text.clone(), at: 0, sizes, reads: 0, fail_at: None };
+            let mut stream = Stream::new("s.ndjson".into(), Box::new(reader));
+            proptest::prop_assert_eq!(all(&mut stream), expected(&text));
+        }
+    }
+
+    #[test]
+    fn a_read_error_is_reported_once_and_ends_the_stream() {
+        let text = b"{\"host\":\"a\"}\n{\"host\":\"b\"}\n{\"host\":\"c\"}\n".to_vec();
+        let reader = Trickle {
+            bytes: text,
+            at: 0,
+            sizes: vec![3],
+            reads: 0,
+            fail_at: Some(20),
+        };
+        let mut stream = Stream::new("s.ndjson".into(), Box::new(reader));
+        assert_eq!(
+            all(&mut stream),
+            vec![
+                (Some(1), Ok(b"{\"host\":\"a\"}\n".to_vec())),
+                (Some(2), Err("the disk is gone".into())),
+            ]
         );
     }
 }

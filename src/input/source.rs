@@ -81,23 +81,23 @@ impl TextError {
 }
 
 /// Turns the bytes of a document into text, refusing what no parser should be given.
-pub fn text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
+pub fn text_from_bytes(bytes: &[u8]) -> Result<&str, TextError> {
     let text = utf8_within_limit(bytes)?;
-    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     if body
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
         return Err(TextError::Empty);
     }
-    check_structure(&text)?;
+    check_structure(text)?;
     Ok(text)
 }
 
 /// [`text_from_bytes`] for a JSON document, without the structure scan: serde_json limits the
 /// depth of what it parses, and the fact parser checks the nesting of what it skips
 /// ([`json_nesting`]).
-pub fn json_text_from_bytes(bytes: Vec<u8>) -> Result<String, TextError> {
+pub fn json_text_from_bytes(bytes: &[u8]) -> Result<&str, TextError> {
     let text = utf8_within_limit(bytes)?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(TextError::Empty);
@@ -152,20 +152,18 @@ const fn byte_set(bytes: &[u8]) -> [bool; 256] {
     set
 }
 
-fn utf8_within_limit(bytes: Vec<u8>) -> Result<String, TextError> {
+/// The text of `bytes`, without a byte-order mark.
+fn utf8_within_limit(bytes: &[u8]) -> Result<&str, TextError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(TextError::TooLarge {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
     // Windows tools write a byte-order mark; it is not part of the document.
-    let bytes = match bytes.strip_prefix("\u{feff}".as_bytes()) {
-        Some(_) => bytes[3..].to_vec(),
-        None => bytes,
-    };
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
         TextError::NotUtf8 {
             offset,
             at: location_of(valid, offset),
@@ -521,11 +519,11 @@ mod tests {
     #[test]
     fn empty_and_invalid_bytes() {
         assert_eq!(
-            text_from_bytes(b"  \n# only a comment\n".to_vec()),
+            text_from_bytes(b"  \n# only a comment\n"),
             Err(TextError::Empty)
         );
         assert_eq!(
-            text_from_bytes(b"host: a\xff".to_vec()),
+            text_from_bytes(b"host: a\xff"),
             Err(TextError::NotUtf8 {
                 offset: 7,
                 at: Location { line: 1, column: 8 }

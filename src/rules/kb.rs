@@ -251,7 +251,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     let problem = |text: Option<&str>, at: Option<Location>, message: String| {
         Problem::new(&file.name, text, at, message)
     };
-    let text = source::text_from_bytes(file.bytes.clone())
+    let text = source::text_from_bytes(&file.bytes)
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
     let tree = crate::rules::validate::parse_tree(&text)
         .map_err(|e| vec![problem(Some(&text), e.at, e.message)])?;
@@ -323,7 +323,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
             Ok(Loaded1 {
                 compiled,
                 warnings,
-                text,
+                text: text.to_owned(),
                 tree,
             })
         }
