@@ -12,3 +12,4 @@ pub mod input;
 pub mod problem;
 pub mod report;
 pub mod rules;
+pub mod scan;

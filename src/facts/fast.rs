@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use super::{Env, Event, Facts, FileEntry, Lazy, LazyState, Os, Software, Text};
+use crate::scan::stop;
 
 /// The facts of a JSON document, or `None` when the full reader must decide.
 pub fn read(text: &str) -> Option<Facts> {
@@ -89,70 +90,6 @@ fn hex_code(hex: &str) -> Option<u32> {
         .then(|| u32::from_str_radix(hex, 16).ok())?
 }
 
-/// Where the first quote, backslash or control character is: sixteen bytes at a time with SSE2
-/// (every x86-64 processor has it), then eight at a time.
-#[inline]
-fn stop(b: &[u8]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        let mut at = 0;
-        // SAFETY: SSE2 is part of x86-64 itself (every x86_64 target enables it), and each load
-        // reads the 16 bytes of `chunk`, which are in bounds; an unaligned load needs no more.
-        unsafe {
-            let quote = _mm_set1_epi8(b'"' as i8);
-            let backslash = _mm_set1_epi8(b'\\' as i8);
-            let control = _mm_set1_epi8(0x1f);
-            while let Some(chunk) = b.get(at..at + 16) {
-                let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-                // A byte is a control character when max(byte, 0x1f) is 0x1f.
-                let hits = _mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
-                );
-                let mask = _mm_movemask_epi8(hits);
-                if mask != 0 {
-                    return Some(at + mask.trailing_zeros() as usize);
-                }
-                at += 16;
-            }
-        }
-        stop_words(&b[at..]).map(|n| at + n)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    stop_words(b)
-}
-
-/// [`stop`] eight bytes at a time (the lowest flagged byte of a word is exact: a borrow only runs
-/// upward).
-#[inline]
-fn stop_words(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().ok()?);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let flagged = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        let flagged = flagged & HIGH;
-        if flagged != 0 {
-            return Some(at + flagged.trailing_zeros() as usize / 8);
-        }
-        at += 8;
-    }
-    let tail = chunks.remainder();
-    tail.iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|n| at + n)
-}
-
 impl<'a> Reader<'a> {
     #[inline]
     fn ws(&mut self) {
@@ -164,8 +101,14 @@ impl<'a> Reader<'a> {
     /// The next byte after whitespace, not consumed.
     #[inline]
     fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.b.get(self.i).copied()
+        // Compact JSON has no whitespace between tokens: one test for the usual case.
+        match self.b.get(self.i) {
+            Some(&c) if c > b' ' => Some(c),
+            _ => {
+                self.ws();
+                self.b.get(self.i).copied()
+            }
+        }
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {
@@ -735,38 +678,5 @@ impl<'a> Reader<'a> {
             }))
         })?;
         Some(e)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// The vector and word scans find what a byte-by-byte scan finds, at every length and place.
-    #[test]
-    fn the_scans_agree_with_a_plain_loop() {
-        let plain = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for len in 0..70 {
-            for _ in 0..200 {
-                let mut b: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        // Mostly plain text, sometimes a byte that stops the scan or a high one.
-                        match seed % 40 {
-                            0 => b'"',
-                            1 => b'\\',
-                            2 => (seed >> 8) as u8 % 0x20,
-                            3 => 0x80 | (seed >> 8) as u8,
-                            _ => b'a' + (seed >> 8) as u8 % 26,
-                        }
-                    })
-                    .collect();
-                assert_eq!(super::stop(&b), plain(&b), "{b:?}");
-                assert_eq!(super::stop_words(&b), plain(&b), "{b:?}");
-                b.push(0x7f);
-                assert_eq!(super::stop(&b), plain(&b), "{b:?}");
-            }
-        }
     }
 }
