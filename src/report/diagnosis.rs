@@ -56,10 +56,15 @@ impl PartialEq for Shared {
 
 impl Serialize for Shared {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // The escaped text goes out as is through serde_json (the only serializer of diagnoses);
-        // any other serializer gets the plain string.
+        // The escaped text goes out as is through the serializers of diagnoses that honour
+        // serde_json's raw values (serde_json's own, and the NDJSON writer); any other
+        // serializer gets the plain string.
+        let name = std::any::type_name::<S>();
         match &self.0.1 {
-            Some(json) if std::any::type_name::<S>().contains("serde_json::ser::Serializer") => {
+            Some(json)
+                if name.ends_with("report::compact::Writer")
+                    || name.contains("serde_json::ser::Serializer") =>
+            {
                 json.serialize(s)
             }
             _ => s.serialize_str(self),

@@ -1,6 +1,7 @@
-//! Reports: the diagnosis model (`diagnosis`), counts (`summary`), and the text, JSON and HTML
-//! renderings (`render`, `html`).
+//! Reports: the diagnosis model (`diagnosis`), counts (`summary`), and the text, JSON, NDJSON
+//! and HTML renderings (`render`, `compact`, `html`).
 
+pub mod compact;
 pub mod diagnosis;
 pub mod html;
 pub mod render;

@@ -60,7 +60,7 @@ pub fn is_invisible(c: char) -> bool {
 
 /// One NDJSON line (no newline).
 pub fn ndjson(report: &Report) -> String {
-    serde_json::to_string(report)
+    crate::report::compact::to_string(report)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
