@@ -56,7 +56,9 @@ fn side_by_side(hosts: usize, measures: &mut [&mut dyn FnMut()]) -> Vec<f64> {
             *best = (*best).min(start.elapsed());
         }
     }
-    best.iter().map(|b| hosts as f64 / b.as_secs_f64()).collect()
+    best.iter()
+        .map(|b| hosts as f64 / b.as_secs_f64())
+        .collect()
 }
 
 const ROUNDS: usize = 7;
@@ -220,7 +222,10 @@ fn main() {
     row(&format!("JSON end to end, {cores} cores"), rates[3], floor);
     if let Some(&python) = rates.get(4) {
         row("Python + orjson, same decisions, 1 core", python, floor);
-        println!("|   kbdiag 1 core ÷ Python | {:>9.2} | |", kbdiag_one_core / python);
+        println!(
+            "|   kbdiag 1 core ÷ Python | {:>9.2} | |",
+            kbdiag_one_core / python
+        );
     }
     println!(
         "|   kbdiag {cores} cores ÷ 1 core | {:>9.2} | |",

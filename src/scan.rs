@@ -39,6 +39,40 @@ pub fn stop(b: &[u8]) -> Option<usize> {
     stop_words(b)
 }
 
+/// The quotes, backslashes and control characters among the sixteen bytes at `at`, as bits (bit
+/// `n` for byte `at + n`); `None` when fewer than sixteen bytes are left. A caller that meets
+/// several (a path's backslashes) takes them all from one load, where [`stop`] would load again
+/// after each.
+#[inline]
+pub fn mask16(b: &[u8], at: usize) -> Option<u32> {
+    let chunk = b.get(at..at.checked_add(16)?)?;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of x86-64 itself, and the load reads the 16 bytes of `chunk`,
+        // which are in bounds; an unaligned load needs no more.
+        unsafe {
+            let control = _mm_set1_epi8(0x1f);
+            let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let hits = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8)),
+                    _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8)),
+                ),
+                _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
+            );
+            Some(_mm_movemask_epi8(hits) as u32 & 0xffff)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    Some(chunk.iter().enumerate().fold(0, |mask, (n, &c)| {
+        mask | (u32::from(c == b'"' || c == b'\\' || c < 0x20) << n)
+    }))
+}
+
 /// [`stop`] eight bytes at a time (the lowest flagged byte of a word is exact: a borrow only runs
 /// upward).
 #[inline]
@@ -68,7 +102,8 @@ fn stop_words(b: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    /// The vector and word scans find what a byte-by-byte scan finds, at every length and place.
+    /// The vector and word scans, and the masks, find what a byte-by-byte scan finds, at every
+    /// length and place.
     #[test]
     fn the_scans_agree_with_a_plain_loop() {
         let plain = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
@@ -92,6 +127,14 @@ mod tests {
                     .collect();
                 assert_eq!(super::stop(&b), plain(&b), "{b:?}");
                 assert_eq!(super::stop_words(&b), plain(&b), "{b:?}");
+                for at in 0..=len {
+                    let bits = (at + 16 <= len).then(|| {
+                        (0..16).fold(0, |mask, n| {
+                            mask | u32::from(plain(&b[at + n..at + n + 1]).is_some()) << n
+                        })
+                    });
+                    assert_eq!(super::mask16(&b, at), bits, "{b:?} at {at}");
+                }
                 b.push(0x7f);
                 assert_eq!(super::stop(&b), plain(&b), "{b:?}");
             }

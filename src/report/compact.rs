@@ -10,8 +10,16 @@ use serde::ser::{self, Serialize};
 
 /// `value` as one line of compact JSON.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    let mut w = Writer { out: String::new() };
+    thread_local! {
+        // The length of the last line written: the next is likely about as long, and growing
+        // the line from empty copies it several times over.
+        static LAST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+    let mut w = Writer {
+        out: String::with_capacity(LAST.get() + LAST.get() / 4),
+    };
     value.serialize(&mut w)?;
+    LAST.set(w.out.len());
     Ok(w.out)
 }
 
