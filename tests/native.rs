@@ -40,6 +40,15 @@ const NATIVE: &[&str] = &[
     r#"event("MSExchangeMTA", 9322, #{log: "Application", type: "Warning", category: "Interface", message: "NT/MTA error code: 5"})"#,
     r#"event("msexchangemta", 9318, #{message: "RPC"})"#,
     r#"event("EventLog", 6005, #{since: "2026-11-20T09:00:00Z", before: "2026-11-21"})"#,
+    // `if` chains of native forms, as the rule's products_when writes one.
+    r#"if icontains(fact("os.name"), "Workstation") { false }
+       else if icontains(fact("os.name"), "Server") { true }
+       else { unknown("os.name (Windows NT Server or Workstation)") }"#,
+    r#"if fact("os.build") == 1381 { file_bits("%SystemRoot%/System32/Schannel.dll") == 128 } else { has_hotfix("Q246009") }"#,
+    r#"if has_hotfix("Q299444") { if fact("os.service_pack") == "6a" { true } else { false } } else { ieq(fact("os.edition"), "Standard") }"#,
+    r#"if fact("os.cipher_bits") == "128" { true } else { false }"#,
+    r#"if event("MSExchangeMTA", 9318) { unknown("why") } else { true }"#,
+    r#"if true { fact("no.such.fact") == 1 } else { false }"#,
 ];
 
 /// Conditions that are not in a native form: Rhai evaluates them.
@@ -52,6 +61,10 @@ const NOT_NATIVE: &[&str] = &[
     r#"fn has_hotfix(x) { true } has_hotfix("Q1")"#,
     r#"event("EventLog", 6005, #{nope: "x"})"#,
     r#"event("EventLog", 6005, #{since: "not a time"})"#,
+    r#"if has_hotfix("Q246009") { true }"#,
+    r#"if has_hotfix("Q246009") { true } else { fact("os.build") > 1000 }"#,
+    r#"if has_hotfix("Q246009") { true } else { 1 }"#,
+    r#"if has_hotfix("Q246009") { has_hotfix("Q1"); true } else { false }"#,
 ];
 
 /// A fleet host with some facts taken away or given another type.

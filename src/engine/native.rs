@@ -6,9 +6,11 @@
 //!
 //! The forms: a helper that answers true or false (`has_hotfix("Q246009")`, `reported("…")`,
 //! `event("MSExchangeMTA", 9318, #{type: "Warning"})`); `fact("…")` or `file_bits("…")`
-//! compared with `==` or `!=` to a literal; `icontains(fact("…"), "…")` and `ieq(…)`.
+//! compared with `==` or `!=` to a literal; `icontains(fact("…"), "…")` and `ieq(…)`; and
+//! `if … { … } else if … { … } else { … }` whose tests and branches are native forms, `true`,
+//! `false` or `unknown("…")`.
 
-use rhai::{AST, Dynamic, Expr, FnCallExpr, Stmt};
+use rhai::{AST, Dynamic, Expr, FnCallExpr, Stmt, StmtBlock};
 
 use crate::engine::events::{EventFilter, events};
 use crate::engine::helpers::{self, Fallible, Probe};
@@ -30,6 +32,12 @@ pub enum Native {
         text: String,
         whole: bool,
     },
+    /// `if test { then } else { otherwise }` (`else if` is an `If` as `otherwise`).
+    If(Box<[Native; 3]>),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `unknown(fact)`: the fact named is missing.
+    Unknown(String),
 }
 
 /// A helper that answers true or false.
@@ -61,33 +69,9 @@ impl Native {
         if ast.has_functions() {
             return None;
         }
-        let call = match ast.statements() {
-            [Stmt::Expr(expr)] => match expr.as_ref() {
-                Expr::FnCall(call, _) => call,
-                _ => return None,
-            },
-            [Stmt::FnCall(call, _)] => call,
-            _ => return None,
-        };
-        let args = call.args.as_slice();
-        match (call.name.as_str(), args) {
-            (op @ ("==" | "!="), [left, right]) => Some(Native::Compare {
-                value: value(left)?,
-                equal: op == "==",
-                literal: literal(right)?,
-            }),
-            (name @ ("icontains" | "ieq"), [Expr::FnCall(inner, _), text]) => {
-                let [path] = inner.args.as_slice() else {
-                    return None;
-                };
-                (inner.name == "fact").then_some(())?;
-                Some(Native::Text {
-                    fact: text_of(path)?,
-                    text: text_of(text)?,
-                    whole: name == "ieq",
-                })
-            }
-            _ => test(call).map(Native::Test),
+        match ast.statements() {
+            [stmt] => statement(stmt),
+            _ => None,
         }
     }
 
@@ -118,6 +102,16 @@ impl Native {
                 };
                 Some(Ok(same == *equal))
             }
+            Native::If(parts) => {
+                let [test, then, otherwise] = parts.as_ref();
+                match test.run(probe)? {
+                    Err(e) => Some(Err(e)),
+                    Ok(true) => then.run(probe),
+                    Ok(false) => otherwise.run(probe),
+                }
+            }
+            Native::Bool(truth) => Some(Ok(*truth)),
+            Native::Unknown(fact) => Some(Err(probe.missing(fact))),
             Native::Text { fact, text, whole } => match helpers::fact(probe, fact) {
                 Err(e) => Some(Err(e)),
                 Ok(v) => {
@@ -130,6 +124,64 @@ impl Native {
                 }
             },
         }
+    }
+}
+
+/// The native form of a statement: an expression, or an `if` with both branches.
+fn statement(stmt: &Stmt) -> Option<Native> {
+    match stmt {
+        Stmt::Expr(expr) => expression(expr),
+        Stmt::FnCall(call, _) => call_form(call),
+        Stmt::If(flow, _) => Some(Native::If(Box::new([
+            expression(&flow.expr)?,
+            block(&flow.body)?,
+            block(&flow.branch)?,
+        ]))),
+        _ => None,
+    }
+}
+
+/// A block of one statement (an empty one, such as a missing `else`, gives `()`: Rhai's).
+fn block(block: &StmtBlock) -> Option<Native> {
+    match block.statements() {
+        [stmt] => statement(stmt),
+        _ => None,
+    }
+}
+
+fn expression(expr: &Expr) -> Option<Native> {
+    match expr {
+        Expr::FnCall(call, _) => call_form(call),
+        Expr::BoolConstant(truth, _) => Some(Native::Bool(*truth)),
+        Expr::Stmt(block) => match block.statements() {
+            [stmt] => statement(stmt),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn call_form(call: &FnCallExpr) -> Option<Native> {
+    let args = call.args.as_slice();
+    match (call.name.as_str(), args) {
+        (op @ ("==" | "!="), [left, right]) => Some(Native::Compare {
+            value: value(left)?,
+            equal: op == "==",
+            literal: literal(right)?,
+        }),
+        (name @ ("icontains" | "ieq"), [Expr::FnCall(inner, _), text]) => {
+            let [path] = inner.args.as_slice() else {
+                return None;
+            };
+            (inner.name == "fact").then_some(())?;
+            Some(Native::Text {
+                fact: text_of(path)?,
+                text: text_of(text)?,
+                whole: name == "ieq",
+            })
+        }
+        ("unknown", [fact]) => Some(Native::Unknown(text_of(fact)?)),
+        _ => test(call).map(Native::Test),
     }
 }
 
