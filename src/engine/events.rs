@@ -174,10 +174,9 @@ pub(crate) fn events(
         found = true;
         let mut seen = describe_event(e, at);
         if !unchecked.is_empty() {
-            seen.push_str(&format!(
-                " [not recorded, so not checked: {}]",
-                unchecked.join(", ")
-            ));
+            seen.push_str(" [not recorded, so not checked: ");
+            seen.push_str(&unchecked.join(", "));
+            seen.push(']');
         }
         if !probe.trace.matches.contains(&seen) {
             probe.trace.matches.push(seen);
@@ -202,11 +201,16 @@ const MESSAGE_SHOWN: usize = 320;
 
 /// Display of an event for evidence. A long message is cut around `at`, the part that matched.
 fn describe_event(e: &Event, at: Option<Found>) -> String {
-    let mut s = format!(
-        "event {} from {}",
-        e.id.map_or("?".to_owned(), |i| (i & 0xFFFF).to_string()),
-        e.source.as_ref().map_or("?", |s| s.as_str())
-    );
+    use std::fmt::Write as _;
+    // Written into one string: evidence is made for every matching event.
+    let mut s = String::with_capacity(96);
+    s.push_str("event ");
+    match e.id {
+        Some(i) => s.push_str(itoa::Buffer::new().format(i & 0xFFFF)),
+        None => s.push('?'),
+    }
+    s.push_str(" from ");
+    s.push_str(e.source.as_ref().map_or("?", |s| s.as_str()));
     let kind = e.kind.as_ref().map(|k| event_type(k.as_str()));
     let details: Vec<&str> = [
         e.log.as_ref().map(|t| t.as_str()),
@@ -217,22 +221,23 @@ fn describe_event(e: &Event, at: Option<Found>) -> String {
     .flatten()
     .collect();
     if !details.is_empty() {
-        s.push_str(&format!(" ({})", details.join(", ")));
+        let _ = write!(s, " ({})", details.join(", "));
     }
     if let Some(time) = &e.time {
-        s.push_str(&format!(" at {time}"));
+        s.push_str(" at ");
+        s.push_str(time.as_str());
     }
     if let Some(record) = e.record {
-        s.push_str(&format!(", record {record}"));
+        let _ = write!(s, ", record {record}");
     }
     if let Some(message) = &e.message {
         let at = match at {
             Some(Found::Message(range)) => Some(range),
             _ => None,
         };
-        s.push_str(&format!(": \"{}\"", excerpt(message.as_str(), at)));
+        let _ = write!(s, ": \"{}\"", excerpt(message.as_str(), at));
     } else if let Some(strings) = &e.strings {
-        s.push_str(&format!(": strings {}", strings_shown(strings, at)));
+        let _ = write!(s, ": strings {}", strings_shown(strings, at));
     }
     s
 }

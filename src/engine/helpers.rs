@@ -284,9 +284,26 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
         }
     };
     if let Some(v) = &value {
-        probe.read(format!("{path}={v}"));
+        probe.read(path_is(path, v));
     }
     Ok(value)
+}
+
+/// `path=value`, as `format!("{path}={v}")` writes it; directly for the text and numbers facts
+/// are (the formatter's machinery was a tenth of a host's evaluation).
+fn path_is(path: &str, v: &Dynamic) -> String {
+    let mut out = String::with_capacity(path.len() + 24);
+    out.push_str(path);
+    out.push('=');
+    if let Some(text) = v.read_lock::<rhai::ImmutableString>() {
+        out.push_str(&text);
+    } else if let Ok(n) = v.as_int() {
+        out.push_str(itoa::Buffer::new().format(n));
+    } else {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{v}");
+    }
+    out
 }
 
 // The helpers below are called by Rhai (as registered in `register_helpers`) and by the native
