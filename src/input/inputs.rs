@@ -93,10 +93,11 @@ pub struct Documents {
 struct Stream {
     source: Arc<str>,
     reader: Box<dyn Read + Send>,
-    /// Bytes read and not yet handed out, `chunk[at..]`: whole lines, then perhaps the start of
-    /// one. The documents already handed out share the chunk.
+    /// Bytes read and not yet handed out, `chunk[at..end]`: whole lines, then perhaps the start
+    /// of one. The documents already handed out share the chunk.
     chunk: Arc<Vec<u8>>,
     at: usize,
+    end: usize,
     /// Whether the reader has reached its end.
     eof: bool,
     line: usize,
@@ -225,6 +226,7 @@ impl Stream {
             reader,
             chunk: Arc::default(),
             at: 0,
+            end: 0,
             eof: false,
             line: 0,
             yielded: false,
@@ -241,7 +243,7 @@ impl Stream {
 
     fn read_line(&mut self) -> Option<Document> {
         loop {
-            let rest = &self.chunk[self.at..];
+            let rest = &self.chunk[self.at..self.end];
             let end = match memchr::memchr(b'\n', rest) {
                 Some(newline) => self.at + newline + 1,
                 None if rest.len() > MAX_DOCUMENT_BYTES => {
@@ -253,15 +255,15 @@ impl Stream {
                     if let Err(e) = self.refill() {
                         // A read error ends the stream, after saying so.
                         self.line += 1;
-                        (self.reader, self.chunk, self.at) =
-                            (Box::new(io::empty()), Arc::default(), 0);
+                        (self.reader, self.chunk, self.at, self.end) =
+                            (Box::new(io::empty()), Arc::default(), 0, 0);
                         self.eof = true;
                         return Some(self.document(Err(e.to_string())));
                     }
                     continue;
                 }
                 // The last line, without a newline.
-                None if !rest.is_empty() => self.chunk.len(),
+                None if !rest.is_empty() => self.end,
                 None if self.yielded => return None,
                 None => {
                     return Some(Document {
@@ -301,9 +303,19 @@ impl Stream {
     /// chunk, whose whole lines become documents without a copy each. A read returns what a live
     /// stream has written, so no line waits for later ones.
     fn refill(&mut self) -> io::Result<()> {
-        let mut buf = self.chunk[self.at..].to_vec();
-        let mut filled = buf.len();
-        (self.chunk, self.at) = (Arc::default(), 0);
+        let (at, end) = (self.at, self.end);
+        // The chunk's own buffer again once no document holds it (with one job, or once its
+        // lines are done): no allocation, and its bytes need no zeroing.
+        let mut buf = match Arc::get_mut(&mut self.chunk) {
+            Some(old) => {
+                let mut buf = std::mem::take(old);
+                buf.copy_within(at..end, 0);
+                buf
+            }
+            None => self.chunk[at..end].to_vec(),
+        };
+        let mut filled = end - at;
+        (self.chunk, self.at, self.end) = (Arc::default(), 0, 0);
         loop {
             if filled == buf.len() {
                 // Room for more, zeroed once: a chunk, or for a long line twice as much, but not
@@ -324,8 +336,7 @@ impl Stream {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-            buf.truncate(filled);
-            self.chunk = Arc::new(buf);
+            (self.chunk, self.end) = (Arc::new(buf), filled);
             return Ok(());
         }
     }
@@ -333,7 +344,7 @@ impl Stream {
     /// Consumes the rest of the current (overlong) line without keeping it; what follows its
     /// newline becomes the chunk.
     fn skip_line(&mut self) -> Result<(), String> {
-        (self.chunk, self.at) = (Arc::default(), 0);
+        (self.chunk, self.at, self.end) = (Arc::default(), 0, 0);
         let mut buf = vec![0; CHUNK];
         loop {
             let n = match self.reader.read(&mut buf) {
@@ -346,7 +357,8 @@ impl Stream {
                 Err(e) => return Err(e.to_string()),
             };
             if let Some(newline) = memchr::memchr(b'\n', &buf[..n]) {
-                self.chunk = Arc::new(buf[newline + 1..n].to_vec());
+                buf.copy_within(newline + 1..n, 0);
+                (self.chunk, self.end) = (Arc::new(buf), n - newline - 1);
                 return Ok(());
             }
         }
