@@ -255,7 +255,7 @@ fn main() {
     );
     let reports: Vec<_> = lines
         .iter()
-        .map(|l| ev.report("f.json", l.as_bytes().to_vec()))
+        .map(|l| ev.report("f.json", l.as_bytes()))
         .collect();
     let render_only = rate(hosts, || {
         for r in &reports {

@@ -87,11 +87,11 @@ pub fn parse(file: &RuleFile) -> Result<(TestsFile, yaml_tree::Node), Vec<Proble
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
     let located = |issues: Vec<validate::Issue>| -> Vec<Problem> {
         (issues.into_iter())
-            .map(|i| problem(Some(&text), i.at, i.message))
+            .map(|i| problem(Some(text), i.at, i.message))
             .collect()
     };
-    let tree = validate::parse_tree(&text).map_err(|e| located(vec![e]))?;
-    let tests = validate::typed(&text, &tree, schema(), Vec::new()).map_err(located)?;
+    let tree = validate::parse_tree(text).map_err(|e| located(vec![e]))?;
+    let tests = validate::typed(text, &tree, schema(), Vec::new()).map_err(located)?;
     Ok((tests, tree))
 }
 

@@ -444,8 +444,11 @@ mod tests {
         }
     }
 
+    /// A document as the tests compare it: its line and its bytes or error.
+    type Seen = (Option<usize>, Result<Vec<u8>, String>);
+
     /// What the stream must give: each line that is not blank, numbered, with its newline.
-    fn expected(text: &[u8]) -> Vec<(Option<usize>, Result<Vec<u8>, String>)> {
+    fn expected(text: &[u8]) -> Vec<Seen> {
         let docs: Vec<_> = (text.split_inclusive(|&b| b == b'\n').enumerate())
             .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
             .map(|(i, line)| (Some(i + 1), Ok(line.to_vec())))
@@ -456,7 +459,7 @@ mod tests {
         docs
     }
 
-    fn all(stream: &mut Stream) -> Vec<(Option<usize>, Result<Vec<u8>, String>)> {
+    fn all(stream: &mut Stream) -> Vec<Seen> {
         std::iter::from_fn(|| stream.next_line())
             .map(|d| (d.line, d.bytes.map(|b| b.to_vec())))
             .collect()

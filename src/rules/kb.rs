@@ -253,15 +253,15 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     };
     let text = source::text_from_bytes(&file.bytes)
         .map_err(|e| vec![problem(None, e.location(), e.to_string())])?;
-    let tree = crate::rules::validate::parse_tree(&text)
-        .map_err(|e| vec![problem(Some(&text), e.at, e.message)])?;
+    let tree = crate::rules::validate::parse_tree(text)
+        .map_err(|e| vec![problem(Some(text), e.at, e.message)])?;
     let mut problems = Vec::new();
-    let rule = rule::from_tree(&text, &tree)
+    let rule = rule::from_tree(text, &tree)
         .map_err(|errors| {
             problems.extend(
                 errors
                     .into_iter()
-                    .map(|e| problem(Some(&text), e.at, e.message)),
+                    .map(|e| problem(Some(text), e.at, e.message)),
             );
         })
         .ok();
@@ -280,7 +280,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 .and_then(|n| n.get("kind"))
                 .map(|n| n.at());
             problems.push(problem(
-                Some(&text),
+                Some(text),
                 at,
                 format!("resolution.kind: {:?} needs {needs}", r.kind).to_lowercase(),
             ));
@@ -288,13 +288,13 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     }
     // Conditions are compiled from the tree, so their problems are found even when the rule's
     // structure has others.
-    let parts = compile_parts(sandbox, &tree, &file.name, &text, &mut problems);
+    let parts = compile_parts(sandbox, &tree, &file.name, text, &mut problems);
     let (mut warnings, errors): (Vec<Problem>, Vec<Problem>) =
-        lint(sandbox, &parts, &file.name, &text)
+        lint(sandbox, &parts, &file.name, text)
             .into_iter()
             .partition(|p| p.warning);
     problems.extend(errors);
-    warnings.extend(hidden_characters(&file.name, &text));
+    warnings.extend(hidden_characters(&file.name, text));
     match (rule, parts) {
         (
             Some(rule),
