@@ -1,4 +1,5 @@
-//! Fact parsing and evaluation on arbitrary bytes, as YAML and as JSON: one outcome, no panic.
+//! Fact parsing and evaluation on arbitrary bytes, as YAML and as JSON: one outcome, no panic;
+//! and the report's NDJSON line is the one serde_json writes.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -18,8 +19,14 @@ thread_local! {
 fuzz_target!(|data: &[u8]| {
     EVALUATOR.with(|ev| {
         for name in ["host.yaml", "host.json"] {
-            let report = ev.report(name, data.to_vec());
+            let report = ev.report(name, data);
             assert!(report.results.is_some() != report.error.is_some());
+            // The NDJSON writer against serde_json, on reports holding whatever text the
+            // facts (or their errors) put in them.
+            assert_eq!(
+                kbdiag::report::render::ndjson(&report),
+                serde_json::to_string(&report).expect("serde_json writes a report"),
+            );
             // A byte-order mark in front changes nothing (Windows tools write one).
             if !data.starts_with(b"\xef\xbb\xbf") {
                 let marked = ev.report(name, [b"\xef\xbb\xbf".as_slice(), data].concat());
