@@ -21,11 +21,26 @@ pub fn path_key(path: &str) -> String {
 /// Whether `path` is the path whose [`path_key`] is `key`, without allocating for ASCII paths
 /// (the common case: this runs for every file of a host on every lookup).
 pub fn path_matches(path: &str, key: &str) -> bool {
+    // A quick no from the file name, which tells most files apart: the key of a path that ends
+    // in a name (after a separator, and in a character that is not a space) ends in `\` and that
+    // name, lower-cased; its other bytes are then compared below.
+    let b = path.as_bytes();
+    if let Some(sep) = b.iter().rposition(|&c| c == b'\\' || c == b'/') {
+        let name = &b[sep + 1..];
+        if name.last().is_some_and(|&c| c > b' ') && name.is_ascii() {
+            let k = key.as_bytes();
+            let ends_so = k.len() > name.len()
+                && k[k.len() - name.len() - 1] == b'\\'
+                && k[k.len() - name.len()..].eq_ignore_ascii_case(name);
+            if !ends_so {
+                return false;
+            }
+        }
+    }
     if !path.is_ascii() {
         return path_key(path) == key;
     }
     // A path written as its key is, but for case (the usual one): its length decides most.
-    let b = path.as_bytes();
     let plain = b.first().is_some_and(|&c| c > b' ')
         && b.last().is_some_and(|&c| c > b' ' && c != b'\\')
         && !b.contains(&b'/')
