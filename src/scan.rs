@@ -2,45 +2,23 @@
 //! sixteen at a time: what ends a string or starts an escape for the fact reader, and what the
 //! NDJSON writer must escape.
 
-/// Where the first quote, backslash or control character is: sixteen bytes at a time with SSE2
-/// (every x86-64 processor has it), then eight at a time.
+/// Where the first quote, backslash or control character is: sixteen bytes at a time
+/// ([`mask16`]), then eight at a time.
 #[inline]
 pub fn stop(b: &[u8]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        let mut at = 0;
-        // SAFETY: SSE2 is part of x86-64 itself (every x86_64 target enables it), and each load
-        // reads the 16 bytes of `chunk`, which are in bounds; an unaligned load needs no more.
-        unsafe {
-            let quote = _mm_set1_epi8(b'"' as i8);
-            let backslash = _mm_set1_epi8(b'\\' as i8);
-            let control = _mm_set1_epi8(0x1f);
-            while let Some(chunk) = b.get(at..at + 16) {
-                let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-                // A byte is a control character when max(byte, 0x1f) is 0x1f.
-                let hits = _mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
-                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
-                );
-                let mask = _mm_movemask_epi8(hits);
-                if mask != 0 {
-                    return Some(at + mask.trailing_zeros() as usize);
-                }
-                at += 16;
-            }
+    let mut at = 0;
+    while let Some(mask) = mask16(b, at) {
+        if mask != 0 {
+            return Some(at + mask.trailing_zeros() as usize);
         }
-        stop_words(&b[at..]).map(|n| at + n)
+        at += 16;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    stop_words(b)
+    stop_words(&b[at..]).map(|n| at + n)
 }
 
 /// The quotes, backslashes and control characters among the sixteen bytes at `at`, as bits (bit
-/// `n` for byte `at + n`); `None` when fewer than sixteen bytes are left. A caller that meets
+/// `n` for byte `at + n`), with SSE2 (every x86-64 processor has it); `None` when fewer than
+/// sixteen bytes are left. A caller that meets
 /// several (a path's backslashes) takes them all from one load, where [`stop`] would load again
 /// after each.
 #[inline]
@@ -57,6 +35,7 @@ pub fn mask16(b: &[u8], at: usize) -> Option<u32> {
         unsafe {
             let control = _mm_set1_epi8(0x1f);
             let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            // A byte is a control character when max(byte, 0x1f) is 0x1f.
             let hits = _mm_or_si128(
                 _mm_or_si128(
                     _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8)),

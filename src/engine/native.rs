@@ -153,10 +153,6 @@ fn expression(expr: &Expr) -> Option<Native> {
     match expr {
         Expr::FnCall(call, _) => call_form(call),
         Expr::BoolConstant(truth, _) => Some(Native::Bool(*truth)),
-        Expr::Stmt(block) => match block.statements() {
-            [stmt] => statement(stmt),
-            _ => None,
-        },
         _ => None,
     }
 }
