@@ -29,7 +29,7 @@ pub(super) fn rule_set(ev: &Evaluator) -> Vec<RuleIdentity> {
     (ev.rules().iter())
         .map(|r| RuleIdentity {
             id: r.rule.id.clone(),
-            revision: r.rule.revision.as_ref().map(|v| v.0.clone()),
+            revision: r.rule.revision.as_ref().map(|v| v.as_str().to_owned()),
             digest: r.digest.clone(),
         })
         .collect()

@@ -275,7 +275,7 @@ impl Collecting {
     fn missing(&mut self, fact: &str, reason: String, broken: bool) {
         self.doc.collector.not_collected.push(NotCollected {
             fact: Text(fact.into()),
-            reason: Some(Text(reason)),
+            reason: Some(Text(reason.into())),
             broken,
         });
     }
@@ -294,7 +294,7 @@ impl Collecting {
             }
             Some(a) => a.facts = Some(Text(facts.into())),
             None => artifacts.push(CollectedArtifact {
-                path: Text(path),
+                path: Text(path.into()),
                 facts: Some(Text(facts.into())),
             }),
         }

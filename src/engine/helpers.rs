@@ -224,7 +224,7 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
 fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
     let facts = probe.facts.clone();
     let os = facts.os.as_ref();
-    let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.0.clone()));
+    let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.as_str().to_owned()));
     // The value a rule compares, and what the host's facts wrote when that differs.
     let read = |value: Result<(String, Option<i64>), String>, raw: &str| match value {
         Ok((v, build)) => Ok((
@@ -247,7 +247,7 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
         _ => None,
     };
     let value = match path {
-        "host" => Some(Dynamic::from(facts.host.0.clone())),
+        "host" => Some(Dynamic::from(facts.host.as_str().to_owned())),
         "collected" => text(facts.collected.as_ref()),
         "os.name" => text(os.and_then(|o| o.name.as_ref())),
         "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
@@ -500,7 +500,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
             Some((Some(n), Some(v))) => {
                 probe.read(format!("software {n} version={v}"));
-                Ok(v.0.clone())
+                Ok(v.as_str().to_owned())
             }
             Some((Some(n), None)) => Err(probe.missing(format!("software {n} version"))),
             _ => Err(probe.missing(format!("software {name}"))),
@@ -544,17 +544,21 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
         "path",
         move |f: &mut FileRef| -> Fallible<ImmutableString> {
             let facts = p.borrow().facts.clone();
-            Ok(listed(&facts, f.0)?.path.0.clone().into())
+            Ok(listed(&facts, f.0)?.path.as_str().into())
         },
     );
     type Getter = fn(&FileEntry) -> Option<Dynamic>;
     let getters: [(&str, Getter); 4] = [
         ("size", |e| e.size.map(Dynamic::from)),
         ("modified", |e| {
-            e.modified.as_ref().map(|t| Dynamic::from(t.0.clone()))
+            e.modified
+                .as_ref()
+                .map(|t| Dynamic::from(t.as_str().to_owned()))
         }),
         ("version", |e| {
-            e.version.as_ref().map(|t| Dynamic::from(t.0.clone()))
+            e.version
+                .as_ref()
+                .map(|t| Dynamic::from(t.as_str().to_owned()))
         }),
         ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
     ];

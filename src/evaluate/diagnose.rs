@@ -66,19 +66,19 @@ impl Evaluator {
             Ok(facts) => Report {
                 file: name.to_owned(),
                 line,
-                host: Some(facts.host.0.clone()),
+                host: Some(facts.host.as_str().to_owned()),
                 collected_from: (facts.collector.iter())
                     .flat_map(|c| &c.artifacts)
                     .map(|a| match &a.facts {
                         Some(facts) => format!("{}: {facts}", a.path),
-                        None => a.path.0.clone(),
+                        None => a.path.as_str().to_owned(),
                     })
                     .collect(),
                 not_collected: (facts.collector.iter())
                     .flat_map(|c| &c.not_collected)
                     .map(|n| match &n.reason {
                         Some(reason) => format!("{}: {reason}", n.fact),
-                        None => n.fact.0.clone(),
+                        None => n.fact.as_str().to_owned(),
                     })
                     .collect(),
                 results: Some(self.diagnose(facts)),
@@ -183,8 +183,8 @@ fn diagnose_rule(
     };
     if d.status.needs_attention() {
         d.article = Some(Article {
-            revision: rule.revision.as_ref().map(|r| r.0.clone()),
-            last_reviewed: rule.last_reviewed.as_ref().map(|r| r.0.clone()),
+            revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
+            last_reviewed: rule.last_reviewed.as_ref().map(|r| r.as_str().to_owned()),
             status: rule.status.as_ref().map(|s| s.trim().to_owned()),
             related: rule.related.clone(),
             support_note: None,
@@ -480,7 +480,7 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         kb: rule.id.clone(),
         aliases: rule.aliases.clone(),
         title: compiled.texts.title.clone(),
-        revision: rule.revision.as_ref().map(|r| r.0.clone()),
+        revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
         digest: compiled.digest.clone(),
         status: Status::Unknown,
         summary: String::new(),

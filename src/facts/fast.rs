@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::{CompactString, ToCompactString};
 use serde::de::DeserializeOwned;
 
 use super::{Env, Event, Facts, FileEntry, Lazy, LazyState, Os, Software, Text};
@@ -129,13 +130,14 @@ impl<'a> Reader<'a> {
         self.text.get(start..self.i)
     }
 
-    /// A string, its escapes resolved. Whitespace before it is skipped.
-    fn string(&mut self) -> Option<String> {
+    /// A string, its escapes resolved. Whitespace before it is skipped. Most fact strings are
+    /// short enough to be kept inline, without an allocation.
+    fn string(&mut self) -> Option<CompactString> {
         self.eat(b'"')?;
         let run = self.plain_run()?;
         if self.b[self.i] == b'"' {
             self.i += 1;
-            return Some(run.to_owned());
+            return Some(run.into());
         }
         let mut out = String::with_capacity(run.len() + 32);
         out.push_str(run);
@@ -143,7 +145,7 @@ impl<'a> Reader<'a> {
             match self.b[self.i] {
                 b'"' => {
                     self.i += 1;
-                    return Some(out);
+                    return Some(out.into());
                 }
                 b'\\' => {
                     out.push(self.escape()?);
@@ -222,7 +224,7 @@ impl<'a> Reader<'a> {
             b'"' => self.string().map(Text),
             b't' => self.literal(b"true").map(|()| Text("true".into())),
             b'f' => self.literal(b"false").map(|()| Text("false".into())),
-            b'0'..=b'9' => self.integer().map(|n| Text(n.to_string())),
+            b'0'..=b'9' => self.integer().map(|n| Text(n.to_compact_string())),
             _ => None,
         }
     }
@@ -630,7 +632,9 @@ impl<'a> Reader<'a> {
                     let t = p.opt_text()?;
                     f.modified = match t {
                         None => None,
-                        Some(t) => Some(Text(crate::facts::values::utc_time(t.as_str()).ok()?)),
+                        Some(t) => Some(Text(
+                            crate::facts::values::utc_time(t.as_str()).ok()?.into(),
+                        )),
                     };
                     2
                 }

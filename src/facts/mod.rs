@@ -11,6 +11,8 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use std::cell::OnceCell;
 
+use compact_str::{CompactString, ToCompactString, format_compact};
+
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -402,7 +404,7 @@ fn utc_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
     match Option::<Text>::deserialize(d)? {
         None => Ok(None),
         Some(t) => crate::facts::values::utc_time(t.as_str())
-            .map(|t| Some(Text(t)))
+            .map(|t| Some(Text(t.into())))
             .map_err(|e| de::Error::custom(format_args!("`modified`: {e}"))),
     }
 }
@@ -507,7 +509,7 @@ pub struct Event {
 /// `version: 4.0`); it is kept as text, with floats written the way YAML shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct Text(pub String);
+pub struct Text(pub CompactString);
 
 impl Text {
     pub fn as_str(&self) -> &str {
@@ -547,23 +549,23 @@ impl<'de> Deserialize<'de> for Text {
                 f.write_str("a string, number or boolean")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(v.to_owned()))
+                Ok(Text(v.into()))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-                Ok(Text(v))
+                Ok(Text(v.into()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text(v.to_compact_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text(v.to_compact_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
                 // `{:?}` keeps the `.0` of 4.0, which `{}` drops.
-                Ok(Text(format!("{v:?}")))
+                Ok(Text(format_compact!("{v:?}")))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+                Ok(Text(v.to_compact_string()))
             }
         }
         d.deserialize_any(V)
