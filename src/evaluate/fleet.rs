@@ -62,7 +62,13 @@ pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
 /// rendering each report with `render` on the thread that made it, and hands the results to
 /// `sink` in input order. Stops early, with its error, when `sink` fails. Returns how many
 /// threads evaluated: fewer than asked when the system refused to start more (at least one: the
-/// caller's own, if none could be started).
+/// caller's own).
+///
+/// The calling thread is one of the `jobs`: between its own batches it passes the results that
+/// are due to `sink` (which stays on this thread), and it uses the caller's `evaluator`, so the
+/// rules are compiled `jobs - 1` more times, not `jobs`. Not for a live stream (`batch` 1): there
+/// a read may wait for the next line, and the results already made must not wait with it, so
+/// the calling thread only passes results on.
 pub fn run(
     rules: &[RuleFile],
     evaluator: &Evaluator,
@@ -71,32 +77,31 @@ pub fn run(
     render: &(dyn Fn(&Report) -> String + Sync),
     sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
 ) -> io::Result<usize> {
-    let sequential = |docs: &mut dyn Iterator<Item = Document>,
-                      sink: &mut dyn FnMut(Evaluated) -> io::Result<()>| {
+    if plan.jobs <= 1 {
         for doc in docs {
             sink(Evaluated::of(&evaluate(evaluator, doc), render))?;
         }
-        Ok(1)
-    };
-    if plan.jobs <= 1 {
-        return sequential(&mut docs.into_iter(), sink);
+        return Ok(1);
     }
 
-    // Workers take batches from the input themselves, in turn: no reader thread to feed them.
+    // Threads take batches from the input themselves, in turn: no reader thread to feed them.
     let input = Mutex::new(Input {
         docs: Box::new(docs),
         next: 0,
         batch: plan.batch.max(1),
     });
-    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(plan.jobs);
+    // Room for every batch the window lets be in flight, so a worker never waits to hand one over
+    // while the calling thread is busy with its own.
+    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(WINDOW);
     // How many batches the output has taken, for the window; and whether to stop.
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
 
     std::thread::scope(|scope| {
         let (emitted, stop, input) = (&emitted, &stop, &input);
+        let leads = plan.batch > 1;
         let mut started = 0;
-        for _ in 0..plan.jobs {
+        for _ in usize::from(leads)..plan.jobs {
             let done_tx = done_tx.clone();
             let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 worker(rules, input, emitted, stop, &done_tx, render)
@@ -108,20 +113,107 @@ pub fn run(
             }
         }
         drop(done_tx);
-        if started == 0 {
-            let mut input = input.lock().unwrap_or_else(PoisonError::into_inner);
-            return sequential(&mut input.docs, sink);
-        }
 
-        let result = reorder(&done_rx, sink, emitted);
+        let mut output = Output {
+            sink,
+            early: BTreeMap::new(),
+            next: 0,
+            emitted,
+        };
+        // With no worker started, the calling thread evaluates everything itself.
+        let result = if leads || started == 0 {
+            output.lead(evaluator, input, &done_rx, render)
+        } else {
+            output.follow(&done_rx)
+        };
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
             emitted.1.notify_all();
             // Dropping the receiver makes the workers' sends fail, so they stop.
             drop(done_rx);
         }
-        result.map(|()| started)
+        result.map(|()| started + usize::from(leads || started == 0))
     })
+}
+
+/// The calling thread's side of a run: the sink, and the results that came before their turn.
+struct Output<'s, 'e> {
+    sink: &'s mut dyn FnMut(Evaluated) -> io::Result<()>,
+    early: BTreeMap<usize, Vec<Evaluated>>,
+    /// The number of the next batch the output waits for.
+    next: usize,
+    emitted: &'e (Mutex<usize>, Condvar),
+}
+
+impl Output<'_, '_> {
+    /// Evaluates batches while the window has room, passing on the results that are due after
+    /// each; when it has none, or the input is done, waits for the workers' results instead.
+    fn lead(
+        &mut self,
+        evaluator: &Evaluator,
+        input: &Mutex<Input>,
+        done: &Receiver<(usize, Vec<Evaluated>)>,
+        render: &(dyn Fn(&Report) -> String + Sync),
+    ) -> io::Result<()> {
+        let mut more = true;
+        while more {
+            while let Ok((seq, results)) = done.try_recv() {
+                self.add(seq, results)?;
+            }
+            match Input::try_take(input, self.next) {
+                Taken::Batch(seq, batch) => {
+                    let results = (batch.into_iter())
+                        .map(|doc| Evaluated::of(&evaluate(evaluator, doc), render))
+                        .collect();
+                    self.add(seq, results)?;
+                }
+                // The window is full: the batch the output waits for is a worker's.
+                Taken::Full => match done.recv() {
+                    Ok((seq, results)) => self.add(seq, results)?,
+                    Err(_) => more = false,
+                },
+                Taken::Done => more = false,
+            }
+        }
+        self.follow(done)
+    }
+
+    /// Passes on the workers' results until they are all done.
+    fn follow(&mut self, done: &Receiver<(usize, Vec<Evaluated>)>) -> io::Result<()> {
+        for (seq, results) in done {
+            self.add(seq, results)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a batch of results, and passes on every batch that is now due, in order.
+    fn add(&mut self, seq: usize, results: Vec<Evaluated>) -> io::Result<()> {
+        self.early.insert(seq, results);
+        let before = self.next;
+        while let Some(results) = self.early.remove(&self.next) {
+            for result in results {
+                (self.sink)(result)?;
+            }
+            self.next += 1;
+        }
+        if self.next != before {
+            *self
+                .emitted
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = self.next;
+            self.emitted.1.notify_all();
+        }
+        Ok(())
+    }
+}
+
+/// What the calling thread gets when it asks for a batch.
+enum Taken {
+    Batch(usize, Vec<Document>),
+    /// The next batch is too far ahead of the output (the window).
+    Full,
+    Done,
 }
 
 /// The documents still to evaluate, and the number of the next batch.
@@ -132,29 +224,55 @@ struct Input<'a> {
 }
 
 impl Input<'_> {
-    /// The next batch and its number, once the output is close enough to it (the window).
+    /// The next batch and its number, once the output is close enough to it (the window). The
+    /// input is not held while waiting: the calling thread takes batches too, and it is the one
+    /// that moves the window.
     fn take(
         input: &Mutex<Input>,
         emitted: &(Mutex<usize>, Condvar),
         stop: &AtomicBool,
     ) -> Option<(usize, Vec<Document>)> {
+        let (lock, turn) = emitted;
+        loop {
+            let mut input = input.lock().unwrap_or_else(PoisonError::into_inner);
+            let seq = input.next;
+            let taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            if seq < *taken + WINDOW {
+                drop(taken);
+                return input.read(seq);
+            }
+            drop(input);
+            // Woken when the output moves (or the run stops); then the next batch is looked at
+            // again, as another thread may have taken this one meanwhile.
+            drop(turn.wait(taken).unwrap_or_else(PoisonError::into_inner));
+        }
+    }
+
+    /// [`Input::take`] for the thread that owns the output (`emitted` batches so far), which
+    /// must not wait for the window: it is the one that moves it.
+    fn try_take(input: &Mutex<Input>, emitted: usize) -> Taken {
         let mut input = input.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = input.next;
-        let (lock, turn) = emitted;
-        let mut taken = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        while seq >= *taken + WINDOW && !stop.load(Ordering::Relaxed) {
-            taken = turn.wait(taken).unwrap_or_else(PoisonError::into_inner);
+        if seq >= emitted + WINDOW {
+            return Taken::Full;
         }
-        drop(taken);
-        if stop.load(Ordering::Relaxed) {
-            return None;
+        match input.read(seq) {
+            Some((seq, batch)) => Taken::Batch(seq, batch),
+            None => Taken::Done,
         }
-        let size = input.batch;
-        let batch: Vec<Document> = input.docs.by_ref().take(size).collect();
+    }
+
+    /// The next batch (numbered `seq`), or `None` at the end of the input.
+    fn read(&mut self, seq: usize) -> Option<(usize, Vec<Document>)> {
+        let size = self.batch;
+        let batch: Vec<Document> = self.docs.by_ref().take(size).collect();
         if batch.is_empty() {
             return None;
         }
-        input.next += 1;
+        self.next += 1;
         Some((seq, batch))
     }
 }
@@ -189,26 +307,4 @@ fn worker(
             return;
         }
     }
-}
-
-/// Passes batches of results to `sink` in sequence order, holding early ones until their turn.
-fn reorder(
-    done: &Receiver<(usize, Vec<Evaluated>)>,
-    sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
-    emitted: &(Mutex<usize>, Condvar),
-) -> io::Result<()> {
-    let mut early = BTreeMap::new();
-    let mut next = 0;
-    for (seq, result) in done {
-        early.insert(seq, result);
-        while let Some(results) = early.remove(&next) {
-            for result in results {
-                sink(result)?;
-            }
-            next += 1;
-            *emitted.0.lock().unwrap_or_else(PoisonError::into_inner) = next;
-            emitted.1.notify_all();
-        }
-    }
-    Ok(())
 }
