@@ -10,7 +10,12 @@ pub fn path_key(path: &str) -> String {
         if c == '\\' && out.ends_with('\\') {
             continue;
         }
-        out.extend(c.to_lowercase());
+        // ASCII, nearly every path, skips Unicode's lowercase table (the same answer for it).
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
     }
     while out.len() > 1 && out.ends_with('\\') {
         out.pop();
@@ -146,6 +151,40 @@ pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> (Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `path_key` gives what Unicode's lowercase of every character gives, on random paths.
+    #[test]
+    fn path_key_lowercases_as_unicode_does() {
+        let unicode = |path: &str| {
+            let mut out = String::new();
+            for c in path.trim().chars() {
+                let c = if c == '/' { '\\' } else { c };
+                if c == '\\' && out.ends_with('\\') {
+                    continue;
+                }
+                out.extend(c.to_lowercase());
+            }
+            while out.len() > 1 && out.ends_with('\\') {
+                out.pop();
+            }
+            out
+        };
+        let alphabet: Vec<char> = "aZ\\/ .:%\tÄİK\u{212a}ß".chars().collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for len in 0..24 {
+            for _ in 0..400 {
+                let path: String = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                assert_eq!(path_key(&path), unicode(&path), "{path:?}");
+            }
+        }
+    }
 
     #[test]
     fn paths_compare_across_case_and_separators() {
