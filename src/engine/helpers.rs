@@ -18,7 +18,7 @@ use crate::engine::matching::{
 };
 use crate::engine::script::Trace;
 use crate::facts::values;
-use crate::facts::{Facts, FileEntry, Lazy, RegData};
+use crate::facts::{Facts, FileEntry, Lazy, RegData, Text};
 use crate::rules::rule::FileRow;
 
 /// The paths `fact()` reads; any other is an error.
@@ -224,7 +224,7 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
 fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
     let facts = probe.facts.clone();
     let os = facts.os.as_ref();
-    let text = |v: Option<&crate::facts::Text>| v.map(|t| Dynamic::from(t.as_str().to_owned()));
+    let text = |v: Option<&Text>| v.map(text_value);
     // The value a rule compares, and what the host's facts wrote when that differs.
     let read = |value: Result<(String, Option<i64>), String>, raw: &str| match value {
         Ok((v, build)) => Ok((
@@ -247,7 +247,7 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
         _ => None,
     };
     let value = match path {
-        "host" => Some(Dynamic::from(facts.host.as_str().to_owned())),
+        "host" => Some(text_value(&facts.host)),
         "collected" => text(facts.collected.as_ref()),
         "os.name" => text(os.and_then(|o| o.name.as_ref())),
         "os.edition" => text(os.and_then(|o| o.edition.as_ref())),
@@ -287,6 +287,12 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
         probe.read(path_is(path, v));
     }
     Ok(value)
+}
+
+/// A fact's text as a Rhai string. (`Dynamic::from` takes any type: given a `Text`, or the
+/// `CompactString` inside it, it makes an opaque value no string function accepts.)
+fn text_value(t: &Text) -> Dynamic {
+    ImmutableString::from(t.as_str()).into()
 }
 
 /// `path=value`, as `format!("{path}={v}")` writes it; directly for the text and numbers facts
@@ -550,16 +556,8 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
     type Getter = fn(&FileEntry) -> Option<Dynamic>;
     let getters: [(&str, Getter); 4] = [
         ("size", |e| e.size.map(Dynamic::from)),
-        ("modified", |e| {
-            e.modified
-                .as_ref()
-                .map(|t| Dynamic::from(t.as_str().to_owned()))
-        }),
-        ("version", |e| {
-            e.version
-                .as_ref()
-                .map(|t| Dynamic::from(t.as_str().to_owned()))
-        }),
+        ("modified", |e| e.modified.as_ref().map(text_value)),
+        ("version", |e| e.version.as_ref().map(text_value)),
         ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
     ];
     for (name, get) in getters {

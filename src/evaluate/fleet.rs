@@ -121,7 +121,8 @@ pub fn run(
             emitted,
         };
         // With no worker started, the calling thread evaluates everything itself.
-        let result = if leads || started == 0 {
+        let evaluates = leads || started == 0;
+        let result = if evaluates {
             output.lead(evaluator, input, &done_rx, render)
         } else {
             output.follow(&done_rx)
@@ -132,7 +133,7 @@ pub fn run(
             // Dropping the receiver makes the workers' sends fail, so they stop.
             drop(done_rx);
         }
-        result.map(|()| started + usize::from(leads || started == 0))
+        result.map(|()| started + usize::from(evaluates))
     })
 }
 
