@@ -52,6 +52,72 @@ pub fn mask16(b: &[u8], at: usize) -> Option<u32> {
     }))
 }
 
+/// The quotes, backslashes and control characters among the sixteen bytes at `at`, each as its
+/// own bits (bit `n` for byte `at + n`); `None` when fewer than sixteen bytes are left. For a
+/// reader that steps over a whole string from one load: which bytes are escaped follows from the
+/// backslashes alone ([`escaped`]).
+#[inline]
+pub fn classes16(b: &[u8], at: usize) -> Option<Classes> {
+    let chunk = b.get(at..at.checked_add(16)?)?;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_set1_epi8,
+        };
+        // SAFETY: as in `mask16`: SSE2 is part of x86-64, and the load reads `chunk`'s 16 bytes.
+        unsafe {
+            let control = _mm_set1_epi8(0x1f);
+            let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+            let bits = |v| _mm_movemask_epi8(v) as u32 & 0xffff;
+            Some(Classes {
+                quote: bits(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8))),
+                backslash: bits(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8))),
+                control: bits(_mm_cmpeq_epi8(_mm_max_epu8(x, control), control)),
+            })
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    Some(chunk.iter().enumerate().fold(
+        Classes {
+            quote: 0,
+            backslash: 0,
+            control: 0,
+        },
+        |mut c, (n, &byte)| {
+            c.quote |= u32::from(byte == b'"') << n;
+            c.backslash |= u32::from(byte == b'\\') << n;
+            c.control |= u32::from(byte < 0x20) << n;
+            c
+        },
+    ))
+}
+
+/// Sixteen bytes' quotes, backslashes and control characters ([`classes16`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classes {
+    pub quote: u32,
+    pub backslash: u32,
+    pub control: u32,
+}
+
+/// Which of sixteen bytes are escaped (follow a backslash that starts an escape), from their
+/// `backslash` bits and `carry`, 1 when the first byte is escaped by the block before; with the
+/// carry for the next block. Without a loop over the backslashes: a run of them escapes every
+/// other one, and where a run ends is found with one subtraction (simdjson's method).
+#[inline]
+pub fn escaped(backslash: u32, carry: u32) -> (u32, u32) {
+    const ODD: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+    let backslash = u64::from(backslash);
+    let carry = u64::from(carry);
+    // An escaped backslash starts nothing.
+    let starts = backslash & !carry;
+    let code = ((starts << 1 | ODD).wrapping_sub(starts)) ^ ODD;
+    let escaped = (code ^ (backslash | carry)) & 0xffff;
+    let escape = code & backslash;
+    (escaped as u32, (escape >> 15) as u32 & 1)
+}
+
 /// [`stop`] eight bytes at a time (the lowest flagged byte of a word is exact: a borrow only runs
 /// upward).
 #[inline]
@@ -117,6 +183,48 @@ mod tests {
                 b.push(0x7f);
                 assert_eq!(super::stop(&b), plain(&b), "{b:?}");
             }
+        }
+    }
+    /// [`super::escaped`] on every pattern of sixteen backslashes, with and without a carry,
+    /// against walking the bytes: a backslash that is not itself escaped escapes the next byte.
+    #[test]
+    fn escaped_bytes_follow_the_backslash_runs() {
+        for backslash in 0..=0xffff_u32 {
+            for carry in 0..=1 {
+                let mut escaped = 0;
+                let mut next = carry == 1;
+                for n in 0..16 {
+                    let this = next;
+                    if this {
+                        escaped |= 1 << n;
+                    }
+                    next = !this && backslash >> n & 1 == 1;
+                }
+                assert_eq!(
+                    super::escaped(backslash, carry),
+                    (escaped, u32::from(next)),
+                    "backslashes {backslash:016b}, carry {carry}"
+                );
+            }
+        }
+    }
+
+    /// [`super::classes16`] finds each class a byte loop finds.
+    #[test]
+    fn classes_agree_with_a_plain_loop() {
+        let b: Vec<u8> = (0..=255).chain(0..=255).collect();
+        for at in 0..b.len() {
+            let expect = (at + 16 <= b.len()).then(|| {
+                let bits = |f: &dyn Fn(u8) -> bool| {
+                    (0..16).fold(0, |m, n| m | u32::from(f(b[at + n])) << n)
+                };
+                super::Classes {
+                    quote: bits(&|c| c == b'"'),
+                    backslash: bits(&|c| c == b'\\'),
+                    control: bits(&|c| c < 0x20),
+                }
+            });
+            assert_eq!(super::classes16(&b, at), expect, "at {at}");
         }
     }
 }
