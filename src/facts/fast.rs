@@ -186,6 +186,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A key without escapes, and its colon (a key with escapes goes to serde_json).
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let key = self.plain_run()?;
