@@ -114,16 +114,7 @@ fn diagnose_rule(
     d.status = Status::NotApplicable;
     d.evidence = applies.evidence.clone();
     if applies.truth == Truth::False {
-        let about = rule.applies_to.when.label().map_or(String::new(), |l| {
-            format!(" for which \"{l}\" holds, and the facts say it does not")
-        });
-        d.summary = match rule.applies_to.products.as_slice() {
-            [] => format!("Not applicable: the article is about hosts{about}."),
-            products => format!(
-                "Not applicable: the article is about hosts{about}. It lists {}.",
-                products.join("; ")
-            ),
-        };
+        d.summary = compiled.texts.not_applicable.clone();
         return Ok(d);
     }
     if let Some(node) = &compiled.products {

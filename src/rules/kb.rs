@@ -107,6 +107,22 @@ pub struct Texts {
     pub symptoms: Vec<(Shared, Option<Shared>)>,
     /// The resolution's texts (trimmed; `%VAR%`s are filled in per host) and file table.
     pub hotfix: Option<crate::report::diagnosis::Hotfix>,
+    /// The summary of a host the article is not about: what it is about, and its products.
+    pub not_applicable: String,
+}
+
+/// [`Texts::not_applicable`].
+fn not_applicable(rule: &Rule) -> String {
+    let about = rule.applies_to.when.label().map_or(String::new(), |l| {
+        format!(" for which \"{l}\" holds, and the facts say it does not")
+    });
+    match rule.applies_to.products.as_slice() {
+        [] => format!("Not applicable: the article is about hosts{about}."),
+        products => format!(
+            "Not applicable: the article is about hosts{about}. It lists {}.",
+            products.join("; ")
+        ),
+    }
 }
 
 impl Texts {
@@ -134,6 +150,7 @@ impl Texts {
                     files: r.files.clone().into(),
                     files_note: r.files_note.as_deref().map(trimmed),
                 }),
+            not_applicable: not_applicable(rule),
         }
     }
 }
