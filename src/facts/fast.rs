@@ -451,6 +451,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Steps over a key and its colon.
+    #[inline(always)]
     fn skip_key(&mut self) -> Option<()> {
         if self.peek()? != b'"' {
             return None;
