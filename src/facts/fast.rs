@@ -463,20 +463,25 @@ impl<'a> Reader<'a> {
     /// Steps over a string (at its opening quote), checking it as serde_json does.
     #[inline(always)]
     fn skip_string(&mut self) -> Option<()> {
-        // The usual string, a key or a short value: its closing quote is the first special byte
-        // of the sixteen after the opening one. Small, so that the walk inlines it.
-        let at = self.i + 1;
-        if let Some(stops @ 1..) = mask16(self.b, at) {
+        // The usual string, a key or a value without escapes: its closing quote is the first
+        // special byte after the opening one. Small, so that the walk inlines it.
+        let mut at = self.i + 1;
+        while let Some(stops) = mask16(self.b, at) {
+            if stops == 0 {
+                at += 16;
+                continue;
+            }
             let first = at + stops.trailing_zeros() as usize;
             if self.b[first] == b'"' {
                 self.i = first + 1;
                 return Some(());
             }
+            break;
         }
         self.skip_long_string()
     }
 
-    /// [`Self::skip_string`] for a longer string or one with escapes, sixteen bytes per step:
+    /// [`Self::skip_string`] for a string with escapes (from its start), sixteen bytes per step:
     /// which bytes are escaped follows from the backslashes' bits ([`escaped`]), so the closing
     /// quote and any control character are found without a step per escape (a Windows path has
     /// several). An escape other than `\"` and `\\` is checked by its letter; a `\u` escape,
