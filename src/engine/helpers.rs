@@ -69,7 +69,9 @@ impl Probe {
     /// Records a missing fact and returns the error that aborts the expression.
     pub(crate) fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
-        let err = format!("missing fact: {fact}");
+        let mut err = String::with_capacity(14 + fact.len());
+        err.push_str("missing fact: ");
+        err.push_str(&fact);
         if !self.missing.contains(&fact) {
             self.missing.push(fact);
         }
@@ -601,7 +603,11 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
     let facts = probe.facts.clone();
     let entry = listed(&facts, index)?;
     if let Some(bits) = entry.cipher_bits {
-        probe.read(format!("{} cipher_bits={bits}", entry.path));
+        let mut seen = String::with_capacity(entry.path.as_str().len() + 16);
+        seen.push_str(entry.path.as_str());
+        seen.push_str(" cipher_bits=");
+        seen.push_str(itoa::Buffer::new().format(bits));
+        probe.read(seen);
         return Ok(bits);
     }
     let name = file_name(entry.path.as_str());
