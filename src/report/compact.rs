@@ -299,8 +299,17 @@ impl Compound<'_> {
             return value.serialize(RawText(self.w));
         }
         self.comma();
-        self.w.string(key);
-        self.w.out.push(':');
+        // A field's name is an identifier, with nothing to escape: written without the scan.
+        if key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            let out = &mut self.w.out;
+            out.reserve(key.len() + 3);
+            out.push('"');
+            out.push_str(key);
+            out.push_str("\":");
+        } else {
+            self.w.string(key);
+            self.w.out.push(':');
+        }
         value.serialize(&mut *self.w)
     }
 
