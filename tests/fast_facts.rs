@@ -198,6 +198,9 @@ fn errors_and_unusual_documents_are_left_to_serde_json() {
         r#"{"host": "a"} x"#,
         "{\"host\": \"a\\ud800\"}",
         r#"{"host": "a", "env": {"Path": "x", "PATH": "y"}}"#,
+        // The Kelvin sign lowercases to an ASCII `k`: the same name as `key`.
+        "{\"host\": \"a\", \"env\": {\"key\": \"x\", \"\u{212a}EY\": \"y\"}}",
+        "{\"host\": \"a\", \"env\": {\"\u{212a}EY\": \"x\", \"key\": \"y\"}}",
         r#"{"host": "a", "env": {"Path": null}}"#,
         r#"{"host": "a", "os": {"cipher_bits": 57}}"#,
         r#"{"host": "a", "os": {"name": "NT", "name": "NT"}}"#,

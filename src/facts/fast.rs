@@ -663,17 +663,23 @@ impl<'a> Reader<'a> {
         if self.null() {
             return Some(None);
         }
-        let mut env = BTreeMap::new();
-        let mut names: Vec<String> = Vec::new();
+        let mut env: BTreeMap<String, Text> = BTreeMap::new();
         self.eat(b'{')?;
         if self.eat(b'}').is_none() {
             loop {
                 let key = self.key()?;
-                let lower = key.to_lowercase();
-                if names.contains(&lower) {
+                // Lowercased as Unicode does (the Kelvin sign is a `k`); ASCII names, the usual
+                // ones, compared without building their lowercase.
+                let same = |name: &String| {
+                    if name.is_ascii() && key.is_ascii() {
+                        name.eq_ignore_ascii_case(key)
+                    } else {
+                        name.to_lowercase() == key.to_lowercase()
+                    }
+                };
+                if env.keys().any(same) {
                     return None;
                 }
-                names.push(lower);
                 env.insert(key.to_owned(), self.text()?);
                 match self.peek()? {
                     b',' => self.i += 1,
