@@ -110,6 +110,12 @@ pub fn hotfix_key(id: &str) -> String {
 
 /// Whether `needle` occurs in `haystack`, ignoring case.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        // The usual texts: compared in place, without building their lowercase.
+        return needle.is_empty()
+            || (haystack.as_bytes().windows(needle.len()))
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    }
     haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
@@ -151,6 +157,43 @@ pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> (Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `contains_ci` answers what comparing Unicode lowercase strings answers, on random texts
+    /// (ASCII, and with characters whose lowercase is ASCII or longer).
+    #[test]
+    fn contains_ci_agrees_with_unicode_lowercase() {
+        let alphabet: Vec<char> = "aAbB kK.\u{212a}İß".chars().collect();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut text = |len: u64| -> String {
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Mostly ASCII, so that both ways of comparing are taken.
+                    let pick = seed % 50;
+                    alphabet[if pick < 40 { pick % 6 } else { pick % 9 } as usize]
+                })
+                .collect()
+        };
+        let (mut found, mut ascii) = (0, 0);
+        for round in 0..20_000_u64 {
+            let haystack = text(round % 12);
+            let needle = text(round % 4);
+            let expect = haystack.to_lowercase().contains(&needle.to_lowercase());
+            assert_eq!(
+                contains_ci(&haystack, &needle),
+                expect,
+                "{haystack:?} {needle:?}"
+            );
+            found += usize::from(expect);
+            ascii += usize::from(haystack.is_ascii() && needle.is_ascii());
+        }
+        assert!(
+            found > 2_000 && ascii > 2_000,
+            "{found} found, {ascii} ASCII"
+        );
+    }
 
     /// `path_key` gives what Unicode's lowercase of every character gives, on random paths.
     #[test]
