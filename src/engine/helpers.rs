@@ -257,8 +257,13 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
             None => None,
             Some(Err(reason)) => return Err(probe.missing(format!("{path} ({reason})"))),
             Some(Ok((v, raw, _))) => {
-                let written = raw.map_or(String::new(), |r| format!(" (written \"{r}\")"));
-                probe.read(format!("{path}={v}{written}"));
+                let mut seen = path_is(path, &v);
+                if let Some(raw) = raw {
+                    seen.push_str(" (written \"");
+                    seen.push_str(&raw);
+                    seen.push_str("\")");
+                }
+                probe.read(seen);
                 return Ok(Some(v));
             }
         },

@@ -62,10 +62,11 @@ pub fn os_version(raw: &str) -> Result<(String, Option<i64>), String> {
             .collect();
         digits.parse().ok()
     });
-    Ok((
-        format!("{}.{}", parts[0], parts.get(1).unwrap_or(&0)),
-        build,
-    ))
+    let mut major_minor = String::with_capacity(8);
+    major_minor.push_str(itoa::Buffer::new().format(parts[0]));
+    major_minor.push('.');
+    major_minor.push_str(itoa::Buffer::new().format(*parts.get(1).unwrap_or(&0)));
+    Ok((major_minor, build))
 }
 
 /// The numeric parts of a dotted version as Windows and installers write it: `4.0`, `4.0.1381`,
