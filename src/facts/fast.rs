@@ -473,48 +473,39 @@ impl<'a> Reader<'a> {
     /// Steps over a string (at its opening quote), checking it as serde_json does.
     #[inline(always)]
     fn skip_string(&mut self) -> Option<()> {
-        // The usual string, a key or a value without escapes: its closing quote is the first
-        // special byte after the opening one. Small, so that the walk inlines it.
-        let mut at = self.i + 1;
-        while let Some(stops) = mask16(self.b, at) {
-            if stops == 0 {
-                at += 16;
-                continue;
+        // The usual string, a key or a value without escapes. Small, so that the walk inlines it.
+        match plain_close(self.b, self.i + 1) {
+            Ok(quote) => {
+                self.i = quote + 1;
+                Some(())
             }
-            let first = at + stops.trailing_zeros() as usize;
-            if self.b[first] == b'"' {
-                self.i = first + 1;
-                return Some(());
-            }
-            break;
+            Err(at) => self.skip_long_string(at),
         }
-        self.skip_long_string()
     }
 
-    /// [`Self::skip_string`] for a string with escapes (from its start), sixteen bytes per step:
-    /// which bytes are escaped follows from the backslashes' bits ([`escaped`]), so the closing
-    /// quote and any control character are found without a step per escape (a Windows path has
-    /// several). An escape other than `\"` and `\\` is checked by its letter; a `\u` escape,
-    /// and the last bytes of the text, are left to [`Self::skip_string_stepwise`].
+    /// [`Self::skip_string`] for a string with escapes, from the sixteen bytes at `at` (those
+    /// before hold nothing special), sixteen bytes per step: which bytes are escaped follows
+    /// from the backslashes' bits ([`escaped`]), so the closing quote and any control character
+    /// are found without a step per escape (a Windows path has several). An escape other than
+    /// `\"` and `\\` is checked by its letter; a `\u` escape, and the last bytes of the text, are
+    /// left to [`Self::skip_string_stepwise`], from the string's start.
     #[inline(never)]
-    fn skip_long_string(&mut self) -> Option<()> {
-        let open = self.i;
-        let mut at = open + 1;
+    fn skip_long_string(&mut self, mut at: usize) -> Option<()> {
         let mut carry = 0;
-        while let Some(stops) = mask16(self.b, at) {
-            // The usual string: no escape before its closing quote, found from one mask.
+        loop {
             if carry == 0 {
-                if stops == 0 {
-                    at += 16;
-                    continue;
-                }
-                let first = at + stops.trailing_zeros() as usize;
-                if self.b[first] == b'"' {
-                    self.i = first + 1;
-                    return Some(());
+                // What follows an escape is often plain to the end: one mask per sixteen bytes.
+                match plain_close(self.b, at) {
+                    Ok(quote) => {
+                        self.i = quote + 1;
+                        return Some(());
+                    }
+                    Err(next) => at = next,
                 }
             }
-            let c = classes16(self.b, at)?;
+            let Some(c) = classes16(self.b, at) else {
+                break;
+            };
             let (escaped, next_carry) = escaped(c.backslash, carry);
             let closing = c.quote & !escaped;
             // The bytes before the closing quote (all sixteen when it is further on).
@@ -526,10 +517,7 @@ impl<'a> Reader<'a> {
             while letters != 0 {
                 match self.b[at + letters.trailing_zeros() as usize] {
                     b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    _ => {
-                        self.i = open;
-                        return self.skip_string_stepwise();
-                    }
+                    _ => return self.skip_string_stepwise(),
                 }
                 letters &= letters - 1;
             }
@@ -540,8 +528,8 @@ impl<'a> Reader<'a> {
             carry = next_carry;
             at += 16;
         }
-        // Fewer than sixteen bytes are left: from the string's start, a step at a time.
-        self.i = open;
+        // Fewer than sixteen bytes are left: from the string's start (still `self.i`), a step
+        // at a time.
         self.skip_string_stepwise()
     }
 
@@ -818,6 +806,20 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Where the closing quote of a string without escapes is, from `at` on: the first special byte
+/// ([`mask16`]), if it is a quote; otherwise (an escape, a control character, or fewer than
+/// sixteen bytes left) the sixteen bytes where the rest must be looked at more closely.
+#[inline(always)]
+fn plain_close(b: &[u8], mut at: usize) -> Result<usize, usize> {
+    while let Some(stops) = mask16(b, at) {
+        if stops != 0 {
+            let first = at + stops.trailing_zeros() as usize;
+            return if b[first] == b'"' { Ok(first) } else { Err(at) };
+        }
+        at += 16;
+    }
+    Err(at)
+}
 #[cfg(test)]
 mod tests {
     use super::Reader;
