@@ -101,7 +101,7 @@ impl Hive {
         Ok(self
             .subkeys(key)?
             .into_iter()
-            .find(|k| eq_name(&k.name, name)))
+            .find(|k| crate::facts::values::eq_ignore_case(&k.name, name)))
     }
 
     /// The sub-keys of `key`, in the hive's order.
@@ -146,7 +146,7 @@ impl Hive {
         Ok(self
             .values(key)?
             .into_iter()
-            .find(|(n, _)| eq_name(n, name))
+            .find(|(n, _)| crate::facts::values::eq_ignore_case(n, name))
             .map(|(_, v)| v))
     }
 
@@ -303,10 +303,6 @@ fn decode_name(bytes: &[u8], compressed: bool) -> String {
     } else {
         utf16(bytes)
     }
-}
-
-fn eq_name(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b) || a.to_lowercase() == b.to_lowercase()
 }
 
 /// UTF-16LE text up to its first NUL; unpaired surrogates become U+FFFD.

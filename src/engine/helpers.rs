@@ -69,9 +69,7 @@ impl Probe {
     /// Records a missing fact and returns the error that aborts the expression.
     pub(crate) fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
-        let mut err = String::with_capacity(14 + fact.len());
-        err.push_str("missing fact: ");
-        err.push_str(&fact);
+        let err = ["missing fact: ", &fact].concat();
         if !self.missing.contains(&fact) {
             self.missing.push(fact);
         }
@@ -257,13 +255,11 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
             None => None,
             Some(Err(reason)) => return Err(probe.missing(format!("{path} ({reason})"))),
             Some(Ok((v, raw, _))) => {
-                let mut seen = path_is(path, &v);
-                if let Some(raw) = raw {
-                    seen.push_str(" (written \"");
-                    seen.push_str(&raw);
-                    seen.push_str("\")");
-                }
-                probe.read(seen);
+                let seen = path_is(path, &v);
+                probe.read(match raw {
+                    Some(raw) => [&seen, " (written \"", &raw, "\")"].concat(),
+                    None => seen,
+                });
                 return Ok(Some(v));
             }
         },
@@ -374,7 +370,7 @@ pub(crate) fn reported(probe: &mut Probe, text: &str) -> Fallible<bool> {
 
 /// `ieq(a, b)`: equal, ignoring case.
 pub(crate) fn ieq(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
+    values::eq_ignore_case(a, b)
 }
 
 /// Registers every helper on `engine`, reading the host through `probe`.
@@ -608,11 +604,8 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
     let facts = probe.facts.clone();
     let entry = listed(&facts, index)?;
     if let Some(bits) = entry.cipher_bits {
-        let mut seen = String::with_capacity(entry.path.as_str().len() + 16);
-        seen.push_str(entry.path.as_str());
-        seen.push_str(" cipher_bits=");
-        seen.push_str(itoa::Buffer::new().format(bits));
-        probe.read(seen);
+        let mut number = itoa::Buffer::new();
+        probe.read([entry.path.as_str(), " cipher_bits=", number.format(bits)].concat());
         return Ok(bits);
     }
     let name = file_name(entry.path.as_str());

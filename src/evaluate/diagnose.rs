@@ -139,12 +139,7 @@ fn diagnose_rule(
         let result = symptom_result(symptom, &compiled.texts.symptoms[i], verdict, by_people);
         for m in &result.evidence {
             if result.observed == Observed::Observed {
-                let mut seen = String::with_capacity(10 + result.id.len() + m.len());
-                seen.push_str("symptom ");
-                seen.push_str(&result.id);
-                seen.push_str(": ");
-                seen.push_str(m);
-                push_unique(&mut d.evidence, seen);
+                push_unique(&mut d.evidence, ["symptom ", &result.id, ": ", m].concat());
             }
         }
         d.symptoms.push(result);

@@ -656,16 +656,10 @@ impl<'a> Reader<'a> {
         if self.eat(b'}').is_none() {
             loop {
                 let key = self.key()?;
-                // Lowercased as Unicode does (the Kelvin sign is a `k`); ASCII names, the usual
-                // ones, compared without building their lowercase.
-                let same = |name: &String| {
-                    if name.is_ascii() && key.is_ascii() {
-                        name.eq_ignore_ascii_case(key)
-                    } else {
-                        name.to_lowercase() == key.to_lowercase()
-                    }
-                };
-                if env.keys().any(same) {
+                if env
+                    .keys()
+                    .any(|name| super::values::eq_ignore_case(name, key))
+                {
                     return None;
                 }
                 env.insert(key.to_owned(), self.text()?);

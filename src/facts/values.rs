@@ -62,11 +62,24 @@ pub fn os_version(raw: &str) -> Result<(String, Option<i64>), String> {
             .collect();
         digits.parse().ok()
     });
-    let mut major_minor = String::with_capacity(8);
-    major_minor.push_str(itoa::Buffer::new().format(parts[0]));
-    major_minor.push('.');
-    major_minor.push_str(itoa::Buffer::new().format(*parts.get(1).unwrap_or(&0)));
+    let (mut major, mut minor) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let major_minor = [
+        major.format(parts[0]),
+        ".",
+        minor.format(*parts.get(1).unwrap_or(&0)),
+    ]
+    .concat();
     Ok((major_minor, build))
+}
+
+/// Whether `a` and `b` are equal ignoring case, as their Unicode lowercase forms compare (the
+/// Kelvin sign is a `k`); ASCII text, the usual, is compared without building them.
+pub fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// The numeric parts of a dotted version as Windows and installers write it: `4.0`, `4.0.1381`,
@@ -325,6 +338,32 @@ fn original_range(original: &str, lowered: &str, start: usize, end: usize) -> (u
 
 #[cfg(test)]
 mod tests {
+    /// `eq_ignore_case` answers what comparing Unicode lowercase forms answers, on random pairs
+    /// of short texts, ASCII and not (the Kelvin sign and `İ` lowercase differently).
+    #[test]
+    fn eq_ignore_case_agrees_with_unicode_lowercase() {
+        let alphabet: Vec<char> = "kK\u{212a}iIİ".chars().collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut text = || -> String {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = seed % 3;
+            (0..len)
+                .map(|n| alphabet[((seed >> (8 + 8 * n)) % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        let (mut equal, mut ascii) = (0, 0);
+        for _ in 0..20_000 {
+            let (a, b) = (text(), text());
+            let expect = a.to_lowercase() == b.to_lowercase();
+            assert_eq!(super::eq_ignore_case(&a, &b), expect, "{a:?} {b:?}");
+            equal += usize::from(expect && a != b);
+            ascii += usize::from(a.is_ascii() && b.is_ascii() && a != b);
+        }
+        assert!(equal > 500 && ascii > 1_000, "{equal} equal, {ascii} ASCII");
+    }
+
     #[test]
     fn canonical_utc_times_are_their_own_answer() {
         // Every time the shortcut accepts is what the long way writes; every one it refuses is
