@@ -802,7 +802,8 @@ impl<'a> Reader<'a> {
 
 /// Where the closing quote of a string without escapes is, from `at` on: the first special byte
 /// ([`mask16`]), if it is a quote; otherwise (an escape, a control character, or fewer than
-/// sixteen bytes left) the sixteen bytes where the rest must be looked at more closely.
+/// sixteen bytes left) the sixteen bytes where the rest must be looked at more closely. Not
+/// [`stop`]: its tail, inlined in the walk, measured +3.5 % instructions.
 #[inline(always)]
 fn plain_close(b: &[u8], mut at: usize) -> Result<usize, usize> {
     while let Some(stops) = mask16(b, at) {
@@ -814,6 +815,7 @@ fn plain_close(b: &[u8], mut at: usize) -> Result<usize, usize> {
     }
     Err(at)
 }
+
 #[cfg(test)]
 mod tests {
     use super::Reader;
