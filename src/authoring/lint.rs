@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use rhai::{AST, ASTNode, Expr, Position, Stmt};
 
 use crate::engine::helpers::{EVENT_FILTERS, fact_paths};
+use crate::engine::script::Sandbox;
 use crate::engine::signatures::{self, Ty};
 use crate::rules::validate::did_you_mean;
 
@@ -36,8 +37,9 @@ const LANGUAGE: &[&str] = &[
     "eval",
 ];
 
-/// Checks every call in `ast` against `known` (registered helpers and standard functions).
-pub fn check(ast: &AST, known: &BTreeSet<String>) -> Vec<Warning> {
+/// Checks every call in `ast` against the functions `sandbox` knows (registered helpers and
+/// standard functions).
+pub fn check(ast: &AST, sandbox: &Sandbox) -> Vec<Warning> {
     let defined: BTreeSet<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
     let mut warnings = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
@@ -66,8 +68,8 @@ pub fn check(ast: &AST, known: &BTreeSet<String>) -> Vec<Warning> {
         if call.is_operator_call() || !is_identifier {
             return true;
         }
-        if !known.contains(name) && !defined.contains(name) && !LANGUAGE.contains(&name) {
-            let candidates = known.iter().map(String::as_str);
+        if !sandbox.knows(name) && !defined.contains(name) && !LANGUAGE.contains(&name) {
+            let candidates = sandbox.functions().iter().map(String::as_str);
             let hint = did_you_mean(name, candidates)
                 .map_or(String::new(), |c| format!("; did you mean `{c}`?"));
             warnings.push(warning(

@@ -2,7 +2,9 @@
 //! helpers of `helpers.rs`, and the host they read (bound with [`Sandbox::bind`]). An expression's
 //! value is true, false, unknown (it read a missing fact, whatever it did next) or an error.
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult};
@@ -78,7 +80,6 @@ pub struct CompileError {
 pub struct Sandbox {
     engine: Engine,
     probe: Shared,
-    functions: std::collections::BTreeSet<String>,
     /// What this thread held when the running expression started.
     memory: std::rc::Rc<std::cell::Cell<isize>>,
 }
@@ -132,16 +133,9 @@ impl Sandbox {
             }
             None
         });
-        let functions = engine
-            .gen_fn_signatures(true)
-            .iter()
-            .filter_map(|sig| sig.split('(').next())
-            .map(|name| name.trim_start_matches("get$").to_owned())
-            .collect();
         Sandbox {
             engine,
             probe,
-            functions,
             memory,
         }
     }
@@ -155,9 +149,25 @@ impl Sandbox {
         })
     }
 
+    /// Whether a condition can call a function named `name`. A helper's name is answered from
+    /// the signature table, without listing Rhai's functions ([`Sandbox::functions`]).
+    pub fn knows(&self, name: &str) -> bool {
+        !crate::engine::signatures::helper(name).is_empty() || self.functions().contains(name)
+    }
+
     /// The names of every function a condition can call.
-    pub fn functions(&self) -> &std::collections::BTreeSet<String> {
-        &self.functions
+    ///
+    /// Made once per process, when first asked for: every sandbox registers the same functions,
+    /// and listing them (Rhai formats each one's signature) costs more than the rest of
+    /// [`Sandbox::new`], which each thread of a fleet run pays.
+    pub fn functions(&self) -> &'static BTreeSet<String> {
+        static FUNCTIONS: OnceLock<BTreeSet<String>> = OnceLock::new();
+        FUNCTIONS.get_or_init(|| {
+            (self.engine.gen_fn_signatures(true).iter())
+                .filter_map(|sig| sig.split('(').next())
+                .map(|name| name.trim_start_matches("get$").to_owned())
+                .collect()
+        })
     }
 
     /// Makes `facts` the host, and `table` the file table, that helpers read.

@@ -448,7 +448,7 @@ fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem
             let Node::Expr { ast, site, .. } = expr else {
                 continue;
             };
-            for w in lint::check(ast, sandbox.functions()) {
+            for w in lint::check(ast, sandbox) {
                 let at = site.map(|s| s.locate(text, w.line, w.column));
                 problems.push(if w.error {
                     Problem::new(file, Some(text), at, w.message)
