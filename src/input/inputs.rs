@@ -109,8 +109,8 @@ struct Stream {
     retired: VecDeque<Arc<Vec<u8>>>,
 }
 
-/// Most chunks kept for reading into again: more than two jobs hold at once ([`crate::evaluate::fleet`]'s
-/// window is 512 documents, about 35 chunks), so that the oldest is usually free.
+/// Most chunks kept for reading into again: more than the threads of a fleet run hold at once
+/// (its window is 512 documents, about 35 chunks), so that the oldest is usually free.
 const RETIRED: usize = 64;
 
 /// Bytes asked of the reader at a time: a dozen lines of a usual fleet. (256 KB chunks gave the
@@ -514,8 +514,10 @@ mod tests {
         let mut see = |d: Document| seen.push((d.line, d.bytes.map(|b| b.to_vec())));
         while let Some(doc) = stream.next_line() {
             held.push_back(doc);
-            if held.len() > hold {
-                held.pop_front().map(&mut see);
+            if held.len() > hold
+                && let Some(done) = held.pop_front()
+            {
+                see(done);
             }
         }
         held.into_iter().for_each(see);
