@@ -16,46 +16,20 @@ pub fn stop(b: &[u8]) -> Option<usize> {
     stop_words(&b[at..]).map(|n| at + n)
 }
 
-/// The quotes, backslashes and control characters among the sixteen bytes at `at`, as bits (bit
-/// `n` for byte `at + n`), with SSE2 (every x86-64 processor has it); `None` when fewer than
-/// sixteen bytes are left. A caller that meets
-/// several (a path's backslashes) takes them all from one load, where [`stop`] would load again
-/// after each.
+/// The quotes, backslashes and control characters among the sixteen bytes at `at`, as one set of
+/// bits (bit `n` for byte `at + n`; [`classes16`] joined: the compiler joins the vectors before
+/// taking their bits, so this costs what one compare-and-mask did); `None` when fewer than
+/// sixteen bytes are left. A caller that meets several (a path's backslashes) takes them all
+/// from one load, where [`stop`] would load again after each.
 #[inline]
 pub fn mask16(b: &[u8], at: usize) -> Option<u32> {
-    let chunk = b.get(at..at.checked_add(16)?)?;
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
-            _mm_or_si128, _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is part of x86-64 itself, and the load reads the 16 bytes of `chunk`,
-        // which are in bounds; an unaligned load needs no more.
-        unsafe {
-            let control = _mm_set1_epi8(0x1f);
-            let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-            // A byte is a control character when max(byte, 0x1f) is 0x1f.
-            let hits = _mm_or_si128(
-                _mm_or_si128(
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8)),
-                    _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8)),
-                ),
-                _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
-            );
-            Some(_mm_movemask_epi8(hits) as u32 & 0xffff)
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    Some(chunk.iter().enumerate().fold(0, |mask, (n, &c)| {
-        mask | (u32::from(c == b'"' || c == b'\\' || c < 0x20) << n)
-    }))
+    classes16(b, at).map(|c| c.quote | c.backslash | c.control)
 }
 
 /// The quotes, backslashes and control characters among the sixteen bytes at `at`, each as its
-/// own bits (bit `n` for byte `at + n`); `None` when fewer than sixteen bytes are left. For a
-/// reader that steps over a whole string from one load: which bytes are escaped follows from the
-/// backslashes alone ([`escaped`]).
+/// own bits (bit `n` for byte `at + n`), with SSE2 (every x86-64 processor has it); `None` when
+/// fewer than sixteen bytes are left. For a reader that steps over a whole string from one load:
+/// which bytes are escaped follows from the backslashes alone ([`escaped`]).
 #[inline]
 pub fn classes16(b: &[u8], at: usize) -> Option<Classes> {
     let chunk = b.get(at..at.checked_add(16)?)?;
@@ -65,11 +39,13 @@ pub fn classes16(b: &[u8], at: usize) -> Option<Classes> {
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
             _mm_set1_epi8,
         };
-        // SAFETY: as in `mask16`: SSE2 is part of x86-64, and the load reads `chunk`'s 16 bytes.
+        // SAFETY: SSE2 is part of x86-64 itself, and the load reads the 16 bytes of `chunk`,
+        // which are in bounds; an unaligned load needs no more.
         unsafe {
             let control = _mm_set1_epi8(0x1f);
             let x = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
             let bits = |v| _mm_movemask_epi8(v) as u32 & 0xffff;
+            // A byte is a control character when max(byte, 0x1f) is 0x1f.
             Some(Classes {
                 quote: bits(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8))),
                 backslash: bits(_mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8))),
