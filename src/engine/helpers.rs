@@ -66,14 +66,15 @@ impl Probe {
         Ok(())
     }
 
-    /// Records a missing fact and returns the error that aborts the expression.
+    /// Records a missing fact and returns the error that aborts the expression. The error
+    /// carries no message: the recorded read decides the expression's value (`take_missing`),
+    /// whatever a script does with the error, so a message would be made for nobody.
     pub(crate) fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
-        let err = ["missing fact: ", &fact].concat();
         if !self.missing.contains(&fact) {
             self.missing.push(fact);
         }
-        EvalAltResult::ErrorRuntime(err.into(), Position::NONE).into()
+        EvalAltResult::ErrorRuntime(Dynamic::UNIT, Position::NONE).into()
     }
 
     /// A list of the host's facts: recorded missing when absent, a failure when malformed.
