@@ -117,7 +117,7 @@ pub fn run(evaluator: &Evaluator, file: &RuleFile) -> Result<Vec<Outcome>, Vec<P
             let failures = match case_facts(case, folder, node) {
                 Ok(facts) => {
                     let diagnoses = evaluator.diagnose(facts);
-                    match diagnoses.iter().find(|d| d.kb == rule) {
+                    match diagnoses.iter().find(|d| *d.kb == *rule) {
                         Some(d) => compare(&case.expect, d),
                         None => vec![format!("the diagnosis has no result for {rule}")],
                     }

@@ -466,13 +466,12 @@ fn remedy(
 
 /// A diagnosis naming the rule, to be filled in.
 fn blank(compiled: &CompiledRule) -> Diagnosis {
-    let rule = &compiled.rule;
     Diagnosis {
-        kb: rule.id.clone(),
-        aliases: rule.aliases.clone(),
+        kb: compiled.texts.kb.clone(),
+        aliases: compiled.texts.aliases.clone(),
         title: compiled.texts.title.clone(),
-        revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
-        digest: compiled.digest.clone(),
+        revision: compiled.texts.revision.clone(),
+        digest: compiled.texts.digest.clone(),
         status: Status::Unknown,
         summary: String::new(),
         evidence: Vec::new(),

@@ -154,15 +154,15 @@ pub enum Observed {
 /// One rule's verdict on one host.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
-    pub kb: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub aliases: Vec<String>,
+    pub kb: Shared,
+    #[serde(skip_serializing_if = "no_aliases")]
+    pub aliases: Arc<[Shared]>,
     pub title: Shared,
     /// The article revision the rule was written from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revision: Option<String>,
+    pub revision: Option<Shared>,
     /// The rule file's content (`sha256:…`), to check every worker of a run used the same rules.
-    pub digest: String,
+    pub digest: Shared,
     pub status: Status,
     /// One sentence saying why.
     pub summary: String,
@@ -189,6 +189,10 @@ pub struct Diagnosis {
     pub article: Option<Article>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn no_aliases(aliases: &Arc<[Shared]>) -> bool {
+    aliases.is_empty()
 }
 
 /// Whether a host is one of the products an article lists.

@@ -83,7 +83,7 @@ impl Tally {
                     host: report.host.clone().unwrap_or_default(),
                     file: report.file.clone(),
                     line: report.line,
-                    kb: d.kb.clone(),
+                    kb: d.kb.to_string(),
                     status: d.status,
                     action: d.recommendation.action,
                 })

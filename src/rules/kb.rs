@@ -100,6 +100,11 @@ pub struct CompiledRule {
 
 /// The texts a diagnosis quotes from its rule unchanged, shared (see [`Shared`]).
 pub struct Texts {
+    /// The rule's id, aliases and revision, and the rule file's digest.
+    pub kb: Shared,
+    pub aliases: std::sync::Arc<[Shared]>,
+    pub revision: Option<Shared>,
+    pub digest: Shared,
     pub title: Shared,
     pub explanation: Shared,
     pub support_note: Option<Shared>,
@@ -126,9 +131,13 @@ fn not_applicable(rule: &Rule) -> String {
 }
 
 impl Texts {
-    fn of(rule: &Rule) -> Texts {
+    fn of(rule: &Rule, digest: &str) -> Texts {
         let trimmed = |t: &str| Shared::new(t.trim());
         Texts {
+            kb: Shared::new(&rule.id),
+            aliases: rule.aliases.iter().map(|a| Shared::new(a)).collect(),
+            revision: rule.revision.as_ref().map(|r| Shared::new(r.as_str())),
+            digest: Shared::new(digest),
             title: Shared::new(&rule.title),
             explanation: trimmed(&rule.cause.text),
             support_note: (rule.resolution.as_ref())
@@ -323,13 +332,14 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 prerequisites,
             },
         ) if problems.is_empty() => {
+            let digest = digest(&file.bytes);
             let compiled = CompiledRule {
                 table: (rule.resolution.as_ref())
                     .map_or_else(Vec::new, |r| r.files.clone())
                     .into(),
                 file: file.name.clone(),
-                digest: digest(&file.bytes),
-                texts: Texts::of(&rule),
+                texts: Texts::of(&rule, &digest),
+                digest,
                 applies,
                 products,
                 cause,
