@@ -30,7 +30,7 @@ pub(super) fn rule_set(ev: &Evaluator) -> Vec<RuleIdentity> {
         .map(|r| RuleIdentity {
             id: r.rule.id.clone(),
             revision: r.rule.revision.as_ref().map(|v| v.as_str().to_owned()),
-            digest: r.digest.clone(),
+            digest: r.texts.digest.to_string(),
         })
         .collect()
 }

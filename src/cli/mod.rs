@@ -354,7 +354,7 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
         let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
         let line = format!(
             "  revision {revision}, last reviewed {reviewed}; from {}; {}",
-            r.file, r.digest
+            r.file, r.texts.digest
         );
         writeln!(out, "{}", render::clean(&line))?;
         writeln!(

@@ -378,10 +378,9 @@ impl Stream {
     fn free_chunk(&mut self) -> Option<Vec<u8>> {
         let free = self
             .retired
-            .iter_mut()
-            .position(|c| Arc::get_mut(c).is_some())?;
-        let mut chunk = self.retired.remove(free)?;
-        Arc::get_mut(&mut chunk).map(std::mem::take)
+            .iter()
+            .position(|c| Arc::strong_count(c) == 1)?;
+        self.retired.remove(free).and_then(Arc::into_inner)
     }
 
     /// Consumes the rest of the current (overlong) line without keeping it; what follows its

@@ -92,18 +92,18 @@ pub struct CompiledRule {
     pub prerequisites: Vec<Node>,
     /// The resolution's file table, which `file_bits()` consults.
     pub table: Rc<[FileRow]>,
-    /// `sha256:` and the SHA-256 of the rule file's bytes: which exact rule evaluated a host.
-    pub digest: String,
     /// The rule's static texts as every diagnosis carries them, made once.
     pub texts: Texts,
 }
 
 /// The texts a diagnosis quotes from its rule unchanged, shared (see [`Shared`]).
 pub struct Texts {
-    /// The rule's id, aliases and revision, and the rule file's digest.
+    /// The rule's id.
     pub kb: Shared,
     pub aliases: std::sync::Arc<[Shared]>,
+    /// The article revision the rule was written from.
     pub revision: Option<Shared>,
+    /// `sha256:` and the SHA-256 of the rule file's bytes: which exact rule evaluated a host.
     pub digest: Shared,
     pub title: Shared,
     pub explanation: Shared,
@@ -332,14 +332,12 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 prerequisites,
             },
         ) if problems.is_empty() => {
-            let digest = digest(&file.bytes);
             let compiled = CompiledRule {
                 table: (rule.resolution.as_ref())
                     .map_or_else(Vec::new, |r| r.files.clone())
                     .into(),
                 file: file.name.clone(),
-                texts: Texts::of(&rule, &digest),
-                digest,
+                texts: Texts::of(&rule, &digest(&file.bytes)),
                 applies,
                 products,
                 cause,
