@@ -35,26 +35,51 @@ fn exit_status_is_0_when_nothing_needs_attention() {
     let o = kbdiag(
         &[
             "eval",
+            "--kb",
+            "kb/KB322051.yaml",
             &fixture("07-not-affected-128.yaml"),
             &fixture("09-not-applicable-w2k.yaml"),
         ],
         None,
     );
     assert_eq!(o.status.code(), Some(0));
-    let o = kbdiag(&["eval", &fixture("13-unknown-host-only.yaml")], None);
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            &fixture("13-unknown-host-only.yaml"),
+        ],
+        None,
+    );
     assert_eq!(
         o.status.code(),
         Some(0),
         "unknown alone asks for facts, not action"
     );
-    let o = kbdiag(&["eval", &fixture("11-suspected-event.yaml")], None);
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            &fixture("11-suspected-event.yaml"),
+        ],
+        None,
+    );
     assert_eq!(o.status.code(), Some(1), "suspected needs attention");
 }
 
 #[test]
 fn directories_are_walked_in_sorted_order_one_ndjson_line_per_file() {
     let o = kbdiag(
-        &["eval", "--format", "ndjson", "tests/fixtures/hosts"],
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "ndjson",
+            "tests/fixtures/hosts",
+        ],
         None,
     );
     let lines = ndjson(&o);
@@ -73,7 +98,17 @@ fn directories_are_walked_in_sorted_order_one_ndjson_line_per_file() {
 #[test]
 fn standard_input_takes_yaml_or_json() {
     let yaml = std::fs::read(root().join(fixture("04-affected-sp5.yaml"))).unwrap();
-    let o = kbdiag(&["eval", "--format", "ndjson", "-"], Some(&yaml));
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "ndjson",
+            "-",
+        ],
+        Some(&yaml),
+    );
     let lines = ndjson(&o);
     assert_eq!(lines[0]["file"], "<stdin>");
     assert_eq!(
@@ -81,7 +116,17 @@ fn standard_input_takes_yaml_or_json() {
         "install-prerequisite"
     );
     let json = br#"{"host": "J", "os": {"name": "Windows 2000", "version": "5.0"}}"#;
-    let o = kbdiag(&["eval", "--format", "ndjson", "-"], Some(json));
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "ndjson",
+            "-",
+        ],
+        Some(json),
+    );
     assert_eq!(ndjson(&o)[0]["results"][0]["status"], "not_applicable");
     assert_eq!(o.status.code(), Some(0));
 }
@@ -124,7 +169,7 @@ fn kb_replaces_the_builtin_rules() {
         "{}",
         stdout(&o)
     );
-    let o = kbdiag(&["list"], None);
+    let o = kbdiag(&["list", "--kb", "kb/KB322051.yaml"], None);
     assert!(
         stdout(&o).starts_with("KB322051 (also Q322051): Programs may not connect"),
         "{}",
@@ -189,6 +234,8 @@ fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
         5,
         &[
             "eval",
+            "--kb",
+            "kb/KB322051.yaml",
             "--format",
             "ndjson",
             dir.to_str().unwrap(),

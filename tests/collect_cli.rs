@@ -59,7 +59,14 @@ fn portable(doc: &serde_json::Value, dir: &Path) -> String {
 fn an_nt4_volume_collects_into_facts_that_eval_finds_suspected() {
     let dir = volume("collect-volume");
     let o = kbdiag(
-        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        &[
+            "collect",
+            "--kb",
+            "kb/KB322051.yaml",
+            dir.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -75,7 +82,10 @@ fn an_nt4_volume_collects_into_facts_that_eval_finds_suspected() {
         insta::assert_snapshot!("collect-nt4-srp-facts", portable(&doc, &dir));
     });
 
-    let eval = kbdiag(&["eval", "-"], Some(stdout(&o).as_bytes()));
+    let eval = kbdiag(
+        &["eval", "--kb", "kb/KB322051.yaml", "-"],
+        Some(stdout(&o).as_bytes()),
+    );
     assert_eq!(eval.status.code(), Some(1), "{}", stderr(&eval));
     let text = stdout(&eval);
     assert!(text.contains("KB322051 SUSPECTED"), "{text}");
@@ -105,6 +115,8 @@ fn artifacts_given_one_by_one_give_the_same_facts() {
     let o = kbdiag(
         &[
             "collect",
+            "--kb",
+            "kb/KB322051.yaml",
             "--software",
             &arg("config/SOFTWARE"),
             "--system",
@@ -121,7 +133,14 @@ fn artifacts_given_one_by_one_give_the_same_facts() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc = document(&o);
     let whole = document(&kbdiag(
-        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        &[
+            "collect",
+            "--kb",
+            "kb/KB322051.yaml",
+            dir.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
         None,
     ));
     for key in [
@@ -148,7 +167,14 @@ fn a_volume_missing_half_its_files_collects_the_rest_and_names_the_rest() {
     std::fs::remove_file(sys.join("Schannel.dll")).unwrap();
     std::fs::remove_file(sys.join("config/AppEvent.Evt")).unwrap();
     let o = kbdiag(
-        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        &[
+            "collect",
+            "--kb",
+            "kb/KB322051.yaml",
+            dir.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
         None,
     );
     assert_eq!(
@@ -163,11 +189,23 @@ fn a_volume_missing_half_its_files_collects_the_rest_and_names_the_rest() {
         doc.get("events").is_none(),
         "no log: events unknown, not empty"
     );
-    assert_eq!(doc["files"].as_array().unwrap().len(), 2);
+    // Schannel.dll's folder is on the volume and the file is not in it: absent, not unknown.
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let absent: Vec<&serde_json::Value> = files.iter().filter(|f| f["exists"] == false).collect();
+    assert_eq!(absent.len(), 1, "{files:?}");
+    assert!(
+        absent[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("\\Schannel.dll")
+    );
+    assert!(absent[0].get("size").is_none());
     let missing = doc["collector"]["not_collected"].to_string();
-    for what in ["SYSTEM hive", "Schannel.dll", "events"] {
+    for what in ["SYSTEM hive", "events"] {
         assert!(missing.contains(what), "{what}: {missing}");
     }
+    assert!(!missing.contains("Schannel.dll"), "{missing}");
     // Without SYSTEM there is no computer name: the folder's name stands in.
     assert_eq!(doc["host"], "nt4-srp");
 }
@@ -195,7 +233,14 @@ fn broken_artifacts_are_named_with_the_offset_and_the_rest_is_collected() {
     std::fs::write(sys.join("config/AppEvent.Evt"), &log[..log.len() - 900]).unwrap();
     let o = kbdiag_within(
         10,
-        &["collect", dir.to_str().unwrap(), "--collected", COLLECTED],
+        &[
+            "collect",
+            "--kb",
+            "kb/KB322051.yaml",
+            dir.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
@@ -216,7 +261,10 @@ fn broken_artifacts_are_named_with_the_offset_and_the_rest_is_collected() {
         "the DLL's size and date are kept though its resources are unreadable: {err}"
     );
     // eval shows what could not be collected, so "unknown" is explained by a broken artifact.
-    let eval = kbdiag(&["eval", "-"], Some(stdout(&o).as_bytes()));
+    let eval = kbdiag(
+        &["eval", "--kb", "kb/KB322051.yaml", "-"],
+        Some(stdout(&o).as_bytes()),
+    );
     let text = stdout(&eval);
     assert!(
         text.contains("\n  Not collected: os.edition: ") && text.contains("corrupt hive at offset"),

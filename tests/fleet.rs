@@ -123,7 +123,14 @@ fn output_is_in_input_order_whatever_the_number_of_jobs() {
 #[test]
 fn the_summary_counts_each_rule_and_lists_the_hosts_to_act_on() {
     let o = kbdiag(
-        &["eval", "--format", "summary", "tests/fixtures/hosts"],
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "summary",
+            "tests/fixtures/hosts",
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(1));
@@ -162,6 +169,8 @@ fn in_a_pipeline_exit_zero_names_the_partition_and_ends_with_a_mergeable_summary
     let stream = stream();
     let args = [
         "eval",
+        "--kb",
+        "kb/KB322051.yaml",
         "--exit-zero",
         "--format",
         "ndjson",
@@ -197,7 +206,16 @@ fn in_a_pipeline_exit_zero_names_the_partition_and_ends_with_a_mergeable_summary
 
     // Without --exit-zero the same run says 2.
     let o = kbdiag(
-        &["eval", "--format", "ndjson", "--input", "ndjson", "-"],
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "ndjson",
+            "--input",
+            "ndjson",
+            "-",
+        ],
         Some(stream.as_bytes()),
     );
     assert_eq!(o.status.code(), Some(2));

@@ -205,7 +205,14 @@ fn eval_yaml(dir: &std::path::Path, name: &str, text: &str) -> serde_json::Value
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let o = kbdiag(
-        &["eval", "--format", "ndjson", path.to_str().unwrap()],
+        &[
+            "eval",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--format",
+            "ndjson",
+            path.to_str().unwrap(),
+        ],
         None,
     );
     ndjson(&o).remove(0)

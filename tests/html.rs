@@ -16,7 +16,12 @@ fn html(args: &[&str], stdin: Option<&[u8]>) -> String {
 #[test]
 fn the_page_is_self_contained_and_lists_every_input() {
     let page = html(
-        &["examples/hosts", "tests/fixtures/bad/wrong-type.json"],
+        &[
+            "--kb",
+            "kb/KB322051.yaml",
+            "examples/hosts",
+            "tests/fixtures/bad/wrong-type.json",
+        ],
         None,
     );
     assert!(page.starts_with("<!doctype html>"));

@@ -62,6 +62,9 @@ pub fn explain(evaluator: &Evaluator, facts: Facts, only: Option<&str>) -> Vec<E
                 ),
             );
         }
+        if let Some(fixed) = &compiled.fixed {
+            conditions.push(part("fixed", fixed.explain(evaluator.sandbox())));
+        }
         for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
             if let Some(node) = node {
                 conditions.push(part(

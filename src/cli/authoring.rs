@@ -12,7 +12,7 @@ use crate::report::render;
 use crate::rules::kb::{self, RuleFile};
 
 /// Rule files named on the command line: files as they are, folders walked.
-fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
+pub(super) fn rule_files(paths: &[PathBuf]) -> Result<Vec<RuleFile>, Problem> {
     if paths.is_empty() {
         return Ok(kb::builtin());
     }

@@ -12,6 +12,8 @@ use crate::rules::kb::RuleFile;
 
 pub(super) struct EvalOptions {
     pub(super) format: Format,
+    /// How much of each host's text report to show.
+    pub(super) detail: render::Detail,
     pub(super) jobs: usize,
     pub(super) progress: bool,
     /// An input may be a live stream: write each result as it is made.
@@ -45,9 +47,9 @@ pub(super) fn eval(
     for w in ev.warnings() {
         eprintln!("{}", render::clean(&w.to_string()));
     }
-    let format = options.format;
+    let (format, detail) = (options.format, options.detail);
     let render = move |report: &Report| match format {
-        Format::Text => render::text(report),
+        Format::Text => render::text_with(report, detail),
         Format::Json => render::json(report),
         Format::Ndjson => render::ndjson(report),
         Format::Html => crate::report::html::section(report),

@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use crate::evaluate::diagnose::Evaluator;
 use crate::input::inputs::{Documents, StdinFormat};
 use crate::problem::Problem;
-use crate::report::render::{self, Format};
-use crate::rules::kb::{self, RuleFile};
+use crate::report::render::{self, Detail, Format};
+use crate::rules::kb::RuleFile;
 
 mod authoring;
 mod collect;
@@ -44,6 +44,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// How much of each host's text report to show: `brief` gives every article that needs
+        /// a look in full and the rest one line per status; `full` gives every article in full.
+        #[arg(long, value_enum, default_value = "brief")]
+        detail: Detail,
         /// How standard input is read: one document, or NDJSON (one document per line).
         #[arg(long, value_enum, default_value = "document")]
         input: StdinFormat,
@@ -114,9 +118,9 @@ enum Command {
         /// Only this rule (id or alias).
         #[arg(long, value_name = "ID")]
         kb: Option<String>,
-        /// Load rules from this folder instead of the built-in ones.
-        #[arg(long, value_name = "DIR")]
-        rules: Option<PathBuf>,
+        /// Load rules from this folder or rule file instead of the built-in ones (repeatable).
+        #[arg(long, value_name = "PATH")]
+        rules: Vec<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: ExplainFormat,
@@ -147,9 +151,10 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct RuleArgs {
-    /// Load rules from this folder instead of the built-in ones.
-    #[arg(long, value_name = "DIR", visible_alias = "rules")]
-    kb: Option<PathBuf>,
+    /// Load rules from this folder or rule file instead of the built-in ones (repeat it to load
+    /// several, e.g. `--kb kb/KB322051.yaml` for one article of the built-in knowledge base).
+    #[arg(long, value_name = "PATH", visible_alias = "rules")]
+    kb: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -168,10 +173,7 @@ enum ExplainFormat {
 
 impl RuleArgs {
     fn files(&self) -> Result<Vec<RuleFile>, Vec<Problem>> {
-        match &self.kb {
-            Some(dir) => kb::read_dir(dir).map_err(|p| vec![p]),
-            None => Ok(kb::builtin()),
-        }
+        authoring::rule_files(&self.kb).map_err(|p| vec![p])
     }
 
     fn evaluator(&self) -> Result<Evaluator, Vec<Problem>> {
@@ -189,6 +191,7 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             rules,
             format,
+            detail,
             input,
             jobs,
             quiet,
@@ -212,6 +215,7 @@ pub fn run(cli: Cli) -> i32 {
             let docs = Documents::new(&paths, input).stdin_name(&stdin_name);
             let options = EvalOptions {
                 format,
+                detail,
                 jobs,
                 progress: !quiet && io::stderr().is_terminal(),
                 live: docs.live(),

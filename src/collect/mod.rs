@@ -98,7 +98,11 @@ pub struct Software {
 #[derive(Debug, Clone, Serialize)]
 pub struct File {
     pub path: String,
-    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// `false` for a file looked for in its folder on the volume and not there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -565,6 +569,25 @@ impl Collecting {
                 volume::find(root, &windows[2..])
             };
             let Some(local) = given.cloned().or_else(on_volume) else {
+                // Its folder is on the volume and the file is not in it: absent, not unknown.
+                let folder = windows.rsplit_once('\\').map(|(dir, _)| dir);
+                let looked = (artifacts.root.as_deref())
+                    .zip(folder.filter(|d| d.len() > 2))
+                    .filter(|_| system_drive == drive(&windows))
+                    .and_then(|(root, dir)| volume::find(root, &dir[2..]))
+                    .is_some_and(|dir| dir.is_dir());
+                if looked {
+                    files.push(File {
+                        path: windows.clone(),
+                        size: None,
+                        exists: Some(false),
+                        modified: None,
+                        version: None,
+                        product_version: None,
+                        version_strings: BTreeMap::new(),
+                    });
+                    continue;
+                }
                 if artifacts.root.is_some() || !artifacts.files.is_empty() {
                     self.missing(
                         &format!("file {windows}"),
@@ -878,7 +901,8 @@ fn file_facts(local: &Path, windows: &str) -> Result<(File, Option<String>), Str
         .map(|d| crate::facts::values::iso_utc(d.as_secs() as i64));
     let mut file = File {
         path: windows.to_owned(),
-        size: meta.len(),
+        size: Some(meta.len()),
+        exists: None,
         modified,
         version: None,
         product_version: None,

@@ -21,7 +21,7 @@ pub struct Needs {
 }
 
 impl Needs {
-    /// What every rule's conditions (scope, products, symptoms, cause, prerequisites) read.
+    /// What every rule's conditions (scope, products, symptoms, cause, fixed, prerequisites) read.
     pub fn of(rules: &[CompiledRule]) -> Needs {
         let mut needs = Needs::default();
         for r in rules {
@@ -29,6 +29,7 @@ impl Needs {
                 .chain(&r.products)
                 .chain(r.symptoms.iter().flatten())
                 .chain(std::iter::once(&r.cause))
+                .chain(&r.fixed)
                 .chain(&r.prerequisites);
             for node in nodes {
                 needs.node(node);
@@ -79,10 +80,14 @@ impl Needs {
             };
             let first = call.args.first().and_then(&text);
             match (call.name.as_str(), first) {
-                ("registry" | "registry_or" | "registry_collected", Some(p)) => {
-                    found.push(Found::Registry(p))
-                }
-                ("file" | "file_bits", Some(p)) => found.push(Found::File(p)),
+                (
+                    "registry" | "registry_or" | "registry_collected" | "registry_exists",
+                    Some(p),
+                ) => found.push(Found::Registry(p)),
+                (
+                    "file" | "file_bits" | "fixed_file" | "file_exists" | "file_collected",
+                    Some(p),
+                ) => found.push(Found::File(p)),
                 ("event", Some(source)) => {
                     if let Some(Expr::IntegerConstant(id, _)) = call.args.get(1) {
                         found.push(Found::Event(source, *id as u16));

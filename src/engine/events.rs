@@ -12,6 +12,8 @@ pub struct EventFilter {
     log: Option<String>,
     kind: Option<String>,
     category: Option<String>,
+    /// The account the event names, any case.
+    user: Option<String>,
     /// Whole words in the message (an error code: `NT/MTA error code: 5`).
     message: Option<String>,
     /// From this time on (UTC, ISO 8601).
@@ -21,7 +23,9 @@ pub struct EventFilter {
 }
 
 /// The filters `event(source, id, #{…})` takes.
-pub const EVENT_FILTERS: &[&str] = &["log", "type", "category", "message", "since", "before"];
+pub const EVENT_FILTERS: &[&str] = &[
+    "log", "type", "category", "user", "message", "since", "before",
+];
 
 impl EventFilter {
     pub(crate) fn from_map(map: &rhai::Map) -> Fallible<EventFilter> {
@@ -38,6 +42,7 @@ impl EventFilter {
                 "log" => filter.log = text,
                 "type" => filter.kind = text,
                 "category" => filter.category = text,
+                "user" => filter.user = text,
                 "message" => filter.message = text,
                 "since" | "before" => {
                     let time = values::utc_time(text.as_deref().unwrap_or_default())
@@ -71,6 +76,7 @@ impl EventFilter {
                 &self.category,
                 e.category.as_ref().map(|t| t.as_str()),
             ),
+            ("user", &self.user, e.user.as_ref().map(|t| t.as_str())),
         ];
         for (name, want, have) in fields {
             match (want, have) {
@@ -81,7 +87,9 @@ impl EventFilter {
                         e.category_number.unwrap_or_default()
                     )),
                 (Some(_), None) => unchecked.push(name.to_owned()),
-                (Some(want), Some(have)) if have.trim().eq_ignore_ascii_case(want.trim()) => {}
+                (Some(want), Some(have))
+                    if have.trim().eq_ignore_ascii_case(want.trim())
+                        || (name == "type" && event_type(want).eq_ignore_ascii_case(have)) => {}
                 _ => return None,
             }
         }
@@ -136,14 +144,19 @@ enum Found {
     String(usize),
 }
 
-/// An event type as Event Viewer names it; collectors may write the number a record stores.
+/// An event type as Event Viewer names it; collectors may write the number a record stores, and
+/// NT 4.0's Event Viewer writes the audit types the other way round ("Failure Audit").
 fn event_type(kind: &str) -> &str {
-    match kind.trim() {
+    let kind = kind.trim();
+    let is = |a: &str| kind.eq_ignore_ascii_case(a);
+    match kind {
         "1" => "Error",
         "2" => "Warning",
         "4" => "Information",
         "8" => "Audit Success",
         "16" => "Audit Failure",
+        _ if is("Failure Audit") => "Audit Failure",
+        _ if is("Success Audit") => "Audit Success",
         other => other,
     }
 }

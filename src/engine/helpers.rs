@@ -19,6 +19,7 @@ use crate::engine::matching::{
 use crate::engine::script::Trace;
 use crate::facts::values;
 use crate::facts::{Facts, FileEntry, Lazy, RegData, Text};
+use crate::rules::catalogue::Knowledge;
 use crate::rules::rule::FileRow;
 
 /// The paths `fact()` reads; any other is an error.
@@ -33,7 +34,8 @@ pub fn fact_paths() -> Vec<&'static str> {
 #[derive(Default)]
 pub(crate) struct Probe {
     pub(crate) facts: Rc<Facts>,
-    pub(crate) table: Rc<[FileRow]>,
+    /// The bound rule's file table and fix, and the knowledge base's catalogue.
+    pub(crate) knowledge: Rc<Knowledge>,
     pub(crate) trace: Trace,
     pub(crate) missing: Vec<String>,
     /// Operations the bound rule has spent on the bound host: its conditions', and the work its
@@ -115,7 +117,7 @@ impl Probe {
     }
 
     /// [`Probe::file`], saying what about the file a missing one should be collected for.
-    fn file_needing(
+    pub(crate) fn file_needing(
         &mut self,
         path: &str,
         what: impl Fn() -> String,
@@ -165,7 +167,7 @@ impl Probe {
 }
 
 /// The entry a [`FileRef`] stands for.
-fn listed(facts: &Facts, index: usize) -> Fallible<&FileEntry> {
+pub(crate) fn listed(facts: &Facts, index: usize) -> Fallible<&FileEntry> {
     match facts.files.get() {
         Ok(Some(files)) if index < files.len() => Ok(&files[index]),
         _ => fail("a file reference outlived its host".to_owned()),
@@ -293,6 +295,12 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
     Ok(value)
 }
 
+/// A fact's value as text, recorded as read; `None` when the host does not have it (nothing is
+/// recorded missing: the caller decides whether another source answers).
+pub(crate) fn read_fact_text(probe: &mut Probe, path: &str) -> Fallible<Option<String>> {
+    Ok(read_fact(probe, path)?.map(|v| v.to_string()))
+}
+
 /// A fact's text as a Rhai string. (`Dynamic::from` takes any type: given a `Text`, or the
 /// `CompactString` inside it, it makes an opaque value no string function accepts.)
 fn text_value(t: &Text) -> Dynamic {
@@ -330,7 +338,7 @@ pub(crate) fn fact(probe: &mut Probe, path: &str) -> Fallible<Dynamic> {
 /// `file_bits(path)`: the strength of the file at `path`.
 pub(crate) fn file_bits_at(probe: &mut Probe, path: &str) -> Fallible<i64> {
     // What to collect is worked out only for a file the facts lack.
-    let table = probe.table.clone();
+    let table = probe.knowledge.table.clone();
     let what = || format!(": {}", bits_need(&table, file_name(path)));
     let index = probe.file_needing(path, what)?;
     file_bits(probe, index)
@@ -423,6 +431,27 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
         file_bits_at(&mut p.borrow_mut(), path)
+    });
+
+    let p = probe.clone();
+    engine.register_fn("fixed_file", move |path: &str| -> Fallible<bool> {
+        crate::engine::fixes::fixed_file(&mut p.borrow_mut(), path)
+    });
+    let p = probe.clone();
+    engine.register_fn("fix_installed", move || -> Fallible<bool> {
+        crate::engine::fixes::fix_installed(&mut p.borrow_mut())
+    });
+    let p = probe.clone();
+    engine.register_fn("file_collected", move |path: &str| -> Fallible<bool> {
+        crate::engine::fixes::file_collected(&mut p.borrow_mut(), path)
+    });
+    let p = probe.clone();
+    engine.register_fn("registry_exists", move |path: &str| -> Fallible<bool> {
+        crate::engine::fixes::registry_exists(&mut p.borrow_mut(), path)
+    });
+    let p = probe.clone();
+    engine.register_fn("file_exists", move |path: &str| -> Fallible<bool> {
+        crate::engine::fixes::file_exists(&mut p.borrow_mut(), path)
     });
 
     let p = probe.clone();
@@ -604,6 +633,12 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
 fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
     let facts = probe.facts.clone();
     let entry = listed(&facts, index)?;
+    if entry.exists == Some(false) {
+        return Err(probe.missing(format!(
+            "{} (the facts say it is absent: a file that is not there has no cipher strength)",
+            entry.path
+        )));
+    }
     if let Some(bits) = entry.cipher_bits {
         let mut number = itoa::Buffer::new();
         probe.read([entry.path.as_str(), " cipher_bits=", number.format(bits)].concat());
@@ -614,7 +649,7 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
     let modified = entry.modified.as_ref().map(|m| m.as_str());
     let date = modified.map(|m| &m[..m.len().min(10)]);
     let time = modified.and_then(|m| m.get(11..16));
-    let table = probe.table.clone();
+    let table = probe.knowledge.table.clone();
     let (Some(size), Some(date), Some(modified)) = (entry.size, date, modified) else {
         return Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name))));
     };
@@ -627,22 +662,22 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
         .iter()
         .filter(|r| {
             r.file.eq_ignore_ascii_case(name)
-                && r.size == size
+                && r.size == Some(size)
                 && r.date.as_str() == date
                 && same_time(r)
         })
         .collect();
-    match rows.first() {
-        Some(first) if rows.iter().all(|r| r.bits == first.bits) => {
+    match rows.first().map(|r| (r, r.bits)) {
+        Some((first, Some(bits))) if rows.iter().all(|r| r.bits == first.bits) => {
             let package = first
                 .package
                 .as_deref()
                 .map_or(String::new(), |p| format!(", {p}"));
             probe.read(format!(
                 "{} size={size} modified={modified}: the {}-bit build{package} in the article's file table",
-                entry.path, first.bits
+                entry.path, bits
             ));
-            Ok(first.bits)
+            Ok(bits)
         }
         _ => Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name)))),
     }
@@ -660,12 +695,12 @@ fn bits_need(table: &[FileRow], name: &str) -> String {
     let alike = rows
         .iter()
         .all(|r| r.size == first.size && r.date.as_str() == first.date.as_str());
-    let strengths: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.bits).collect();
-    if alike && strengths.len() > 1 {
+    let strengths: std::collections::BTreeSet<i64> = rows.iter().filter_map(|r| r.bits).collect();
+    if let (true, true, Some(size)) = (alike, strengths.len() > 1, first.size) {
         format!(
             "its cipher_bits (every build of {} in the article's file table has size {} and date \
              {}, so only the cipher strength tells them apart)",
-            first.file, first.size, first.date
+            first.file, size, first.date
         )
     } else {
         "its cipher_bits, or its size and modified date (UTC) to match the article's file table"

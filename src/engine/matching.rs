@@ -95,18 +95,7 @@ pub fn registry_key(path: &str) -> String {
     key
 }
 
-/// A hotfix id that compares across spellings: `Q299444`, `KB299444` and `kb299444` are one.
-pub fn hotfix_key(id: &str) -> String {
-    let id = id.trim().to_ascii_uppercase();
-    for prefix in ["KB", "Q"] {
-        if let Some(digits) = id.strip_prefix(prefix) {
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                return digits.trim_start_matches('0').to_owned();
-            }
-        }
-    }
-    id
-}
+pub use crate::facts::values::hotfix_key;
 
 /// Whether `needle` occurs in `haystack`, ignoring case.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {

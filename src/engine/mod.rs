@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod condition;
 pub mod events;
+pub mod fixes;
 pub mod helpers;
 pub mod matching;
 pub mod native;

@@ -12,7 +12,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult};
 use crate::engine::helpers::{Shared, register_helpers};
 use crate::engine::native::Native;
 use crate::facts::Facts;
-use crate::rules::rule::FileRow;
+use crate::rules::catalogue::Knowledge;
 
 /// Limits on what one expression may do; past them it fails with an error, never hangs.
 pub mod limits {
@@ -171,10 +171,10 @@ impl Sandbox {
     }
 
     /// Makes `facts` the host, and `table` the file table, that helpers read.
-    pub fn bind(&self, facts: Rc<Facts>, table: Rc<[FileRow]>) {
+    pub fn bind(&self, facts: Rc<Facts>, knowledge: Rc<Knowledge>) {
         let mut probe = self.probe.borrow_mut();
         probe.facts = facts;
-        probe.table = table;
+        probe.knowledge = knowledge;
         probe.spent = 0;
     }
 

@@ -50,7 +50,7 @@ impl Evaluator {
 
     /// Makes `facts` the host that `rule`'s conditions read.
     pub fn bind(&self, facts: &Rc<Facts>, rule: &CompiledRule) {
-        self.sandbox.bind(facts.clone(), rule.table.clone());
+        self.sandbox.bind(facts.clone(), rule.knowledge.clone());
     }
 
     /// Reads one fact document and diagnoses it; a document that cannot be read gives a report
@@ -149,30 +149,76 @@ fn diagnose_rule(
         .map(|s| s.id.as_str())
         .collect();
 
-    d.status = match (applies.truth, cause.truth) {
-        (_, Truth::False) => Status::NotAffected,
-        (Truth::True, Truth::True) => Status::Affected,
+    // Whether the host has the fix: asked only where the cause or trigger may hold.
+    let fixed = match (&compiled.fixed, cause.truth) {
+        (Some(node), Truth::True | Truth::Unknown) => Some(node.eval(sb)?),
+        _ => None,
+    };
+    if let Some(f) = fixed.as_ref() {
+        for item in f.evidence.iter() {
+            push_unique(&mut d.evidence, item.clone());
+        }
+    }
+    let fix_truth = fixed.as_ref().map_or(Truth::False, |f| f.truth);
+    let trigger_only = rule.cause.shows == crate::rules::rule::Shows::Trigger;
+    d.status = match (applies.truth, cause.truth, fix_truth) {
+        (_, Truth::False, _) => Status::NotAffected,
+        (_, _, Truth::True) => Status::NotAffected,
+        (Truth::True, Truth::True, Truth::False) if trigger_only && seen.is_empty() => {
+            Status::Exposed
+        }
+        (Truth::True, Truth::True, Truth::False) => Status::Affected,
         _ if !seen.is_empty() => Status::Suspected,
         _ => Status::Unknown,
     };
+    let fix_on_host = cause.truth != Truth::False && fix_truth == Truth::True;
     d.summary = match d.status {
+        Status::Affected if trigger_only && compiled.fixed.is_some() => format!(
+            "The article's fix is missing, the trigger it names is present, and symptoms are observed ({}).",
+            seen.join(", ")
+        ),
+        Status::Affected if trigger_only => format!(
+            "The trigger the article names is present, and symptoms are observed ({}).",
+            seen.join(", ")
+        ),
         Status::Affected => {
             "The facts show the cause the article describes on this host.".to_owned()
         }
+        Status::Exposed if compiled.fixed.is_some() => "The article's fix is missing and the trigger it names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
+        Status::Exposed => "The trigger the article names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
+        Status::NotAffected if fix_on_host && seen.is_empty() => {
+            "The article's fix is on this host.".to_owned()
+        }
+        Status::NotAffected if fix_on_host => format!(
+            "The article's fix is on this host, although symptoms are observed ({}): look for another cause.",
+            seen.join(", ")
+        ),
         Status::NotAffected if seen.is_empty() => "The facts rule the cause out.".to_owned(),
         Status::NotAffected => format!(
             "The facts rule the cause out, although symptoms are observed ({}): look for another cause.",
             seen.join(", ")
         ),
+        Status::Suspected if cause.truth == Truth::True => format!(
+            "Symptoms are observed ({}) and the article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
+            seen.join(", "),
+            if trigger_only { "trigger" } else { "cause" }
+        ),
         Status::Suspected => format!(
             "Symptoms are observed ({}), but the cause cannot be decided without more facts.",
             seen.join(", ")
+        ),
+        Status::Unknown if cause.truth == Truth::True => format!(
+            "The article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
+            if trigger_only { "trigger" } else { "cause" }
         ),
         _ => {
             "The cause cannot be decided without more facts, and no symptom is observed.".to_owned()
         }
     };
-    if d.status.needs_attention() {
+    let installs = (rule.resolution.as_ref())
+        .is_some_and(|r| matches!(r.kind, ResolutionKind::Hotfix | ResolutionKind::Update));
+    d.lacks_fix = installs && matches!(d.status, Status::Affected | Status::Exposed);
+    if d.status.needs_attention() || d.status == Status::Exposed {
         d.article = Some(Article {
             revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
             last_reviewed: rule.last_reviewed.as_ref().map(|r| r.as_str().to_owned()),
@@ -183,9 +229,14 @@ fn diagnose_rule(
     }
     d.recommendation = match d.status {
         Status::Affected => remedy(sb, compiled, facts)?,
+        Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts)?),
         Status::Suspected | Status::Unknown => {
             let mut missing = applies.missing.clone();
-            for m in cause.missing {
+            for m in cause
+                .missing
+                .into_iter()
+                .chain(fixed.into_iter().flat_map(|f| f.missing))
+            {
                 push_unique(&mut missing, m);
             }
             d.missing = missing.clone();
@@ -356,10 +407,22 @@ fn remedy(
         install: h.install.as_ref().map(filled),
         url: h.url.clone(),
         note: h.note.as_ref().map(filled),
+        steps: h.steps.iter().map(filled).collect(),
+        links: h.links.clone(),
         files: h.files.clone(),
         files_note: h.files_note.as_ref().map(filled),
     });
+    let alternatives: Vec<Alternative> = (rule.alternatives.iter())
+        .map(|a| Alternative {
+            id: Some(a.id.clone()),
+            action: Action::ApplyWorkaround,
+            when: a.when.trim().to_owned(),
+            text: a.text.as_deref().map(expand),
+            steps: a.steps.iter().map(|s| expand(s)).collect(),
+        })
+        .collect();
     let workaround = rule.workaround.as_ref().map(|w| Alternative {
+        id: None,
         action: Action::ApplyWorkaround,
         when: w.when.trim().to_owned(),
         text: w.text.as_deref().map(expand),
@@ -403,9 +466,14 @@ fn remedy(
                 .kind
                 .as_deref()
                 .map_or(String::new(), |k| format!(" ({k})"));
-            steps.push(format!("Set {} to {}{kind}.", s.path, s.value));
+            let value = match (&s.value, s.values.as_slice()) {
+                (Some(v), _) => v.to_string(),
+                (None, values) => format!("the list [{}]", values.join("; ")),
+            };
+            steps.push(format!("Set {} to {value}{kind}.", s.path));
         }
         steps.extend(fix.obtain.iter().chain(&fix.install).map(|s| s.to_string()));
+        steps.extend(fix.steps.iter().map(|s| s.to_string()));
         steps
     };
     let not_met: Vec<&crate::rules::rule::Prerequisite> = (rule.prerequisites.iter())
@@ -438,6 +506,7 @@ fn remedy(
             hotfix,
             setting,
             alternative: workaround.map(Box::new),
+            alternatives,
             ..Recommendation::none("")
         });
     }
@@ -460,8 +529,32 @@ fn remedy(
         hotfix: hotfix.clone(),
         setting,
         alternative: workaround.map(Box::new),
+        alternatives,
         ..Recommendation::none("")
     })
+}
+
+/// What an exposed host is told: the symptoms to watch for, and the fix (with its steps) to
+/// apply when they appear.
+fn watch(symptoms: &[SymptomResult], fix: Recommendation) -> Recommendation {
+    let mut steps: Vec<String> = (symptoms.iter())
+        .map(|s| match &s.ask {
+            Some(ask) => format!("Watch for: {} ({ask})", s.text),
+            None => format!("Watch for: {}", s.text),
+        })
+        .collect();
+    steps.push(format!(
+        "If they appear: {} ({})",
+        fix.summary,
+        fix.action.as_str()
+    ));
+    steps.extend(fix.steps.iter().cloned());
+    Recommendation {
+        action: Action::Watch,
+        summary: "Watch for the article's symptoms, and apply its fix if they appear.".into(),
+        steps,
+        ..fix
+    }
 }
 
 /// A diagnosis naming the rule, to be filled in.
@@ -483,6 +576,7 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         recommendation: Recommendation::none("Nothing to do."),
         article: None,
         error: None,
+        lacks_fix: false,
     }
 }
 

@@ -734,6 +734,8 @@ impl<'a> Reader<'a> {
                     f.cipher_bits = p.cipher_bits()?;
                     4
                 }
+                // Rare: serde_json reads a file marked present or absent.
+                "exists" => return None,
                 _ => return Some(None),
             }))
         })?;
@@ -792,6 +794,10 @@ impl<'a> Reader<'a> {
                 "strings" => {
                     e.strings = p.list(0, Self::text)?;
                     11
+                }
+                "user" => {
+                    e.user = p.opt_text()?;
+                    12
                 }
                 _ => return Some(None),
             }))

@@ -377,6 +377,9 @@ pub struct FileEntry {
     /// 40, 56 or 128.
     #[serde(default, deserialize_with = "cipher_bits")]
     pub cipher_bits: Option<i64>,
+    /// `false` when the collector looked for the file and it is not there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
 }
 
 /// Cipher strengths Windows NT 4.0 and its successors ship.
@@ -500,6 +503,8 @@ pub struct Event {
     /// The record's number in its log.
     pub record: Option<i64>,
     pub computer: Option<Text>,
+    /// The account the event names (Event Viewer's User column: a name or a SID).
+    pub user: Option<Text>,
     /// The insertion strings, when the rendered `message` is not known (a log read without the
     /// source's message DLL).
     pub strings: Option<Vec<Text>>,

@@ -336,6 +336,19 @@ fn original_range(original: &str, lowered: &str, start: usize, end: usize) -> (u
     (byte_at(chars_to(start)), byte_at(chars_to(end)))
 }
 
+/// A hotfix id that compares across spellings: `Q299444`, `KB299444` and `kb299444` are one.
+pub fn hotfix_key(id: &str) -> String {
+    let id = id.trim().to_ascii_uppercase();
+    for prefix in ["KB", "Q"] {
+        if let Some(digits) = id.strip_prefix(prefix) {
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return digits.trim_start_matches('0').to_owned();
+            }
+        }
+    }
+    id
+}
+
 #[cfg(test)]
 mod tests {
     /// `eq_ignore_case` answers what comparing Unicode lowercase forms answers, on random pairs

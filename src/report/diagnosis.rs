@@ -86,6 +86,9 @@ pub enum Status {
     NotAffected,
     /// The cause cannot be decided for lack of facts, and a symptom is observed.
     Suspected,
+    /// The article's fix is missing and the trigger it names is present, but nothing shows the
+    /// problem itself: watch for the symptoms.
+    Exposed,
     /// The cause cannot be decided, and no symptom is observed.
     Unknown,
     /// A condition failed to evaluate on this host.
@@ -99,6 +102,7 @@ impl Status {
             Status::Affected => "affected",
             Status::NotAffected => "not_affected",
             Status::Suspected => "suspected",
+            Status::Exposed => "exposed",
             Status::Unknown => "unknown",
             Status::Error => "error",
         }
@@ -122,6 +126,8 @@ pub enum Action {
     InstallPrerequisite,
     ApplyWorkaround,
     CollectFacts,
+    /// Watch for the symptoms; apply the fix when they appear.
+    Watch,
 }
 
 impl Action {
@@ -135,6 +141,7 @@ impl Action {
             Action::InstallPrerequisite => "install-prerequisite",
             Action::ApplyWorkaround => "apply-workaround",
             Action::CollectFacts => "collect-facts",
+            Action::Watch => "watch",
         }
     }
 }
@@ -189,6 +196,10 @@ pub struct Diagnosis {
     pub article: Option<Article>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whether the host lacks a fix the article gives (a hotfix or update) while its cause or
+    /// trigger is present: what the summary's missing-fix view counts.
+    #[serde(skip)]
+    pub lacks_fix: bool,
 }
 
 fn no_aliases(aliases: &Arc<[Shared]>) -> bool {
@@ -272,6 +283,9 @@ pub struct Recommendation {
     /// Another way, and for which hosts, e.g. the workaround for hosts that must stay 56-bit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Box<Alternative>>,
+    /// Further alternatives, each for the hosts its `when` names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
 }
 
 impl Recommendation {
@@ -285,12 +299,16 @@ impl Recommendation {
             hotfix: None,
             setting: None,
             alternative: None,
+            alternatives: Vec::new(),
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Alternative {
+    /// The rule's name for it, for an alternative beyond the workaround.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub action: Action,
     /// For which hosts.
     pub when: String,
@@ -312,6 +330,12 @@ pub struct Hotfix {
     pub url: Option<Shared>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<Shared>,
+    /// The resolution's own steps, after `obtain` and `install`.
+    #[serde(skip_serializing_if = "<[Shared]>::is_empty")]
+    pub steps: Arc<[Shared]>,
+    /// Links, each with its own label.
+    #[serde(skip_serializing_if = "<[crate::rules::rule::Link]>::is_empty")]
+    pub links: Arc<[crate::rules::rule::Link]>,
     #[serde(skip_serializing_if = "<[FileRow]>::is_empty")]
     pub files: Arc<[FileRow]>,
     #[serde(skip_serializing_if = "Option::is_none")]

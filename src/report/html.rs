@@ -20,9 +20,10 @@ const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");
 
 /// The statuses in the order the chart and tables show them, with their labels.
-const STATUSES: [(Status, &str); 6] = [
+const STATUSES: [(Status, &str); 7] = [
     (Status::Affected, "affected"),
     (Status::Suspected, "suspected"),
+    (Status::Exposed, "exposed"),
     (Status::Unknown, "unknown"),
     (Status::NotAffected, "not affected"),
     (Status::NotApplicable, "not applicable"),
@@ -212,6 +213,8 @@ struct Page {
     statuses: Vec<(&'static str, &'static str)>,
     counts: Vec<CountRow>,
     action_total: usize,
+    /// The fixes the fleet lacks: rule id, hosts, affected, exposed.
+    missing_fixes: Vec<(String, usize, usize, usize)>,
     actions: Vec<ActionRow>,
     action_headers: Vec<&'static str>,
     filters: Vec<Filter>,
@@ -334,6 +337,9 @@ pub fn page(summary: &Summary, hosts: Vec<String>, errors: Vec<String>, generate
         statuses: STATUSES.iter().map(|(s, l)| (s.as_str(), *l)).collect(),
         counts,
         action_total: summary.needs_action_total,
+        missing_fixes: (summary.missing_fixes_by_hosts().into_iter())
+            .map(|(kb, m)| (kb.to_owned(), m.hosts(), m.affected, m.exposed))
+            .collect(),
         actions,
         action_headers: vec!["Host", "Rule", "Status", "Action", "Input"],
         filters,

@@ -70,8 +70,35 @@ pub fn json(report: &Report) -> String {
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
-/// One input's part of the text report.
+/// How much of a host's text report to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detail {
+    /// Every article that needs a look (affected, suspected, exposed, unknown, error) in full,
+    /// the most urgent first; the rest one line per status, naming the articles.
+    #[default]
+    Brief,
+    /// Every article in full, in rule order.
+    Full,
+}
+
+/// One input's part of the text report, brief.
 pub fn text(report: &Report) -> String {
+    text_with(report, Detail::Brief)
+}
+
+/// The order a brief report shows statuses in: what needs action first.
+const URGENCY: [Status; 7] = [
+    Status::Error,
+    Status::Affected,
+    Status::Suspected,
+    Status::Exposed,
+    Status::Unknown,
+    Status::NotAffected,
+    Status::NotApplicable,
+];
+
+/// One input's part of the text report. With one result, `Brief` and `Full` are the same.
+pub fn text_with(report: &Report, detail: Detail) -> String {
     let mut out = String::new();
     let file = match report.line {
         Some(line) => clean(&format!("{}:{line}", report.file)),
@@ -93,8 +120,58 @@ pub fn text(report: &Report) -> String {
             for n in &report.not_collected {
                 let _ = writeln!(out, "  Not collected: {}", clean(n));
             }
-            for d in report.results.iter().flatten() {
-                diagnosis_text(&mut out, d);
+            let results = report.results.as_deref().unwrap_or_default();
+            if detail == Detail::Full || results.len() <= 1 {
+                for d in results {
+                    diagnosis_text(&mut out, d);
+                }
+                return out;
+            }
+            for status in URGENCY {
+                let of: Vec<&Diagnosis> = results.iter().filter(|d| d.status == status).collect();
+                if of.is_empty() {
+                    continue;
+                }
+                if status == Status::Unknown {
+                    let _ = writeln!(
+                        out,
+                        "  unknown: {} article{}, for lack of facts (--detail full shows each in full):",
+                        of.len(),
+                        if of.len() == 1 { "" } else { "s" }
+                    );
+                    for d in of {
+                        let collect = d.recommendation.collect.join("; ");
+                        let _ = writeln!(
+                            out,
+                            "    {} {}: collect {}",
+                            clean(&d.kb),
+                            clean(&d.title),
+                            clean(&collect)
+                        );
+                    }
+                    continue;
+                }
+                if matches!(status, Status::NotAffected | Status::NotApplicable) {
+                    let ids: Vec<String> = of.iter().map(|d| clean(&d.kb)).collect();
+                    let _ = writeln!(
+                        out,
+                        "  {}: {} article{} ({})",
+                        status.as_str().replace('_', " "),
+                        of.len(),
+                        if of.len() == 1 { "" } else { "s" },
+                        ids.join(", ")
+                    );
+                    continue;
+                }
+                for d in of {
+                    diagnosis_text(&mut out, d);
+                }
+            }
+            if results
+                .iter()
+                .any(|d| matches!(d.status, Status::NotAffected | Status::NotApplicable))
+            {
+                let _ = writeln!(out, "  (--detail full shows every article's evidence)");
             }
         }
     }
@@ -256,6 +333,9 @@ fn recommendation_text(out: &mut String, d: &Diagnosis) {
         if let Some(note) = &hotfix.note {
             let _ = writeln!(out, "      Support costs: {}", clean(note));
         }
+        for link in hotfix.links.iter() {
+            let _ = writeln!(out, "      {}: {}", clean(&link.label), clean(&link.url));
+        }
         if !hotfix.files.is_empty() {
             let _ = writeln!(
                 out,
@@ -263,30 +343,18 @@ fn recommendation_text(out: &mut String, d: &Diagnosis) {
             );
         }
         for f in hotfix.files.iter() {
-            let _ = writeln!(
-                out,
-                "        {:<14} {:>7} bytes  {} {:<5}  {} {}-bit{}",
-                clean(&f.file),
-                f.size,
-                f.date,
-                f.time.as_ref().map_or("", |t| t.as_str()),
-                clean(f.platform.as_deref().unwrap_or("")),
-                f.bits,
-                f.package
-                    .as_deref()
-                    .map_or(String::new(), |p| format!(" ({})", clean(p)))
-            );
+            let _ = writeln!(out, "        {}", file_row(f));
         }
         if let Some(note) = &hotfix.files_note {
             let _ = writeln!(out, "      {}", clean(note));
         }
     }
-    if let Some(alt) = &r.alternative {
+    for alt in r.alternative.iter().map(|a| &**a).chain(&r.alternatives) {
         let _ = writeln!(
             out,
             "    Or, if {}: {}",
             clean(&alt.when),
-            alt.action.as_str()
+            alt.id.as_deref().unwrap_or(alt.action.as_str())
         );
         if let Some(text) = &alt.text {
             let _ = writeln!(out, "      {}", clean(text));
@@ -372,6 +440,7 @@ pub fn summary_text(s: &Summary) -> String {
         let parts: Vec<String> = [
             Status::Affected,
             Status::Suspected,
+            Status::Exposed,
             Status::Unknown,
             Status::NotAffected,
             Status::NotApplicable,
@@ -384,6 +453,30 @@ pub fn summary_text(s: &Summary) -> String {
         })
         .collect();
         let _ = writeln!(out, "  {}: {}", clean(kb), parts.join(", "));
+    }
+    let missing = s.missing_fixes_by_hosts();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "Fixes the fleet lacks (hosts without the article's fix, its cause or trigger present):"
+        );
+        for (kb, m) in missing {
+            let mut parts = Vec::new();
+            if m.affected > 0 {
+                parts.push(format!("{} affected", m.affected));
+            }
+            if m.exposed > 0 {
+                parts.push(format!("{} exposed", m.exposed));
+            }
+            let _ = writeln!(
+                out,
+                "  {:<10} {} host{} ({})",
+                clean(kb),
+                m.hosts(),
+                if m.hosts() == 1 { "" } else { "s" },
+                parts.join(", ")
+            );
+        }
     }
     if s.needs_action_total > 0 {
         let _ = writeln!(out, "Hosts that need action:");
@@ -408,4 +501,29 @@ pub fn summary_text(s: &Summary) -> String {
         }
     }
     out
+}
+
+/// One row of an article's file table, as the text report shows it: the columns the row has.
+fn file_row(f: &crate::rules::rule::FileRow) -> String {
+    let mut line = format!("{:<14}", clean(&f.file));
+    if let Some(v) = &f.version {
+        line.push_str(&format!(" {:<15}", clean(v.as_str())));
+    }
+    match f.size {
+        Some(size) => line.push_str(&format!(" {size:>7} bytes")),
+        None => line.push_str("              "),
+    }
+    line.push_str(&format!(
+        "  {} {:<5}  {}",
+        f.date,
+        f.time.as_ref().map_or("", |t| t.as_str()),
+        clean(f.platform.as_deref().unwrap_or(""))
+    ));
+    if let Some(bits) = f.bits {
+        line.push_str(&format!(" {bits}-bit"));
+    }
+    if let Some(p) = &f.package {
+        line.push_str(&format!(" ({})", clean(p)));
+    }
+    line.trim_end().to_owned()
 }

@@ -29,6 +29,25 @@ pub struct Summary {
     pub needs_action: Vec<ActionItem>,
     /// How many (host, rule) pairs need action, listed or not.
     pub needs_action_total: usize,
+    /// Per rule, the hosts that lack its fix while its cause or trigger is present: the
+    /// missing-hotfix view.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub missing_fixes: BTreeMap<String, MissingFix>,
+}
+
+/// How many hosts lack one article's fix.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingFix {
+    /// Hosts where the problem shows (`affected`).
+    pub affected: usize,
+    /// Hosts with the trigger but no symptom (`exposed`).
+    pub exposed: usize,
+}
+
+impl MissingFix {
+    pub fn hosts(&self) -> usize {
+        self.affected + self.exposed
+    }
 }
 
 /// Which rule, exactly: what a partition's summary must share with the others to be merged.
@@ -57,8 +76,8 @@ pub struct ActionItem {
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     error: bool,
-    /// Status per rule, in rule order.
-    statuses: Vec<(Status, Action)>,
+    /// Status per rule, in rule order, and whether the host lacks the rule's fix.
+    statuses: Vec<(Status, bool)>,
     /// The results that need action.
     actions: Vec<ActionItem>,
 }
@@ -73,10 +92,7 @@ impl Tally {
         let results = report.results.iter().flatten();
         Tally {
             error: report.error.is_some(),
-            statuses: results
-                .clone()
-                .map(|d| (d.status, d.recommendation.action))
-                .collect(),
+            statuses: results.clone().map(|d| (d.status, d.lacks_fix)).collect(),
             actions: results
                 .filter(|d| d.status.needs_attention())
                 .map(|d| ActionItem {
@@ -106,7 +122,14 @@ impl Summary {
         self.inputs += 1;
         self.errors += usize::from(tally.error);
         let ids = self.rule_set.iter().map(|r| &r.id);
-        for (id, (status, _)) in ids.zip(&tally.statuses) {
+        for (id, (status, lacks)) in ids.zip(&tally.statuses) {
+            if *lacks {
+                let m = self.missing_fixes.entry(id.clone()).or_default();
+                match status {
+                    Status::Affected => m.affected += 1,
+                    _ => m.exposed += 1,
+                }
+            }
             match self.rules.get_mut(id) {
                 Some(counts) => *counts.entry(*status).or_default() += 1,
                 None => {
@@ -154,8 +177,24 @@ impl Summary {
                 *mine.entry(status).or_default() += n;
             }
         }
+        for (id, m) in other.missing_fixes {
+            let mine = self.missing_fixes.entry(id).or_default();
+            mine.affected += m.affected;
+            mine.exposed += m.exposed;
+        }
         self.add_actions(other.needs_action_total, other.needs_action);
         Ok(())
+    }
+
+    /// The fixes the fleet lacks, most hosts first (then by rule id).
+    pub fn missing_fixes_by_hosts(&self) -> Vec<(&str, MissingFix)> {
+        let mut list: Vec<(&str, MissingFix)> = self
+            .missing_fixes
+            .iter()
+            .map(|(k, m)| (k.as_str(), *m))
+            .collect();
+        list.sort_by(|a, b| b.1.hosts().cmp(&a.1.hosts()).then(a.0.cmp(b.0)));
+        list
     }
 
     /// How many results across rules have `status`.

@@ -10,7 +10,8 @@ use crate::engine::script::Sandbox;
 use crate::input::source::{self, Location};
 use crate::problem::Problem;
 use crate::report::diagnosis::Shared;
-use crate::rules::rule::{self, FileRow, Rule};
+use crate::rules::catalogue::{Catalogue, Knowledge};
+use crate::rules::rule::{self, Rule};
 use crate::rules::yaml_tree;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -90,8 +91,11 @@ pub struct CompiledRule {
     pub symptoms: Vec<Option<Node>>,
     pub cause: Node,
     pub prerequisites: Vec<Node>,
-    /// The resolution's file table, which `file_bits()` consults.
-    pub table: Rc<[FileRow]>,
+    /// The rule's file table and fix, and the knowledge base's catalogue, which
+    /// `file_bits()`, `fixed_file()` and `fix_installed()` consult.
+    pub knowledge: Rc<Knowledge>,
+    /// Whether the host has the fix, when the rule says how to tell.
+    pub fixed: Option<Node>,
     /// The rule's static texts as every diagnosis carries them, made once.
     pub texts: Texts,
 }
@@ -156,6 +160,8 @@ impl Texts {
                     install: r.install.as_deref().map(trimmed),
                     url: r.url.as_deref().map(Shared::new),
                     note: r.note.as_deref().map(trimmed),
+                    steps: r.steps.iter().map(|s| trimmed(s)).collect(),
+                    links: r.links.clone().into(),
                     files: r.files.clone().into(),
                     files_note: r.files_note.as_deref().map(trimmed),
                 }),
@@ -238,6 +244,11 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
             }
         }
     }
+    // Each rule's helpers see every rule's file table and rollups.
+    let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
+    for r in &mut rules {
+        r.knowledge = Rc::new(Knowledge::of(&r.rule, catalogue.clone()));
+    }
     if failed {
         Err(problems)
     } else {
@@ -263,6 +274,7 @@ struct Parts {
     cause: Option<Node>,
     symptoms: Vec<Option<Node>>,
     prerequisites: Vec<Option<Node>>,
+    fixed: Option<Node>,
 }
 
 /// One rule file loaded, with what `load` needs to check it against the others.
@@ -330,12 +342,12 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 cause: Some(cause),
                 symptoms,
                 prerequisites,
+                fixed,
             },
         ) if problems.is_empty() => {
             let compiled = CompiledRule {
-                table: (rule.resolution.as_ref())
-                    .map_or_else(Vec::new, |r| r.files.clone())
-                    .into(),
+                knowledge: Rc::new(Knowledge::of(&rule, Rc::default())),
+                fixed,
                 file: file.name.clone(),
                 texts: Texts::of(&rule, &digest(&file.bytes)),
                 applies,
@@ -390,6 +402,7 @@ fn compile_parts(
             tree.get("applies_to").and_then(|p| p.get("products_when")),
         ),
         cause: compile("cause.when".into(), when("cause")),
+        fixed: compile("fixed".into(), tree.get("fixed")),
         symptoms: (items("symptoms").iter().enumerate())
             .map(|(i, s)| compile(format!("symptoms[{i}].when"), s.get("when")))
             .collect(),
@@ -432,7 +445,7 @@ const MANY_CONDITIONS: usize = 200;
 
 /// Warnings for every expression compiled from a rule file, placed in the file.
 fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem> {
-    let all = [&parts.applies, &parts.products, &parts.cause]
+    let all = [&parts.applies, &parts.products, &parts.cause, &parts.fixed]
         .into_iter()
         .chain(&parts.symptoms)
         .chain(&parts.prerequisites)

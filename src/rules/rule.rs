@@ -35,6 +35,53 @@ pub struct Rule {
     pub status: Option<String>,
     #[serde(default)]
     pub related: Vec<Related>,
+    /// What installs the article's fix: its hotfix ids, the service pack that carries it, and
+    /// (for a rollup) the fixes it includes.
+    pub fix: Option<Fix>,
+    /// True when the host has the article's fix (`fix_installed()`, `fixed_file(…)`).
+    pub fixed: Option<Condition>,
+    /// Alternatives to the resolution beyond `workaround`, each for the hosts its `when` names.
+    #[serde(default)]
+    pub alternatives: Vec<NamedAlternative>,
+}
+
+/// What installs an article's fix, for `fix_installed()` and for the rules that a rollup covers.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fix {
+    /// The hotfix ids that install the fix; by default the rule's id and aliases.
+    #[serde(default)]
+    pub hotfixes: Vec<String>,
+    /// The service pack the fix first shipped in, e.g. `"6"`: a host at it or later has the fix.
+    pub service_pack: Option<Text>,
+    /// For a rollup or service pack: the fixes it includes, as its article lists them.
+    #[serde(default)]
+    pub includes: Vec<String>,
+}
+
+/// A further alternative to the resolution.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedAlternative {
+    pub id: String,
+    /// Which hosts should take it, e.g. "the host cannot be restarted now".
+    pub when: String,
+    pub text: Option<String>,
+    /// Steps; `%VAR%` is replaced by the host's environment variable.
+    #[serde(default)]
+    pub steps: Vec<String>,
+}
+
+/// What the cause condition can show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Shows {
+    /// The cause itself: a host where it holds and the fix is missing is affected.
+    #[default]
+    Cause,
+    /// Only the trigger the article names: without an observed symptom, a host where it holds
+    /// and the fix is missing is exposed, not affected.
+    Trigger,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -69,6 +116,9 @@ pub struct Symptom {
 pub struct Cause {
     pub text: String,
     pub when: Condition,
+    /// Whether `when` shows the cause itself (the default) or only its trigger.
+    #[serde(default)]
+    pub shows: Shows,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -103,6 +153,12 @@ pub struct Resolution {
     pub install: Option<String>,
     pub url: Option<String>,
     pub note: Option<String>,
+    /// The resolution's ordered steps, after `obtain` and `install` when those are given too.
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// Links, each with its own label.
+    #[serde(default)]
+    pub links: Vec<Link>,
     /// The fix's file table; `file_bits()` also uses it to identify files.
     #[serde(default)]
     pub files: Vec<FileRow>,
@@ -134,7 +190,11 @@ pub struct Setting {
     /// The value's full path, e.g. `HKLM\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters\SMB1`.
     pub path: String,
     /// The data to set, e.g. `0`.
-    pub value: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Text>,
+    /// For a REG_MULTI_SZ: its entries, in order (instead of `value`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
     /// Its type, e.g. `REG_DWORD`.
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -147,13 +207,30 @@ pub struct FileRow {
     /// ISO date, `YYYY-MM-DD` (UTC).
     pub date: Text,
     pub time: Option<Text>,
-    pub size: i64,
+    /// The file version, when the table has a version column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Text>,
+    /// Bytes, when the table gives them exactly.
+    pub size: Option<i64>,
     pub file: String,
+    /// `x86` or `Alpha`.
     pub platform: Option<String>,
-    /// Encryption strength of this build, in bits.
-    pub bits: i64,
+    /// The edition the row is for, when the table has rows for one (`Terminal Server`); rows
+    /// without one are for the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// Encryption strength of this build, in bits, when the row is for one strength.
+    pub bits: Option<i64>,
     /// Where this build comes from, e.g. `SRP` or `SP6a`.
     pub package: Option<String>,
+}
+
+/// A link with its own label.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

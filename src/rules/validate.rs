@@ -373,7 +373,9 @@ mod tests {
         let found = issues(text);
         assert_eq!(found.len(), 1);
         assert!(
-            found[0].starts_with("5:1: unknown field `zzz`; expected one of aliases, applies_to"),
+            found[0].starts_with(
+                "5:1: unknown field `zzz`; expected one of aliases, alternatives, applies_to"
+            ),
             "{found:?}"
         );
     }

@@ -1,0 +1,495 @@
+//! The helpers that tell whether a host has an article's fix: `fix_installed()` (the hotfix, a
+//! rollup that includes it, the service pack it shipped in) and `fixed_file(path)` (the host's
+//! file against the article's own file-table row, "these or later"), and `file_exists(path)`.
+//! Their evidence names what decided: the hotfix, the rollup, the row, or the later article
+//! whose table lists the host's version.
+
+use std::cmp::Ordering;
+
+use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text};
+use crate::engine::matching::{file_name, hotfix_key};
+use crate::facts::values;
+use crate::rules::rule::FileRow;
+
+/// `fix_installed()`: the article's hotfix, a rollup of the knowledge base that includes it, or
+/// the service pack it shipped in. False only when every source that could say so says no.
+pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
+    let k = probe.knowledge.clone();
+    let facts = probe.facts.clone();
+    let mut unknown = Vec::new();
+    let ours: Vec<String> = k.hotfixes.iter().map(|h| hotfix_key(h)).collect();
+    // Each hotfix's own registry key, when collected, is the primary source (docs/facts.md).
+    let mut candidates: Vec<(String, Option<String>)> =
+        k.hotfixes.iter().map(|h| (h.clone(), None)).collect();
+    for rollup in &k.catalogue.rollups {
+        if let Some(included) = (rollup.includes.iter()).find(|i| ours.contains(&hotfix_key(i))) {
+            let why = format!(
+                " ({}: {}), which includes {included}",
+                rollup.id, rollup.title
+            );
+            candidates.extend(
+                rollup
+                    .hotfixes
+                    .iter()
+                    .map(|h| (h.clone(), Some(why.clone()))),
+            );
+        }
+    }
+    if let Ok(Some(registry)) = facts.registry.get() {
+        probe.charge(registry.len() * candidates.len())?;
+        for (id, why) in &candidates {
+            let path = format!(
+                "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q{}\\Installed",
+                hotfix_key(id)
+            );
+            let key = crate::engine::matching::registry_key(&path);
+            let found = registry
+                .iter()
+                .find(|(k, _)| crate::engine::matching::registry_key(k) == key);
+            if let Some((name, Some(value))) = found {
+                if matches!(value.value, crate::facts::RegData::Int(1)) {
+                    probe.read(format!(
+                        "registry {name}={value}{}",
+                        why.as_deref().unwrap_or("")
+                    ));
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    match facts.hotfixes.get() {
+        Ok(Some(hotfixes)) => {
+            probe.charge(hotfixes.len() * (1 + k.catalogue.rollups.len()))?;
+            let installed = |id: &str| {
+                let key = hotfix_key(id);
+                hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key)
+            };
+            if let Some(h) = k.hotfixes.iter().find_map(|id| installed(id)) {
+                probe.read(format!("hotfixes includes {h}"));
+                return Ok(true);
+            }
+            for rollup in &k.catalogue.rollups {
+                let Some(included) =
+                    (rollup.includes.iter()).find(|i| ours.contains(&hotfix_key(i)))
+                else {
+                    continue;
+                };
+                if let Some(h) = rollup.hotfixes.iter().find_map(|id| installed(id)) {
+                    probe.read(format!(
+                        "hotfixes includes {h} ({}: {}), which includes {included}",
+                        rollup.id, rollup.title
+                    ));
+                    return Ok(true);
+                }
+            }
+            let rollups: Vec<&str> = (k.catalogue.rollups.iter())
+                .filter(|r| r.includes.iter().any(|i| ours.contains(&hotfix_key(i))))
+                .map(|r| r.id.as_str())
+                .collect();
+            let also = if rollups.is_empty() {
+                String::new()
+            } else {
+                format!(" or a rollup that includes it ({})", rollups.join(", "))
+            };
+            probe.read(format!(
+                "hotfixes ({}) lack {}{also}",
+                hotfixes.len(),
+                k.hotfixes.join(" and ")
+            ));
+        }
+        Ok(None) => unknown.push("hotfixes".to_owned()),
+        Err(message) => return fail(message),
+    }
+    if let Some(pack) = &k.service_pack {
+        match read_fact_text(probe, "os.service_pack")? {
+            Some(sp) => {
+                if sp_order(&sp) >= sp_order(pack) {
+                    probe.read(format!(
+                        "os.service_pack={sp}: the fix shipped in service pack {pack}"
+                    ));
+                    return Ok(true);
+                }
+                probe.read(format!(
+                    "os.service_pack={sp}: before service pack {pack}, which the fix shipped in"
+                ));
+            }
+            None => unknown.push("os.service_pack".to_owned()),
+        }
+    }
+    match unknown.is_empty() {
+        true => Ok(false),
+        false => Err(probe.missing(unknown.join(" and "))),
+    }
+}
+
+/// A service pack as `os.service_pack` reads it (`6`, `6a`) in order: 6 < 6a < 7.
+fn sp_order(sp: &str) -> (u64, String) {
+    let digits: String = sp.chars().take_while(char::is_ascii_digit).collect();
+    let letter: String = sp[digits.len()..].to_ascii_lowercase();
+    (digits.parse().unwrap_or(0), letter)
+}
+
+/// `file_exists(path)`: whether the facts list the file, or list it as absent.
+pub(crate) fn file_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    let index = probe.file_needing(path, || " (whether it exists)".to_owned())?;
+    let facts = probe.facts.clone();
+    let entry = listed(&facts, index)?;
+    let exists = entry.exists != Some(false);
+    let said = if exists { "exists" } else { "is absent" };
+    probe.read(format!("{} {said}", entry.path));
+    Ok(exists)
+}
+
+/// `file_collected(path)`: whether the facts list the file at all, to let the file decide when
+/// it was collected. Never unknown.
+pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let (expanded, _) =
+        crate::engine::matching::expand_vars(path, |n| facts.env_var(n).map(str::to_owned));
+    let key = crate::engine::matching::path_key(&expanded);
+    let found = match facts.files.get() {
+        Ok(Some(files)) => {
+            probe.charge(files.len())?;
+            files
+                .iter()
+                .any(|f| crate::engine::matching::path_matches(f.path.as_str(), &key))
+        }
+        Ok(None) => false,
+        Err(message) => return fail(message),
+    };
+    let said = if found { "collected" } else { "not collected" };
+    probe.read(format!("file {} {said}", expanded.replace('/', "\\")));
+    Ok(found)
+}
+
+/// `registry_exists(path)`: whether a registry value (or key) exists. A value collected as
+/// `null` does not; a key exists when any value below it does. Unknown when neither is collected.
+pub(crate) fn registry_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
+    probe.charge(registry.len())?;
+    let key = crate::engine::matching::registry_key(path.trim_end_matches('\\'));
+    if let Some((name, value)) = registry
+        .iter()
+        .find(|(k, _)| crate::engine::matching::registry_key(k.trim_end_matches('\\')) == key)
+    {
+        let said = if value.is_some() {
+            "exists"
+        } else {
+            "is absent"
+        };
+        probe.read(format!("registry {name} {said}"));
+        return Ok(value.is_some());
+    }
+    let below = [key.as_str(), "\\"].concat();
+    if let Some((name, _)) = registry
+        .iter()
+        .find(|(k, v)| v.is_some() && crate::engine::matching::registry_key(k).starts_with(&below))
+    {
+        probe.read(format!("registry {path} exists (it holds {name})"));
+        return Ok(true);
+    }
+    Err(probe.missing(format!("registry {path}")))
+}
+
+/// How the host's file compares with one row: by version or by date, and the texts that say so.
+struct Compared<'r> {
+    row: &'r FileRow,
+    order: Ordering,
+    /// The host's side, e.g. `version 4.0.1381.7179` or `modified 2002-05-01 (size 124,784)`.
+    host: String,
+    /// The row's side, e.g. `4.0.1381.7109`.
+    ours: String,
+    by_version: bool,
+}
+
+/// `fixed_file(path)`: whether the host's file is this article's build or later.
+pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    let k = probe.knowledge.clone();
+    let name = file_name(path).to_owned();
+    let rows: Vec<&FileRow> = (k.table.iter())
+        .filter(|r| r.file.eq_ignore_ascii_case(&name))
+        .collect();
+    if rows.is_empty() {
+        return fail(format!(
+            "fixed_file(\"{path}\"): the article's file table (resolution.files) has no row for {name}"
+        ));
+    }
+    let need = if rows.iter().any(|r| r.version.is_some()) {
+        ": its version, or its modified date (UTC), to compare with the article's file table"
+    } else {
+        ": its modified date (UTC), to compare with the article's file table"
+    };
+    let index = probe.file_needing(path, || need.to_owned())?;
+    let facts = probe.facts.clone();
+    let entry = listed(&facts, index)?;
+    let shown = entry.path.as_str().to_owned();
+    if entry.exists == Some(false) {
+        probe.read(format!(
+            "{shown} is absent: the article's build is not installed"
+        ));
+        return Ok(false);
+    }
+    let mut rows = rows;
+    // The rows for the host's edition, when the table has rows for one.
+    if rows.iter().any(|r| r.edition.is_some()) {
+        match read_fact_text(probe, "os.edition")? {
+            Some(edition) => {
+                let ours = |r: &&FileRow| {
+                    r.edition
+                        .as_deref()
+                        .is_some_and(|e| crate::engine::matching::contains_ci(&edition, e))
+                };
+                if rows.iter().any(ours) {
+                    rows.retain(ours);
+                } else {
+                    rows.retain(|r| r.edition.is_none());
+                }
+            }
+            None => {
+                return Err(probe.missing(format!(
+                    "os.edition (the article's rows for {name} are per edition)"
+                )));
+            }
+        }
+    }
+    // The rows for the host's cipher strength, when the table has several.
+    if distinct(&rows, |r| r.bits) {
+        let bits = match entry.cipher_bits {
+            Some(bits) => Some(bits),
+            None => read_fact_text(probe, "os.cipher_bits")?.and_then(|b| b.parse().ok()),
+        };
+        if let Some(bits) = bits {
+            rows.retain(|r| r.bits.is_none_or(|b| b == bits));
+        }
+    }
+    // The rows for the host's platform, when the facts say it (an Alpha is never compared
+    // with an x86 build).
+    let mut platform_known = false;
+    if let Some(raw) = facts.env_var("PROCESSOR_ARCHITECTURE") {
+        let arch = platform(raw);
+        platform_known = true;
+        if rows.iter().any(|r| r.platform.is_some()) {
+            probe.read(format!("env.PROCESSOR_ARCHITECTURE={raw}"));
+        }
+        rows.retain(|r| r.platform.as_deref().is_none_or(|p| platform(p) == arch));
+        if rows.is_empty() {
+            return Err(probe.missing(format!(
+                "{shown}: the article's file table has no {arch} build of {name} (a fix for this platform is not in the article)"
+            )));
+        }
+    }
+    let mut compared = Vec::new();
+    for row in &rows {
+        match compare(entry, row) {
+            Ok(c) => compared.push(c),
+            Err(what) => return Err(probe.missing(format!("{shown} {what}"))),
+        }
+    }
+    let Some(first) = compared.first() else {
+        return Err(probe.missing(format!(
+            "{shown}: the article's file table has no build for this host's cipher strength (collect os.cipher_bits or the file's cipher_bits if they were not)"
+        )));
+    };
+    let later = compared.iter().all(|c| c.order != Ordering::Less);
+    let older = compared.iter().all(|c| c.order == Ordering::Less);
+    if !later && !older {
+        let differ = if distinct(&rows, |r| r.bits) {
+            "os.cipher_bits or the file's cipher_bits"
+        } else {
+            "env.PROCESSOR_ARCHITECTURE"
+        };
+        return Err(probe.missing(format!(
+            "{differ} (the article's rows for {name} differ, and {shown} is later than some, older than others)"
+        )));
+    }
+    // A platform the facts did not give is not named: the rows agree on what was compared.
+    let row = describe_row(first.row, platform_known);
+    let text = match first.order {
+        Ordering::Equal if first.by_version => {
+            format!("{shown} {}: this article's build ({row})", first.host)
+        }
+        Ordering::Equal => match (entry.size, first.row.size) {
+            (Some(a), Some(b)) if a == b => format!(
+                "{shown} {}: this article's build, by its date and size ({row})",
+                first.host
+            ),
+            (Some(_), Some(b)) => format!(
+                "{shown} {}: the date of this article's build, though not its size ({}) ({row})",
+                first.host,
+                thousands(b)
+            ),
+            _ => format!(
+                "{shown} {}: the date of this article's build ({row})",
+                first.host
+            ),
+        },
+        Ordering::Greater => {
+            let whose = later_article(&k.catalogue.rows, &k.id, entry, first);
+            format!(
+                "{shown} {} is later than this article's {} ({row}){whose}",
+                first.host, first.ours
+            )
+        }
+        Ordering::Less => format!(
+            "{shown} {} is older than this article's {} ({row})",
+            first.host, first.ours
+        ),
+    };
+    probe.read(text);
+    Ok(later)
+}
+
+/// Whether the rows disagree on a column.
+fn distinct<T: PartialEq>(rows: &[&FileRow], key: impl Fn(&FileRow) -> T) -> bool {
+    rows.windows(2).any(|w| key(w[0]) != key(w[1]))
+}
+
+/// A platform as tables and `PROCESSOR_ARCHITECTURE` write it, in one form.
+fn platform(p: &str) -> &'static str {
+    let p = p.trim().to_ascii_lowercase();
+    if p.contains("alpha") {
+        "Alpha"
+    } else if p.contains("mips") {
+        "MIPS"
+    } else if p.contains("ppc") || p.contains("powerpc") {
+        "PowerPC"
+    } else {
+        "x86"
+    }
+}
+
+/// The host's file against one row: by version when both give one, otherwise by date.
+fn compare<'r>(entry: &crate::facts::FileEntry, row: &'r FileRow) -> Result<Compared<'r>, String> {
+    let host_version = entry.version.as_ref().map(|v| v.as_str());
+    if let (Some(theirs), Some(ours)) = (host_version, &row.version) {
+        let ours_parts =
+            values::version(ours.as_str()).map_err(|e| format!("(the article's row: {e})"))?;
+        match values::version(theirs) {
+            Ok(parts) => {
+                return Ok(Compared {
+                    row,
+                    order: values::compare_versions(&parts, &ours_parts),
+                    host: format!("version {theirs}"),
+                    ours: ours.as_str().to_owned(),
+                    by_version: true,
+                });
+            }
+            Err(e) if entry.modified.is_none() => {
+                return Err(format!("modified date (UTC): its version {e}"));
+            }
+            Err(_) => {}
+        }
+    }
+    let Some(modified) = entry.modified.as_ref() else {
+        return Err(if row.version.is_some() {
+            "version, or its modified date (UTC)".to_owned()
+        } else {
+            "modified date (UTC), to compare with the article's file table".to_owned()
+        });
+    };
+    let date = &modified.as_str()[..modified.as_str().len().min(10)];
+    let size = entry
+        .size
+        .map_or(String::new(), |s| format!(", size {}", thousands(s)));
+    let why = if row.version.is_some() {
+        ", no version collected"
+    } else {
+        ""
+    };
+    Ok(Compared {
+        row,
+        order: date.cmp(row.date.as_str()),
+        host: format!("modified {date}{size}{why}"),
+        ours: format!(
+            "date {}{}",
+            row.date,
+            row.size
+                .map_or(String::new(), |s| format!(" (size {})", thousands(s)))
+        ),
+        by_version: false,
+    })
+}
+
+/// A row as evidence names it: `x86, 2001-11-15` or `I386 128-bit, 2001-07-16 12:05`.
+fn describe_row(row: &FileRow, with_platform: bool) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = row.platform.as_ref().filter(|_| with_platform) {
+        parts.push(p.clone());
+    }
+    if let Some(b) = row.bits {
+        parts.push(format!("{b}-bit"));
+    }
+    let mut when = row.date.as_str().to_owned();
+    if let Some(t) = &row.time {
+        when.push(' ');
+        when.push_str(t.as_str());
+    }
+    let head = parts.join(" ");
+    if head.is_empty() {
+        format!("the row of {when}")
+    } else {
+        format!("the {head} row of {when}")
+    }
+}
+
+/// Which other article's table lists the host's build, when it is later than this article's:
+/// the one with the same version (or the same date and size), else the latest older than it.
+fn later_article(
+    rows: &[(String, FileRow)],
+    ours: &str,
+    entry: &crate::facts::FileEntry,
+    c: &Compared,
+) -> String {
+    let name = &c.row.file;
+    let same_platform = |r: &FileRow| match (&r.platform, &c.row.platform) {
+        (Some(a), Some(b)) => platform(a) == platform(b),
+        _ => true,
+    };
+    let candidates = rows
+        .iter()
+        .filter(|(id, r)| id != ours && r.file.eq_ignore_ascii_case(name) && same_platform(r));
+    let host_version = entry
+        .version
+        .as_ref()
+        .and_then(|v| values::version(v.as_str()).ok());
+    let host_date = entry
+        .modified
+        .as_ref()
+        .map(|m| m.as_str()[..m.as_str().len().min(10)].to_owned());
+    let mut exact: Vec<&str> = Vec::new();
+    for (id, r) in candidates {
+        let same = match (&host_version, &r.version, c.by_version) {
+            (Some(h), Some(v), true) => values::version(v.as_str())
+                .is_ok_and(|v| values::compare_versions(h, &v) == Ordering::Equal),
+            _ => {
+                host_date.as_deref() == Some(r.date.as_str())
+                    && (r.size.is_none() || entry.size.is_none() || r.size == entry.size)
+            }
+        };
+        if same && !exact.contains(&id.as_str()) {
+            exact.push(id);
+        }
+    }
+    match exact.as_slice() {
+        [] => String::new(),
+        [one] => format!(": the build of {one}'s table, a later fix of the same file"),
+        many => format!(
+            ": the build of the tables of {}, later fixes of the same file",
+            many.join(", ")
+        ),
+    }
+}
+
+/// `124784` as `124,784`, as the articles write sizes.
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! What a knowledge base knows across its articles: every article's file table, and which
+//! rollups include which fixes. A rule's `fixed_file()` and `fix_installed()` read it to say
+//! that a later article's file or a rollup already covers the article.
+
+use std::rc::Rc;
+
+use crate::rules::rule::{FileRow, Rule};
+
+/// The file rows and rollups of every loaded rule.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    /// Each article's file rows, with the article's id.
+    pub rows: Vec<(String, FileRow)>,
+    /// Articles whose fix includes other fixes (a rollup, a service pack).
+    pub rollups: Vec<Rollup>,
+}
+
+/// An article whose fix includes the fixes of others.
+#[derive(Debug)]
+pub struct Rollup {
+    /// The rule's id.
+    pub id: String,
+    pub title: String,
+    /// The hotfix ids that install it.
+    pub hotfixes: Vec<String>,
+    /// The fixes it includes, as its article lists them.
+    pub includes: Vec<String>,
+}
+
+/// What one rule's fix helpers need: its own table and fix, and the whole catalogue.
+#[derive(Debug, Default)]
+pub struct Knowledge {
+    pub id: String,
+    /// The hotfix ids that install this rule's fix (`fix.hotfixes`, or its id and aliases).
+    pub hotfixes: Vec<String>,
+    /// The service pack the fix shipped in, as `os.service_pack` reads it (`6`, `6a`).
+    pub service_pack: Option<String>,
+    /// The resolution's file table.
+    pub table: Rc<[FileRow]>,
+    pub catalogue: Rc<Catalogue>,
+}
+
+/// The hotfix ids that install `rule`'s fix.
+pub fn hotfix_ids(rule: &Rule) -> Vec<String> {
+    let ids: Vec<&String> = match rule.fix.as_ref().filter(|f| !f.hotfixes.is_empty()) {
+        Some(fix) => fix.hotfixes.iter().collect(),
+        // `Q307991` and `KB307991` are one hotfix: the alias, as hotfix lists write it, first.
+        None => rule.aliases.iter().chain([&rule.id]).collect(),
+    };
+    let mut unique: Vec<String> = Vec::new();
+    for id in ids {
+        let key = crate::facts::values::hotfix_key(id);
+        if !unique
+            .iter()
+            .any(|u| crate::facts::values::hotfix_key(u) == key)
+        {
+            unique.push(id.clone());
+        }
+    }
+    unique
+}
+
+impl Catalogue {
+    /// The catalogue of a set of rules.
+    pub fn of<'r>(rules: impl IntoIterator<Item = &'r Rule>) -> Catalogue {
+        let mut catalogue = Catalogue::default();
+        for rule in rules {
+            if let Some(resolution) = &rule.resolution {
+                for row in &resolution.files {
+                    catalogue.rows.push((rule.id.clone(), row.clone()));
+                }
+            }
+            if let Some(fix) = rule.fix.as_ref().filter(|f| !f.includes.is_empty()) {
+                catalogue.rollups.push(Rollup {
+                    id: rule.id.clone(),
+                    title: rule.title.clone(),
+                    hotfixes: hotfix_ids(rule),
+                    includes: fix.includes.clone(),
+                });
+            }
+        }
+        catalogue
+    }
+}
+
+impl Knowledge {
+    /// What `rule`'s helpers know, within `catalogue`.
+    pub fn of(rule: &Rule, catalogue: Rc<Catalogue>) -> Knowledge {
+        Knowledge {
+            id: rule.id.clone(),
+            hotfixes: hotfix_ids(rule),
+            service_pack: (rule.fix.as_ref())
+                .and_then(|f| f.service_pack.as_ref())
+                .map(|sp| sp.as_str().to_owned()),
+            table: (rule.resolution.as_ref())
+                .map_or_else(Vec::new, |r| r.files.clone())
+                .into(),
+            catalogue,
+        }
+    }
+}
