@@ -135,9 +135,9 @@ fn the_summary_counts_each_rule_and_lists_the_hosts_to_act_on() {
     );
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.starts_with("Summary: 29 hosts evaluated\n  KB322051: 14 affected, 4 suspected, 5 unknown, 4 not affected, 2 not applicable\nHosts that need action:\n"), "{out}");
+    assert!(out.starts_with("Summary: 29 hosts evaluated\n  KB322051: 14 affected, 4 suspected, 5 unknown, 4 not affected, 2 not applicable\nFixes the fleet lacks (hosts without the article's fix, its cause or trigger present):\n  KB322051   14 hosts (14 affected)\nHosts that need action:\n"), "{out}");
     assert!(out.contains("  AFF-SP5          KB322051   affected   install-prerequisite  tests/fixtures/hosts/04-affected-sp5.yaml\n"), "{out}");
-    assert_eq!(out.lines().count(), 3 + 18);
+    assert_eq!(out.lines().count(), 5 + 18);
     // No per-host report, and no progress on a standard error that is not a terminal.
     assert!(!out.contains("Findings"));
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));

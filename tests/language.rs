@@ -243,6 +243,34 @@ fn check_finds_type_mistakes_before_a_rule_runs() {
     assert!(o.stdout.is_empty());
 }
 
+/// What a rule author tried with file-table articles: a version compared as text, and conditions
+/// made constant, which kbdiag check and kbdiag test both let through before.
+#[test]
+fn check_refuses_versions_compared_as_text_and_constant_conditions() {
+    let dir = common::scratch("lint-versions");
+    std::fs::write(
+        dir.join("KB1.yaml"),
+        "id: KB1\ntitle: t\napplies_to: {when: 'fact(\"os.version\") == \"4.0\" || true'}\ncause:\n  text: c\n  when: file(\"%SystemRoot%/System32/drivers/Tcpip.sys\").version < \"4.0.1381.7165\"\nfixed: 'version(file(\"x\").version) >= \"4.0.1381.7165\" && true'\n",
+    )
+    .unwrap();
+    let o = kbdiag(&["check", dir.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let out = common::stdout(&o);
+    assert!(out.contains(":3:49: `|| true` makes the condition always true, whatever the facts say: remove it\n"), "{out}");
+    assert!(out.contains(":6:65: file(…).version < \"4.0.1381.7165\" compares file(…).version with the version \"4.0.1381.7165\" as text, letter by letter"), "{out}");
+    assert!(out.contains("compare versions: version(file(…).version) < \"4.0.1381.7165\"\n"), "{out}");
+    assert!(out.contains(": warning: `&& true` changes nothing: remove it\n"), "{out}");
+    assert!(out.ends_with("1 rule file checked: 2 errors, 1 warning\n"), "{out}");
+    // Compared as versions, the same rule is clean.
+    std::fs::write(
+        dir.join("KB1.yaml"),
+        "id: KB1\ntitle: t\napplies_to: {when: 'fact(\"os.version\") == \"4.0\"'}\ncause:\n  text: c\n  when: version(file(\"%SystemRoot%/System32/drivers/Tcpip.sys\").version) < \"4.0.1381.7165\"\n",
+    )
+    .unwrap();
+    let o = kbdiag(&["check", dir.to_str().unwrap()], None);
+    assert_eq!(common::stdout(&o), "1 rule file checked: no problems\n");
+}
+
 /// `n` conditions, each `expr`, in the cause's `all`.
 fn rule_with(dir: &std::path::Path, n: usize, expr: &str) {
     let parts: String = (0..n).map(|_| format!("      - '{expr}'\n")).collect();

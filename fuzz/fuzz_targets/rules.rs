@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         bytes: data.to_vec(),
     };
     SANDBOX.with(|sandbox| {
-        if let Err(problems) = kbdiag::rules::kb::load(sandbox, std::slice::from_ref(&file)) {
+        if let Err(problems) = kbdiag::evaluate::compile::load(sandbox, std::slice::from_ref(&file)) {
             assert!(!problems.is_empty());
         }
     });

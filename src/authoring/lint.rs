@@ -53,6 +53,27 @@ pub fn check(ast: &AST, sandbox: &Sandbox) -> Vec<Warning> {
             ));
             return true;
         }
+        if let Some(ASTNode::Expr(e @ (Expr::And(parts, pos) | Expr::Or(parts, pos)))) = path.last() {
+            let (op, absorbing) = match e {
+                Expr::And(..) => ("&&", false),
+                _ => ("||", true),
+            };
+            for part in parts.iter() {
+                if let Expr::BoolConstant(b, _) = part {
+                    warnings.push(if *b == absorbing {
+                        error(
+                            format!(
+                                "`{op} {b}` makes the condition always {b}, whatever the facts say: remove it"
+                            ),
+                            *pos,
+                        )
+                    } else {
+                        warning(format!("`{op} {b}` changes nothing: remove it"), *pos)
+                    });
+                }
+            }
+            return true;
+        }
         let (call, pos) = match path.last() {
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) => (call, *pos),
             Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => (call, *pos),
@@ -179,7 +200,8 @@ fn infer(expr: &Expr) -> (Ty, String) {
                 let ty = (signatures::PROPERTIES.iter())
                     .find(|(n, _)| *n == name)
                     .map_or(Ty::Any, |(_, t)| *t);
-                (ty, format!("….{name}"))
+                let (_, lhs) = infer(&dot.lhs);
+                (ty, format!("{lhs}.{name}"))
             }
             _ => (Ty::Any, "a value".into()),
         },
@@ -232,6 +254,20 @@ fn check_comparison(op: &str, a: &Expr, b: &Expr, pos: Position, out: &mut Vec<W
             format!("{na} {op} {nb} compares two constants: the condition never changes"),
             pos,
         ));
+    } else if matches!(op, "<" | ">" | "<=" | ">=") {
+        // Text compares letter by letter: "4.0.1381.999" > "4.0.1381.7165".
+        for (side, other, (t_other, n_other)) in [(a, b, (tb, &nb)), (b, a, (ta, &na))] {
+            if let (Expr::StringConstant(v, _), Ty::Text | Ty::Any) = (side, t_other) {
+                if looks_like_version(v) && !is_constant(other) {
+                    out.push(error(
+                        format!(
+                            "{na} {op} {nb} compares {n_other} with the version {v:?} as text, letter by letter (\"4.0.1381.999\" is after \"4.0.1381.7165\"); compare versions: version({n_other}) {op} {v:?}",
+                        ),
+                        pos,
+                    ));
+                }
+            }
+        }
     }
     for side in [a, b] {
         if let Expr::FnCall(call, at) = side {
@@ -245,6 +281,12 @@ fn check_comparison(op: &str, a: &Expr, b: &Expr, pos: Position, out: &mut Vec<W
             }
         }
     }
+}
+
+/// Dotted numbers with at least two dots, or a `major.minor` written as text: a version.
+fn looks_like_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.trim().split('.').collect();
+    parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A helper called with a number or types of arguments that none of its signatures takes.

@@ -32,7 +32,7 @@ pub(super) fn check(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> 
         Ok(files) => files,
         Err(problem) => return Ok(cannot_run(&problem)),
     };
-    let problems = kb::check(&crate::engine::script::Sandbox::new(), &files);
+    let problems = crate::evaluate::compile::check(&crate::engine::script::Sandbox::new(), &files);
     for p in &problems {
         writeln!(out, "{}\n", render::clean(&p.to_string()))?;
     }
@@ -162,7 +162,14 @@ pub(super) fn test(paths: &[PathBuf], out: &mut impl Write) -> io::Result<i32> {
             }
         }
     }
-    writeln!(out, "{passed} passed, {failed} failed")?;
+    if broken {
+        writeln!(
+            out,
+            "{passed} passed, {failed} failed; some rules or tests files could not be read (above), so their cases did not run"
+        )?;
+    } else {
+        writeln!(out, "{passed} passed, {failed} failed")?;
+    }
     Ok(if broken {
         2
     } else if failed > 0 {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rhai::{AST, ASTNode, Expr, Stmt};
 
 use crate::engine::condition::Node;
-use crate::rules::kb::CompiledRule;
+use crate::evaluate::compile::CompiledRule;
 
 /// The facts the rules ask for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use crate::report::diagnosis::{
     PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
 use crate::report::diagnosis::{Report, Shared};
-use crate::rules::kb::{self, CompiledRule, RuleFile};
+use crate::evaluate::compile::{self, CompiledRule};
+use crate::rules::kb::RuleFile;
 use crate::rules::rule::ResolutionKind;
 
 /// Rules compiled once, ready to diagnose any number of hosts.
@@ -26,7 +27,7 @@ impl Evaluator {
     /// Loads and compiles `files`; any problem in any of them refuses the whole set.
     pub fn new(files: &[RuleFile]) -> Result<Evaluator, Vec<Problem>> {
         let sandbox = Sandbox::new();
-        let loaded = kb::load(&sandbox, files)?;
+        let loaded = compile::load(&sandbox, files)?;
         Ok(Evaluator {
             sandbox,
             rules: loaded.rules,
@@ -122,7 +123,7 @@ fn diagnose_rule(
     }
 
     let cause = compiled.cause.eval(sb)?;
-    d.explanation = Some(compiled.texts.explanation.clone());
+    d.explanation = Some(filled(facts, &compiled.texts.explanation));
     for item in cause.evidence.iter() {
         push_unique(&mut d.evidence, item.clone());
     }
@@ -136,7 +137,9 @@ fn diagnose_rule(
             .filter(|(id, _)| id.eq_ignore_ascii_case(&symptom.id))
             .map(|(_, said)| said.clone())
             .collect();
-        let result = symptom_result(symptom, &compiled.texts.symptoms[i], verdict, by_people);
+        let (text, ask) = &compiled.texts.symptoms[i];
+        let texts = (filled(facts, text), ask.as_ref().map(|a| filled(facts, a)));
+        let result = symptom_result(symptom, &texts, verdict, by_people);
         for m in &result.evidence {
             if result.observed == Observed::Observed {
                 push_unique(&mut d.evidence, ["symptom ", &result.id, ": ", m].concat());
@@ -382,7 +385,7 @@ fn remedy(
         let v = node.eval(sb)?;
         prerequisites.push(PrerequisiteResult {
             id: p.id.clone(),
-            text: p.text.trim().to_owned(),
+            text: expand(&p.text),
             status: match v.truth {
                 Truth::True => PrerequisiteStatus::Met,
                 Truth::False => PrerequisiteStatus::NotMet,
@@ -411,6 +414,7 @@ fn remedy(
         links: h.links.clone(),
         files: h.files.clone(),
         files_note: h.files_note.as_ref().map(filled),
+        files_not_utc: h.files_not_utc,
     });
     let alternatives: Vec<Alternative> = (rule.alternatives.iter())
         .map(|a| Alternative {
@@ -486,7 +490,7 @@ fn remedy(
             .map(|p| {
                 p.install
                     .as_deref()
-                    .map_or_else(|| format!("Install {}.", p.text.trim()), expand)
+                    .map_or_else(|| format!("Install {}.", expand(&p.text)), expand)
             })
             .collect();
         steps.extend(fix_steps());
@@ -496,7 +500,7 @@ fn remedy(
                 "Install the prerequisite first ({}), then the fix: {}",
                 not_met
                     .iter()
-                    .map(|p| p.text.trim())
+                    .map(|p| expand(&p.text))
                     .collect::<Vec<_>>()
                     .join("; "),
                 fix.summary
@@ -590,6 +594,15 @@ fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
         recommendation: Recommendation::none("Fix the rule, then run kbdiag again."),
         error: Some(format!("rule {}, {e}", compiled.rule.id)),
         ..blank(compiled)
+    }
+}
+
+/// A rule's text with the host's `%VAR%`s filled in; shared unchanged when it names none.
+fn filled(facts: &Facts, text: &Shared) -> Shared {
+    if text.contains('%') {
+        Shared::new(&expand_vars(text, |n| facts.env_var(n).map(as_windows_path)).0)
+    } else {
+        text.clone()
     }
 }
 

@@ -340,6 +340,9 @@ pub struct Hotfix {
     pub files: Arc<[FileRow]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_note: Option<Shared>,
+    /// `false` when the article does not say the table's times are UTC.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub files_not_utc: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

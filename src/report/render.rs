@@ -337,9 +337,14 @@ fn recommendation_text(out: &mut String, d: &Diagnosis) {
             let _ = writeln!(out, "      {}: {}", clean(&link.label), clean(&link.url));
         }
         if !hotfix.files.is_empty() {
+            let zone = if hotfix.files_not_utc {
+                "times as the article gives them, zone not stated"
+            } else {
+                "UTC"
+            };
             let _ = writeln!(
                 out,
-                "      Hotfix files (the article's table, UTC; these or later versions):"
+                "      Hotfix files (the article's table, {zone}; these or later versions):"
             );
         }
         for f in hotfix.files.iter() {

@@ -164,6 +164,9 @@ pub struct Resolution {
     pub files: Vec<FileRow>,
     /// What the table means for the host, e.g. which builds it should end up with.
     pub files_note: Option<String>,
+    /// `false` when the article does not say its table's times are UTC (the default says they
+    /// are: the report labels the table so).
+    pub files_utc: Option<bool>,
 }
 
 /// What kind of fix an article gives; each is its own action.
