@@ -271,6 +271,33 @@ fn check_refuses_versions_compared_as_text_and_constant_conditions() {
     assert_eq!(common::stdout(&o), "1 rule file checked: no problems\n");
 }
 
+/// A computed finding is shown as evidence, and a long REG_MULTI_SZ by its size and first
+/// entries, not entry by entry.
+#[test]
+fn a_computed_finding_is_evidence_and_a_long_list_is_shown_by_its_size() {
+    let dir = common::scratch("finding");
+    std::fs::write(
+        dir.join("KB1.yaml"),
+        "id: KB1\ntitle: t\napplies_to: {when: 'true'}\ncause:\n  text: c\n  when: 'finding(\"NullSessionShares entries\", registry_or(`HKLM\\X\\NullSessionShares`, []).len()) > 1000'\n",
+    )
+    .unwrap();
+    let shares: Vec<String> = (0..1507).map(|i| format!("\"S{i}\"")).collect();
+    let facts = format!(
+        "{{\"host\": \"h\", \"registry\": {{\"HKLM\\\\X\\\\NullSessionShares\": [{}]}}}}",
+        shares.join(",")
+    );
+    let o = kbdiag(
+        &["eval", "--kb", dir.to_str().unwrap(), "--format", "ndjson", "-"],
+        Some(facts.as_bytes()),
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let evidence = line["results"][0]["evidence"].to_string();
+    assert_eq!(line["results"][0]["status"], "affected", "{line}");
+    assert!(evidence.contains("NullSessionShares entries: 1507"), "{evidence}");
+    assert!(evidence.contains("(1507 entries, the first 8 shown) (REG_MULTI_SZ)"), "{evidence}");
+    assert!(!evidence.contains("S1506"), "{evidence}");
+}
+
 /// `n` conditions, each `expr`, in the cause's `all`.
 fn rule_with(dir: &std::path::Path, n: usize, expr: &str) {
     let parts: String = (0..n).map(|_| format!("      - '{expr}'\n")).collect();

@@ -564,6 +564,12 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     });
 
     let p = probe.clone();
+    engine.register_fn("finding", move |label: &str, value: Dynamic| -> Dynamic {
+        p.borrow_mut().read(format!("{label}: {value}"));
+        value
+    });
+
+    let p = probe.clone();
     engine.register_fn("unknown", move |fact: &str| -> Fallible<bool> {
         Err(p.borrow_mut().missing(fact))
     });

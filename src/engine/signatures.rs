@@ -116,6 +116,7 @@ pub const HELPERS: &[Signature] = &[
     sig("has_software", "has_software(name)", &[Text], Bool),
     sig("software_version", "software_version(name)", &[Text], Text),
     sig("unknown", "unknown(fact)", &[Text], Bool),
+    sig("finding", "finding(label, value)", &[Text, Any], Any),
     sig("version", "version(text)", &[Text], Version),
     sig("version", "version(build)", &[Int], Version),
     sig("version_cmp", "version_cmp(a, b)", &[Any, Any], Int),

@@ -241,6 +241,11 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
             ResolutionKind::Setting if r.setting.is_none() => {
                 Some("`setting: {path, value, type}`")
             }
+            ResolutionKind::Setting
+                if r.setting.as_ref().is_some_and(|s| s.value.is_none() && s.values.is_empty()) =>
+            {
+                Some("a `setting.value`, or `setting.values` for a REG_MULTI_SZ list")
+            }
             ResolutionKind::Upgrade if r.to.is_none() => Some("`to:` (what to upgrade to)"),
             _ => None,
         };

@@ -57,11 +57,21 @@ pub enum RegData {
     List(Vec<String>),
 }
 
+/// How many entries of a REG_MULTI_SZ evidence shows.
+const LIST_SHOWN: usize = 8;
+
 impl fmt::Display for RegValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
             RegData::Int(i) => write!(f, "{i}"),
             RegData::Text(t) => write!(f, "{t:?}"),
+            // A long list is evidence by its size and first entries, not 1,507 lines of it.
+            RegData::List(l) if l.len() > LIST_SHOWN => write!(
+                f,
+                "{:?}… ({} entries, the first {LIST_SHOWN} shown)",
+                &l[..LIST_SHOWN],
+                l.len()
+            ),
             RegData::List(l) => write!(f, "{l:?}"),
         }?;
         write!(f, " ({})", self.kind.as_str())
