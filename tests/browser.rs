@@ -57,7 +57,12 @@ fn the_example_fleet_renders_and_its_script_runs_under_the_csp() {
     let dir = scratch("browser-example");
     let page = report(
         &dir,
-        &["examples/hosts", "tests/fixtures/bad/wrong-type.json"],
+        &[
+            "--kb",
+            "kb/KB322051.yaml",
+            "examples/hosts",
+            "tests/fixtures/bad/wrong-type.json",
+        ],
     );
     let dom = headless(&page, &["--dump-dom"]);
     // The script ran (it is allowed by hash): it marks the page and shows the filters.
@@ -73,7 +78,7 @@ fn the_example_fleet_renders_and_its_script_runs_under_the_csp() {
             .count(),
         5
     );
-    assert_eq!(dom.matches("<details class=\"host\"").count(), 6);
+    assert_eq!(dom.matches("<details class=\"host\"").count(), 9);
     assert!(dom.contains("<div class=\"unreadable\""));
     // The screenshot for docs/ (reviewed once; docs/report.png is the kept copy).
     let png = dir.join("report.png");

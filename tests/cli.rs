@@ -15,9 +15,12 @@ fn the_example_fleet_reports_every_host_and_exits_1() {
     let out = stdout(&o);
     for host in [
         "BDC-NT4",
+        "BDC-WAN-NT4",
         "EXCH55-01",
         "EXCH55-02",
         "FILES-NT4",
+        "IIS-NT4-01",
+        "IIS-NT4-02",
         "PDC-NT4",
         "W2K-SRV",
     ] {
@@ -26,8 +29,36 @@ fn the_example_fleet_reports_every_host_and_exits_1() {
             "{host} missing:\n{out}"
         );
     }
-    let summary = "\nSummary: 6 hosts evaluated\n  KB322051: 2 affected, 1 suspected, 1 unknown, 1 not affected, 1 not applicable\nHosts that need action:\n  BDC-NT4          KB322051   suspected  collect-facts         examples/hosts/bdc-nt4.yaml\n  EXCH55-01        KB322051   affected   install-hotfix        examples/hosts/exch55-01.yaml\n  EXCH55-02        KB322051   affected   install-prerequisite  examples/hosts/exch55-02.json\n";
-    assert!(out.ends_with(summary), "{out}");
+    // Every article of the knowledge base is counted, KB 322051 as before the others came.
+    assert!(
+        out.contains("\nSummary: 9 hosts evaluated\n  KB147706: "),
+        "{out}"
+    );
+    assert_eq!(out.matches("\n  KB").count() >= 30, true, "{out}");
+    assert!(
+        out.contains(
+            "\n  KB322051: 2 affected, 1 suspected, 1 unknown, 4 not affected, 1 not applicable\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\nFixes the fleet lacks (hosts without the article's fix, its cause or trigger present):\n"), "{out}");
+    assert!(
+        out.contains("\n  KB322051   2 hosts (2 affected)\n"),
+        "{out}"
+    );
+    for line in [
+        "  BDC-NT4          KB322051   suspected  collect-facts         examples/hosts/bdc-nt4.yaml\n",
+        "  EXCH55-01        KB322051   affected   install-hotfix        examples/hosts/exch55-01.yaml\n",
+        "  EXCH55-02        KB322051   affected   install-prerequisite  examples/hosts/exch55-02.json\n",
+    ] {
+        assert!(out.contains(line), "{line}{out}");
+    }
+    // A host against thirty articles: the ones that need a look in full, the rest a line each.
+    assert!(out.contains("\n  not affected: "), "{out}");
+    assert!(
+        out.contains("\n  (--detail full shows every article's evidence)\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -135,9 +166,10 @@ fn standard_input_takes_yaml_or_json() {
 fn json_is_one_document_with_a_summary() {
     let o = kbdiag(&["eval", "--format", "json", "examples/hosts"], None);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(doc["reports"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["reports"].as_array().unwrap().len(), 9);
+    assert_eq!(doc["reports"][0]["results"].as_array().unwrap().len(), 30);
     assert_eq!(doc["summary"]["rules"]["KB322051"]["affected"], 2);
-    assert_eq!(doc["summary"]["inputs"], 6);
+    assert_eq!(doc["summary"]["inputs"], 9);
     assert_eq!(doc["summary"]["needs_action"][0]["host"], "BDC-NT4");
 }
 

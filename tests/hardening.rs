@@ -110,7 +110,7 @@ fn extreme_jobs_are_capped_not_a_panic() {
             "{}",
             stderr(&o)
         );
-        assert!(stdout(&o).starts_with("Summary: 6 hosts evaluated"));
+        assert!(stdout(&o).starts_with("Summary: 9 hosts evaluated"));
     }
 }
 

@@ -30,7 +30,7 @@ fn the_page_is_self_contained_and_lists_every_input() {
     for external in ["<script src", "<link", "@import", "url(", "<img", "<iframe"] {
         assert!(!page.contains(external), "{external}");
     }
-    assert_eq!(page.matches("<details class=\"host\"").count(), 6);
+    assert_eq!(page.matches("<details class=\"host\"").count(), 9);
     assert_eq!(page.matches("<div class=\"unreadable\"").count(), 1);
     assert!(page.contains("tests/fixtures/bad/wrong-type.json:1:60: files: invalid type"));
     // At a glance: the chart, the counts, the rules' identity and the run's time.

@@ -256,11 +256,25 @@ fn check_refuses_versions_compared_as_text_and_constant_conditions() {
     let o = kbdiag(&["check", dir.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(1));
     let out = common::stdout(&o);
-    assert!(out.contains(":3:49: `|| true` makes the condition always true, whatever the facts say: remove it\n"), "{out}");
+    assert!(
+        out.contains(
+            ":3:49: `|| true` makes the condition always true, whatever the facts say: remove it\n"
+        ),
+        "{out}"
+    );
     assert!(out.contains(":6:65: file(…).version < \"4.0.1381.7165\" compares file(…).version with the version \"4.0.1381.7165\" as text, letter by letter"), "{out}");
-    assert!(out.contains("compare versions: version(file(…).version) < \"4.0.1381.7165\"\n"), "{out}");
-    assert!(out.contains(": warning: `&& true` changes nothing: remove it\n"), "{out}");
-    assert!(out.ends_with("1 rule file checked: 2 errors, 1 warning\n"), "{out}");
+    assert!(
+        out.contains("compare versions: version(file(…).version) < \"4.0.1381.7165\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(": warning: `&& true` changes nothing: remove it\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("1 rule file checked: 2 errors, 1 warning\n"),
+        "{out}"
+    );
     // Compared as versions, the same rule is clean.
     std::fs::write(
         dir.join("KB1.yaml"),
@@ -287,14 +301,27 @@ fn a_computed_finding_is_evidence_and_a_long_list_is_shown_by_its_size() {
         shares.join(",")
     );
     let o = kbdiag(
-        &["eval", "--kb", dir.to_str().unwrap(), "--format", "ndjson", "-"],
+        &[
+            "eval",
+            "--kb",
+            dir.to_str().unwrap(),
+            "--format",
+            "ndjson",
+            "-",
+        ],
         Some(facts.as_bytes()),
     );
     let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let evidence = line["results"][0]["evidence"].to_string();
     assert_eq!(line["results"][0]["status"], "affected", "{line}");
-    assert!(evidence.contains("NullSessionShares entries: 1507"), "{evidence}");
-    assert!(evidence.contains("(1507 entries, the first 8 shown) (REG_MULTI_SZ)"), "{evidence}");
+    assert!(
+        evidence.contains("NullSessionShares entries: 1507"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("(1507 entries, the first 8 shown) (REG_MULTI_SZ)"),
+        "{evidence}"
+    );
     assert!(!evidence.contains("S1506"), "{evidence}");
 }
 

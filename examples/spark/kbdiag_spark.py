@@ -76,7 +76,7 @@ def main():
     parser.add_argument("--input", required=True, help="NDJSON fact documents (file, folder, glob, URL)")
     parser.add_argument("--output", required=True, help="a folder that does not exist yet")
     parser.add_argument("--kbdiag", default="kbdiag", help="the kbdiag binary (or its name under --files)")
-    parser.add_argument("--kb", help="a rules folder (default: the rules built into kbdiag)")
+    parser.add_argument("--kb", help="a rules folder or rule file (default: the rules built into kbdiag)")
     parser.add_argument("--partitions", type=int, help="repartition the input into this many")
     parser.add_argument("--master", help="e.g. local[4] (default: as spark-submit says)")
     args = parser.parse_args()

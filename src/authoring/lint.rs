@@ -286,7 +286,10 @@ fn check_comparison(op: &str, a: &Expr, b: &Expr, pos: Position, out: &mut Vec<W
 /// Dotted numbers with at least two dots, or a `major.minor` written as text: a version.
 fn looks_like_version(text: &str) -> bool {
     let parts: Vec<&str> = text.trim().split('.').collect();
-    parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A helper called with a number or types of arguments that none of its signatures takes.

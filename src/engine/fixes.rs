@@ -261,6 +261,12 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
         };
         if let Some(bits) = bits {
             rows.retain(|r| r.bits.is_none_or(|b| b == bits));
+            if rows.is_empty() {
+                probe.read(format!(
+                    "the article's file table has no {bits}-bit build of {name}, so {shown} cannot be compared: the hotfix decides"
+                ));
+                return fix_installed(probe);
+            }
         }
     }
     // The rows for the host's platform, when the facts say it (an Alpha is never compared
@@ -274,9 +280,12 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
         }
         rows.retain(|r| r.platform.as_deref().is_none_or(|p| platform(p) == arch));
         if rows.is_empty() {
-            return Err(probe.missing(format!(
-                "{shown}: the article's file table has no {arch} build of {name} (a fix for this platform is not in the article)"
-            )));
+            // The file cannot be compared with a build of another platform: what installs the
+            // fix decides.
+            probe.read(format!(
+                "the article's file table has no {arch} build of {name}, so {shown} cannot be compared: the hotfix decides"
+            ));
+            return fix_installed(probe);
         }
     }
     let mut compared = Vec::new();

@@ -54,6 +54,9 @@ pub struct Texts {
     pub hotfix: Option<crate::report::diagnosis::Hotfix>,
     /// The summary of a host the article is not about: what it is about, and its products.
     pub not_applicable: String,
+    /// The articles of the knowledge base whose fix is a later build of every file of this
+    /// one's table: `KB320392 (a later build of Tcpip.sys)`.
+    pub covered_by: Vec<Shared>,
 }
 
 /// [`Texts::not_applicable`].
@@ -103,10 +106,10 @@ impl Texts {
                     files_not_utc: r.files_utc == Some(false),
                 }),
             not_applicable: not_applicable(rule),
+            covered_by: Vec::new(),
         }
     }
 }
-
 
 /// Rules ready to evaluate, and the warnings found loading them.
 pub struct Loaded {
@@ -180,6 +183,11 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
     let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
     for r in &mut rules {
         r.knowledge = Rc::new(Knowledge::of(&r.rule, catalogue.clone()));
+        r.texts.covered_by = (catalogue.later_fixes(&r.rule.id).into_iter())
+            .map(|(id, files)| {
+                Shared::new(&format!("{id} (a later build of {})", files.join(", ")))
+            })
+            .collect();
     }
     if failed {
         Err(problems)
@@ -242,7 +250,9 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 Some("`setting: {path, value, type}`")
             }
             ResolutionKind::Setting
-                if r.setting.as_ref().is_some_and(|s| s.value.is_none() && s.values.is_empty()) =>
+                if r.setting
+                    .as_ref()
+                    .is_some_and(|s| s.value.is_none() && s.values.is_empty()) =>
             {
                 Some("a `setting.value`, or `setting.values` for a REG_MULTI_SZ list")
             }
@@ -418,7 +428,6 @@ fn lint(sandbox: &Sandbox, parts: &Parts, file: &str, text: &str) -> Vec<Problem
     }
     problems
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use crate::engine::condition::{EvalError, Truth, Verdict};
 use crate::engine::matching::expand_vars;
 use crate::engine::script::Sandbox;
+use crate::evaluate::compile::{self, CompiledRule};
 use crate::facts::{self, Facts};
 use crate::problem::Problem;
 use crate::report::diagnosis::{
@@ -12,7 +13,6 @@ use crate::report::diagnosis::{
     PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
 use crate::report::diagnosis::{Report, Shared};
-use crate::evaluate::compile::{self, CompiledRule};
 use crate::rules::kb::RuleFile;
 use crate::rules::rule::ResolutionKind;
 
@@ -221,6 +221,9 @@ fn diagnose_rule(
     let installs = (rule.resolution.as_ref())
         .is_some_and(|r| matches!(r.kind, ResolutionKind::Hotfix | ResolutionKind::Update));
     d.lacks_fix = installs && matches!(d.status, Status::Affected | Status::Exposed);
+    if d.lacks_fix {
+        d.covered_by = compiled.texts.covered_by.clone();
+    }
     if d.status.needs_attention() || d.status == Status::Exposed {
         d.article = Some(Article {
             revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
@@ -581,6 +584,7 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         article: None,
         error: None,
         lacks_fix: false,
+        covered_by: Vec::new(),
     }
 }
 

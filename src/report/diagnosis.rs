@@ -200,6 +200,10 @@ pub struct Diagnosis {
     /// trigger is present: what the summary's missing-fix view counts.
     #[serde(skip)]
     pub lacks_fix: bool,
+    /// For a host that lacks the fix: the later articles whose fix covers this one (a later
+    /// build of every file of its table).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covered_by: Vec<Shared>,
 }
 
 fn no_aliases(aliases: &Arc<[Shared]>) -> bool {

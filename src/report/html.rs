@@ -213,8 +213,8 @@ struct Page {
     statuses: Vec<(&'static str, &'static str)>,
     counts: Vec<CountRow>,
     action_total: usize,
-    /// The fixes the fleet lacks: rule id, hosts, affected, exposed.
-    missing_fixes: Vec<(String, usize, usize, usize)>,
+    /// The fixes the fleet lacks: rule id, hosts, affected, exposed, the later fixes covering it.
+    missing_fixes: Vec<(String, usize, usize, usize, String)>,
     actions: Vec<ActionRow>,
     action_headers: Vec<&'static str>,
     filters: Vec<Filter>,
@@ -338,7 +338,10 @@ pub fn page(summary: &Summary, hosts: Vec<String>, errors: Vec<String>, generate
         counts,
         action_total: summary.needs_action_total,
         missing_fixes: (summary.missing_fixes_by_hosts().into_iter())
-            .map(|(kb, m)| (kb.to_owned(), m.hosts(), m.affected, m.exposed))
+            .map(|(kb, m)| {
+                let covered = m.covered_by.join("; ");
+                (kb.to_owned(), m.hosts(), m.affected, m.exposed, covered)
+            })
             .collect(),
         actions,
         action_headers: vec!["Host", "Rule", "Status", "Action", "Input"],

@@ -152,6 +152,17 @@ pub fn text_with(report: &Report, detail: Detail) -> String {
                     continue;
                 }
                 if matches!(status, Status::NotAffected | Status::NotApplicable) {
+                    // Ruled out although a symptom shows: another cause is at work, say it all.
+                    let seen = |d: &Diagnosis| {
+                        (d.symptoms.iter()).any(|s| s.observed == Observed::Observed)
+                    };
+                    for d in of.iter().filter(|d| seen(d)) {
+                        diagnosis_text(&mut out, d);
+                    }
+                    let of: Vec<&Diagnosis> = of.into_iter().filter(|d| !seen(d)).collect();
+                    if of.is_empty() {
+                        continue;
+                    }
                     let ids: Vec<String> = of.iter().map(|d| clean(&d.kb)).collect();
                     let _ = writeln!(
                         out,
@@ -203,6 +214,14 @@ fn diagnosis_text(out: &mut String, d: &Diagnosis) {
     }
     list(out, "Notes", &d.notes);
     recommendation_text(out, d);
+    if !d.covered_by.is_empty() {
+        let covered: Vec<String> = d.covered_by.iter().map(|c| clean(c)).collect();
+        let _ = writeln!(
+            out,
+            "    A later fix covers this one: {}. Installing it fixes this article too (\"these or later\").",
+            covered.join("; ")
+        );
+    }
     article_text(out, d);
 }
 
@@ -473,9 +492,14 @@ pub fn summary_text(s: &Summary) -> String {
             if m.exposed > 0 {
                 parts.push(format!("{} exposed", m.exposed));
             }
+            let covered = if m.covered_by.is_empty() {
+                String::new()
+            } else {
+                format!("; covered by the later {}", clean(&m.covered_by.join("; ")))
+            };
             let _ = writeln!(
                 out,
-                "  {:<10} {} host{} ({})",
+                "  {:<10} {} host{} ({}){covered}",
                 clean(kb),
                 m.hosts(),
                 if m.hosts() == 1 { "" } else { "s" },

@@ -36,12 +36,15 @@ pub struct Summary {
 }
 
 /// How many hosts lack one article's fix.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MissingFix {
     /// Hosts where the problem shows (`affected`).
     pub affected: usize,
     /// Hosts with the trigger but no symptom (`exposed`).
     pub exposed: usize,
+    /// The later articles whose fix covers this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covered_by: Vec<String>,
 }
 
 impl MissingFix {
@@ -78,6 +81,8 @@ pub struct Tally {
     error: bool,
     /// Status per rule, in rule order, and whether the host lacks the rule's fix.
     statuses: Vec<(Status, bool)>,
+    /// For the rules whose fix the host lacks: the later fixes that cover it, by rule index.
+    covered: Vec<(usize, Vec<String>)>,
     /// The results that need action.
     actions: Vec<ActionItem>,
 }
@@ -93,6 +98,10 @@ impl Tally {
         Tally {
             error: report.error.is_some(),
             statuses: results.clone().map(|d| (d.status, d.lacks_fix)).collect(),
+            covered: (results.clone().enumerate())
+                .filter(|(_, d)| d.lacks_fix && !d.covered_by.is_empty())
+                .map(|(i, d)| (i, d.covered_by.iter().map(|c| c.to_string()).collect()))
+                .collect(),
             actions: results
                 .filter(|d| d.status.needs_attention())
                 .map(|d| ActionItem {
@@ -122,9 +131,14 @@ impl Summary {
         self.inputs += 1;
         self.errors += usize::from(tally.error);
         let ids = self.rule_set.iter().map(|r| &r.id);
-        for (id, (status, lacks)) in ids.zip(&tally.statuses) {
+        for (i, (id, (status, lacks))) in ids.zip(&tally.statuses).enumerate() {
             if *lacks {
                 let m = self.missing_fixes.entry(id.clone()).or_default();
+                if m.covered_by.is_empty() {
+                    if let Some((_, covered)) = tally.covered.iter().find(|(j, _)| *j == i) {
+                        m.covered_by = covered.clone();
+                    }
+                }
                 match status {
                     Status::Affected => m.affected += 1,
                     _ => m.exposed += 1,
@@ -181,17 +195,20 @@ impl Summary {
             let mine = self.missing_fixes.entry(id).or_default();
             mine.affected += m.affected;
             mine.exposed += m.exposed;
+            if mine.covered_by.is_empty() {
+                mine.covered_by = m.covered_by;
+            }
         }
         self.add_actions(other.needs_action_total, other.needs_action);
         Ok(())
     }
 
     /// The fixes the fleet lacks, most hosts first (then by rule id).
-    pub fn missing_fixes_by_hosts(&self) -> Vec<(&str, MissingFix)> {
-        let mut list: Vec<(&str, MissingFix)> = self
+    pub fn missing_fixes_by_hosts(&self) -> Vec<(&str, &MissingFix)> {
+        let mut list: Vec<(&str, &MissingFix)> = self
             .missing_fixes
             .iter()
-            .map(|(k, m)| (k.as_str(), *m))
+            .map(|(k, m)| (k.as_str(), m))
             .collect();
         list.sort_by(|a, b| b.1.hosts().cmp(&a.1.hosts()).then(a.0.cmp(b.0)));
         list

@@ -83,6 +83,70 @@ impl Catalogue {
     }
 }
 
+impl Catalogue {
+    /// The other articles whose tables hold a later build of every file of `id`'s table (for
+    /// each platform both give): installing one of them fixes `id` too, "these or later". An
+    /// article with a file older than `id`'s (Q322051's 1999 Security.dll against Q238185's)
+    /// does not cover it.
+    pub fn later_fixes(&self, id: &str) -> Vec<(String, Vec<String>)> {
+        let ours: Vec<&FileRow> = (self.rows.iter())
+            .filter(|(r, _)| r == id)
+            .map(|(_, row)| row)
+            .collect();
+        if ours.is_empty() {
+            return Vec::new();
+        }
+        let mut others: Vec<&str> = (self.rows.iter())
+            .filter(|(r, _)| r != id)
+            .map(|(r, _)| r.as_str())
+            .collect();
+        others.dedup();
+        let mut found = Vec::new();
+        for other in others {
+            let theirs: Vec<&FileRow> = (self.rows.iter())
+                .filter(|(r, _)| r == other)
+                .map(|(_, row)| row)
+                .collect();
+            let covers = |mine: &FileRow| {
+                let same = |t: &&&FileRow| {
+                    t.file.eq_ignore_ascii_case(&mine.file)
+                        && match (&t.platform, &mine.platform) {
+                            (Some(a), Some(b)) => same_platform(a, b),
+                            _ => true,
+                        }
+                        && (t.edition.is_none() || t.edition == mine.edition)
+                };
+                let candidates: Vec<&&FileRow> = theirs.iter().filter(same).collect();
+                !candidates.is_empty() && candidates.iter().all(|t| later(t, mine))
+            };
+            if ours.iter().all(|mine| covers(mine)) {
+                let mut files: Vec<String> = ours.iter().map(|r| r.file.clone()).collect();
+                files.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+                found.push((other.to_owned(), files));
+            }
+        }
+        found
+    }
+}
+
+/// Whether two tables' platforms are the same (`Intel`, `I386`, `x86` are one).
+fn same_platform(a: &str, b: &str) -> bool {
+    let alpha = |p: &str| p.to_ascii_lowercase().contains("alpha");
+    alpha(a) == alpha(b)
+}
+
+/// Whether row `a` is a later build than row `b`: by version when both give one, else by date.
+fn later(a: &FileRow, b: &FileRow) -> bool {
+    use crate::facts::values::{compare_versions, version};
+    match (&a.version, &b.version) {
+        (Some(va), Some(vb)) => match (version(va.as_str()), version(vb.as_str())) {
+            (Ok(x), Ok(y)) => compare_versions(&x, &y).is_gt(),
+            _ => false,
+        },
+        _ => a.date.as_str() > b.date.as_str(),
+    }
+}
+
 impl Knowledge {
     /// What `rule`'s helpers know, within `catalogue`.
     pub fn of(rule: &Rule, catalogue: Rc<Catalogue>) -> Knowledge {
