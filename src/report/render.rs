@@ -132,6 +132,36 @@ pub fn text_with(report: &Report, detail: Detail) -> String {
                 if of.is_empty() {
                     continue;
                 }
+                if status == Status::Exposed {
+                    let _ = writeln!(
+                        out,
+                        "  exposed: {} article{}, the fix missing and the trigger present; watch for the symptoms (--detail full shows each in full):",
+                        of.len(),
+                        if of.len() == 1 { "" } else { "s" }
+                    );
+                    for d in of {
+                        // The last finding is what the fix condition read: the file, the hotfix.
+                        let why = d
+                            .evidence
+                            .last()
+                            .map_or(String::new(), |e| format!(": {e}"));
+                        let covered = if d.covered_by.is_empty() {
+                            String::new()
+                        } else {
+                            let c: Vec<&str> = d.covered_by.iter().map(|c| c.as_str()).collect();
+                            format!(" (covered by the later {})", c.join("; "))
+                        };
+                        let _ = writeln!(
+                            out,
+                            "    {} {}{}{}",
+                            clean(&d.kb),
+                            clean(&d.title),
+                            clean(&why),
+                            clean(&covered)
+                        );
+                    }
+                    continue;
+                }
                 if status == Status::Unknown {
                     let _ = writeln!(
                         out,
