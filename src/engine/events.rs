@@ -16,6 +16,10 @@ pub struct EventFilter {
     user: Option<String>,
     /// Whole words in the message (an error code: `NT/MTA error code: 5`).
     message: Option<String>,
+    /// Whole words that an insertion string carries (a Stop code in a Save Dump event): in the
+    /// rendered message, or in one of the strings of an event read without its message DLL,
+    /// where a string lacking it is a mismatch, not "not checked".
+    param: Option<String>,
     /// From this time on (UTC, ISO 8601).
     since: Option<String>,
     /// Before this time (not `until`: a Rhai keyword).
@@ -24,7 +28,7 @@ pub struct EventFilter {
 
 /// The filters `event(source, id, #{…})` takes.
 pub const EVENT_FILTERS: &[&str] = &[
-    "log", "type", "category", "user", "message", "since", "before",
+    "log", "type", "category", "user", "message", "param", "since", "before",
 ];
 
 impl EventFilter {
@@ -44,6 +48,7 @@ impl EventFilter {
                 "category" => filter.category = text,
                 "user" => filter.user = text,
                 "message" => filter.message = text,
+                "param" => filter.param = text,
                 "since" | "before" => {
                     let time = values::utc_time(text.as_deref().unwrap_or_default())
                         .or_else(|e| fail(format!("event(): `{key}`: {e}")))?;
@@ -124,6 +129,22 @@ impl EventFilter {
                 }
             }
             (Some(_), None, None) => unchecked.push("message".to_owned()),
+        }
+        if let Some(want) = &self.param {
+            match (&e.message, &e.strings) {
+                (Some(message), _) => {
+                    let found = values::find_token(message.as_str(), want)?;
+                    at = at.or(Some(Found::Message(found)));
+                }
+                (None, Some(strings)) => {
+                    let i = (strings.iter())
+                        .position(|s| values::find_token(s.as_str(), want).is_some())?;
+                    at = at.or(Some(Found::String(i)));
+                }
+                (None, None) => {
+                    unchecked.push("param (neither message nor strings recorded)".to_owned())
+                }
+            }
         }
         Some(EventMatch { unchecked, at })
     }
