@@ -227,7 +227,34 @@ fn create_new(path: &Path, text: &str) -> io::Result<()> {
         .write_all(text.as_bytes())
 }
 
-pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result<i32> {
+/// The largest article `new --from` reads.
+const MAX_ARTICLE: u64 = 8 << 20;
+
+/// An article's text for `new --from`: lossy UTF-8 (the archive has a few Windows-1252 bytes).
+fn read_article(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_ARTICLE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_ARTICLE {
+        return Err(format!(
+            "{} is larger than {} MiB: not an article",
+            path.display(),
+            MAX_ARTICLE >> 20
+        ));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+pub(super) fn new_rule(
+    id: &str,
+    dir: &Path,
+    from: Option<&Path>,
+    out: &mut impl Write,
+) -> io::Result<i32> {
     let valid = !id.is_empty()
         && id.len() <= 64
         && id
@@ -266,8 +293,33 @@ pub(super) fn new_rule(id: &str, dir: &Path, out: &mut impl Write) -> io::Result
         .map(|d| d.join("schemas/rule.schema.json").is_file())
         .unwrap_or(false);
     let schemas = if found { schemas } else { ".".to_owned() };
+    let rule = match from {
+        None => crate::authoring::skeleton::rule(id, &schemas),
+        Some(path) => {
+            let text = match read_article(path) {
+                Ok(text) => text,
+                Err(e) => {
+                    eprintln!("kbdiag: {e}");
+                    return Ok(2);
+                }
+            };
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let draft = crate::authoring::draft::draft(id, &name, &text, &schemas);
+            for note in &draft.notes {
+                eprintln!("{}", render::clean(note));
+            }
+            eprintln!(
+                "{name}: {} file tables, {} rows read, {} marked to confirm",
+                draft.tables, draft.rows, draft.marked
+            );
+            draft.rule
+        }
+    };
     let written = std::fs::create_dir_all(dir)
-        .and_then(|()| create_new(&rule_path, &crate::authoring::skeleton::rule(id, &schemas)))
+        .and_then(|()| create_new(&rule_path, &rule))
         .and_then(|()| {
             create_new(
                 &tests_path,

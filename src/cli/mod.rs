@@ -132,6 +132,10 @@ enum Command {
         /// Where to write them.
         #[arg(long, value_name = "DIR", default_value = "kb")]
         dir: PathBuf,
+        /// Draft the rule from this article's text (the archive's plain text or the web
+        /// layout): everything the text gives filled in, the conditions left as TODOs.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
     },
     /// Run the test cases shipped beside rules (`KBNNNNNN.tests.yaml`).
     ///
@@ -237,7 +241,7 @@ pub fn run(cli: Cli) -> i32 {
         } => Ok(merge(&paths, format, exit_zero, &mut out)),
         Command::Check { paths } => Ok(check(&paths, &mut out)),
         Command::Test { paths } => Ok(test(&paths, &mut out)),
-        Command::New { id, dir } => Ok(new_rule(&id, &dir, &mut out)),
+        Command::New { id, dir, from } => Ok(new_rule(&id, &dir, from.as_deref(), &mut out)),
         Command::Explain {
             facts,
             kb,

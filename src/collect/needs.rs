@@ -30,6 +30,7 @@ impl Needs {
                 .chain(r.symptoms.iter().flatten())
                 .chain(std::iter::once(&r.cause))
                 .chain(&r.fixed)
+                .chain(&r.workaround_first)
                 .chain(&r.prerequisites);
             for node in nodes {
                 needs.node(node);

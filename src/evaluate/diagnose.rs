@@ -528,6 +528,32 @@ fn remedy(
         })
         .collect();
     steps.extend(fix_steps());
+    // A workaround that repairs what the fix only prevents comes first on a host where its
+    // condition holds; the fix follows it.
+    let first = match &compiled.workaround_first {
+        Some(node) => node.eval(sb)?.truth == Truth::True,
+        None => false,
+    };
+    if let (true, Some(w)) = (first, workaround.as_ref()) {
+        let mut all = w.steps.clone();
+        all.extend(steps.into_iter().enumerate().map(|(i, s)| match i {
+            0 => format!("Then, so that it does not happen again, the fix: {s}"),
+            _ => s,
+        }));
+        return Ok(Recommendation {
+            action: Action::ApplyWorkaround,
+            summary: w
+                .text
+                .clone()
+                .unwrap_or_else(|| "Apply the workaround.".into()),
+            steps: all,
+            prerequisites,
+            hotfix: hotfix.clone(),
+            setting,
+            alternatives,
+            ..Recommendation::none("")
+        });
+    }
     Ok(Recommendation {
         action,
         summary: fix.summary.to_string(),

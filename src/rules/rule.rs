@@ -241,6 +241,9 @@ pub struct Link {
 pub struct Workaround {
     /// Which hosts should take the workaround rather than the resolution.
     pub when: String,
+    /// Condition: the workaround comes first on this host (it repairs what the fix only keeps
+    /// from happening again); the fix's steps follow it.
+    pub first: Option<Condition>,
     pub text: Option<String>,
     /// Steps; `%VAR%` is replaced by the host's environment variable.
     pub steps: Vec<String>,
