@@ -97,6 +97,11 @@ const URGENCY: [Status; 7] = [
     Status::NotApplicable,
 ];
 
+/// `1 article`, `19 articles`.
+fn articles(n: usize) -> String {
+    format!("{n} article{}", if n == 1 { "" } else { "s" })
+}
+
 /// One input's part of the text report. With one result, `Brief` and `Full` are the same.
 pub fn text_with(report: &Report, detail: Detail) -> String {
     let mut out = String::new();
@@ -135,9 +140,8 @@ pub fn text_with(report: &Report, detail: Detail) -> String {
                 if status == Status::Exposed {
                     let _ = writeln!(
                         out,
-                        "  exposed: {} article{}, the fix missing and the trigger present; watch for the symptoms (--detail full shows each in full):",
-                        of.len(),
-                        if of.len() == 1 { "" } else { "s" }
+                        "  exposed: {}, the fix missing and the trigger present; watch for the symptoms (--detail full shows each in full):",
+                        articles(of.len())
                     );
                     for d in of {
                         // The last finding is what the fix condition read: the file, the hotfix.
@@ -165,9 +169,8 @@ pub fn text_with(report: &Report, detail: Detail) -> String {
                 if status == Status::Unknown {
                     let _ = writeln!(
                         out,
-                        "  unknown: {} article{}, for lack of facts (--detail full shows each in full):",
-                        of.len(),
-                        if of.len() == 1 { "" } else { "s" }
+                        "  unknown: {}, for lack of facts (--detail full shows each in full):",
+                        articles(of.len())
                     );
                     for d in of {
                         let collect = d.recommendation.collect.join("; ");
@@ -196,10 +199,9 @@ pub fn text_with(report: &Report, detail: Detail) -> String {
                     let ids: Vec<String> = of.iter().map(|d| clean(&d.kb)).collect();
                     let _ = writeln!(
                         out,
-                        "  {}: {} article{} ({})",
+                        "  {}: {} ({})",
                         status.as_str().replace('_', " "),
-                        of.len(),
-                        if of.len() == 1 { "" } else { "s" },
+                        articles(of.len()),
                         ids.join(", ")
                     );
                     continue;
