@@ -7,8 +7,8 @@
 use std::cmp::Ordering;
 
 use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text};
-use crate::engine::matching::{file_name, hotfix_key};
-use crate::facts::values;
+use crate::engine::matching::{file_name, hotfix_key, registry_key};
+use crate::facts::values::{self, platform};
 use crate::rules::rule::FileRow;
 
 /// `fix_installed()`: the article's hotfix, a rollup of the knowledge base that includes it, or
@@ -17,41 +17,17 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
     let k = probe.knowledge.clone();
     let facts = probe.facts.clone();
     let mut unknown = Vec::new();
-    let ours: Vec<String> = k.hotfixes.iter().map(|h| hotfix_key(h)).collect();
     // Each hotfix's own registry key, when collected, is the primary source (docs/facts.md).
-    let mut candidates: Vec<(String, Option<String>)> =
-        k.hotfixes.iter().map(|h| (h.clone(), None)).collect();
-    for rollup in &k.catalogue.rollups {
-        if let Some(included) = (rollup.includes.iter()).find(|i| ours.contains(&hotfix_key(i))) {
-            let why = format!(
-                " ({}: {}), which includes {included}",
-                rollup.id, rollup.title
-            );
-            candidates.extend(
-                rollup
-                    .hotfixes
-                    .iter()
-                    .map(|h| (h.clone(), Some(why.clone()))),
-            );
-        }
-    }
     if let Ok(Some(registry)) = facts.registry.get() {
-        probe.charge(registry.len() * candidates.len())?;
-        for (id, why) in &candidates {
-            let path = format!(
-                "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q{}\\Installed",
-                hotfix_key(id)
-            );
-            let key = crate::engine::matching::registry_key(&path);
+        probe.charge(registry.len() * k.sources.len())?;
+        for s in &k.sources {
             let found = registry
                 .iter()
-                .find(|(k, _)| crate::engine::matching::registry_key(k) == key);
+                .find(|(name, _)| registry_key(name) == s.registry);
             if let Some((name, Some(value))) = found {
                 if matches!(value.value, crate::facts::RegData::Int(1)) {
-                    probe.read(format!(
-                        "registry {name}={value}{}",
-                        why.as_deref().unwrap_or("")
-                    ));
+                    let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
+                    probe.read(format!("registry {name}={value}{via}"));
                     return Ok(true);
                 }
             }
@@ -59,33 +35,18 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
     }
     match facts.hotfixes.get() {
         Ok(Some(hotfixes)) => {
-            probe.charge(hotfixes.len() * (1 + k.catalogue.rollups.len()))?;
-            let installed = |id: &str| {
-                let key = hotfix_key(id);
-                hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key)
-            };
-            if let Some(h) = k.hotfixes.iter().find_map(|id| installed(id)) {
-                probe.read(format!("hotfixes includes {h}"));
-                return Ok(true);
-            }
-            for rollup in &k.catalogue.rollups {
-                let Some(included) =
-                    (rollup.includes.iter()).find(|i| ours.contains(&hotfix_key(i)))
-                else {
-                    continue;
-                };
-                if let Some(h) = rollup.hotfixes.iter().find_map(|id| installed(id)) {
-                    probe.read(format!(
-                        "hotfixes includes {h} ({}: {}), which includes {included}",
-                        rollup.id, rollup.title
-                    ));
+            probe.charge(hotfixes.len() * k.sources.len())?;
+            for s in &k.sources {
+                if let Some(h) = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == s.key) {
+                    let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
+                    probe.read(format!("hotfixes includes {h}{via}"));
                     return Ok(true);
                 }
             }
-            let rollups: Vec<&str> = (k.catalogue.rollups.iter())
-                .filter(|r| r.includes.iter().any(|i| ours.contains(&hotfix_key(i))))
-                .map(|r| r.id.as_str())
+            let mut rollups: Vec<&str> = (k.sources.iter())
+                .filter_map(|s| s.rollup.as_ref().map(|(id, _)| id.as_str()))
                 .collect();
+            rollups.dedup();
             let also = if rollups.is_empty() {
                 String::new()
             } else {
@@ -352,20 +313,6 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
 /// Whether the rows disagree on a column.
 fn distinct<T: PartialEq>(rows: &[&FileRow], key: impl Fn(&FileRow) -> T) -> bool {
     rows.windows(2).any(|w| key(w[0]) != key(w[1]))
-}
-
-/// A platform as tables and `PROCESSOR_ARCHITECTURE` write it, in one form.
-fn platform(p: &str) -> &'static str {
-    let p = p.trim().to_ascii_lowercase();
-    if p.contains("alpha") {
-        "Alpha"
-    } else if p.contains("mips") {
-        "MIPS"
-    } else if p.contains("ppc") || p.contains("powerpc") {
-        "PowerPC"
-    } else {
-        "x86"
-    }
 }
 
 /// The host's file against one row: by version when both give one, otherwise by date.

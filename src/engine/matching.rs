@@ -1,27 +1,7 @@
 //! How fact values compare: paths, registry keys and hotfix ids (versions: `values.rs`). Pure functions, shared
 //! by the Rhai helpers and their tests.
 
-/// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
-/// repeated separators collapse, no trailing separator.
-pub fn path_key(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.trim().chars() {
-        let c = if c == '/' { '\\' } else { c };
-        if c == '\\' && out.ends_with('\\') {
-            continue;
-        }
-        // ASCII, nearly every path, skips Unicode's lowercase table (the same answer for it).
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    while out.len() > 1 && out.ends_with('\\') {
-        out.pop();
-    }
-    out
-}
+pub use crate::facts::values::{path_key, registry_key};
 
 /// Whether `path` is the path whose [`path_key`] is `key`, without allocating for ASCII paths
 /// (the common case: this runs for every file of a host on every lookup).
@@ -77,22 +57,6 @@ pub fn path_matches(path: &str, key: &str) -> bool {
             _ => return false,
         }
     }
-}
-
-/// A registry path that compares case-insensitively, with long hive names shortened.
-pub fn registry_key(path: &str) -> String {
-    let key = path_key(path);
-    for (long, short) in [
-        ("hkey_local_machine", "hklm"),
-        ("hkey_current_user", "hkcu"),
-        ("hkey_classes_root", "hkcr"),
-        ("hkey_users", "hku"),
-    ] {
-        if let Some(rest) = key.strip_prefix(long) {
-            return format!("{short}{rest}");
-        }
-    }
-    key
 }
 
 pub use crate::facts::values::hotfix_key;

@@ -399,13 +399,7 @@ fn remedy(
         });
     }
     // The rule's texts, shared; only one naming a `%VAR%` is made anew for this host.
-    let filled = |s: &Shared| {
-        if s.contains('%') {
-            Shared::new(&expand(s))
-        } else {
-            s.clone()
-        }
-    };
+    let filled = |s: &Shared| filled(facts, s);
     let hotfix = compiled.texts.hotfix.as_ref().map(|h| Hotfix {
         summary: filled(&h.summary),
         caveat: h.caveat.as_ref().map(filled),

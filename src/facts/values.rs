@@ -349,6 +349,59 @@ pub fn hotfix_key(id: &str) -> String {
     id
 }
 
+/// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
+/// repeated separators collapse, no trailing separator.
+pub fn path_key(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.trim().chars() {
+        let c = if c == '/' { '\\' } else { c };
+        if c == '\\' && out.ends_with('\\') {
+            continue;
+        }
+        // ASCII, nearly every path, skips Unicode's lowercase table (the same answer for it).
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    while out.len() > 1 && out.ends_with('\\') {
+        out.pop();
+    }
+    out
+}
+
+/// A registry path that compares case-insensitively, with long hive names shortened.
+pub fn registry_key(path: &str) -> String {
+    let key = path_key(path);
+    for (long, short) in [
+        ("hkey_local_machine", "hklm"),
+        ("hkey_current_user", "hkcu"),
+        ("hkey_classes_root", "hkcr"),
+        ("hkey_users", "hku"),
+    ] {
+        if let Some(rest) = key.strip_prefix(long) {
+            return format!("{short}{rest}");
+        }
+    }
+    key
+}
+
+/// A platform as file tables and `PROCESSOR_ARCHITECTURE` write it (`Intel`, `I386`, `ix86`,
+/// `x86`; `Alpha`, `ALPHA`), in one form.
+pub fn platform(p: &str) -> &'static str {
+    let p = p.trim().to_ascii_lowercase();
+    if p.contains("alpha") {
+        "Alpha"
+    } else if p.contains("mips") {
+        "MIPS"
+    } else if p.contains("ppc") || p.contains("powerpc") {
+        "PowerPC"
+    } else {
+        "x86"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// `eq_ignore_case` answers what comparing Unicode lowercase forms answers, on random pairs

@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use crate::facts::values::{hotfix_key, platform, registry_key};
 use crate::rules::rule::{FileRow, Rule};
 
 /// The file rows and rollups of every loaded rule.
@@ -38,6 +39,37 @@ pub struct Knowledge {
     /// The resolution's file table.
     pub table: Rc<[FileRow]>,
     pub catalogue: Rc<Catalogue>,
+    /// What installs the fix, found once at load time: the rule's own hotfixes, then those of
+    /// every rollup that includes one of them.
+    pub sources: Vec<FixSource>,
+}
+
+/// One hotfix that installs a rule's fix, with the forms a host's facts are compared in.
+#[derive(Debug)]
+pub struct FixSource {
+    /// The id as its rule writes it, e.g. `Q299444`.
+    pub hotfix: String,
+    /// [`hotfix_key`] of it.
+    pub key: String,
+    /// [`registry_key`] of its `Hotfix\Qnnnnnn\Installed` value.
+    pub registry: String,
+    /// For a rollup's hotfix: the rollup, and what evidence adds, ` (KB299444: …), which
+    /// includes Q249863`.
+    pub rollup: Option<(String, String)>,
+}
+
+impl FixSource {
+    fn new(hotfix: &str, rollup: Option<(String, String)>) -> FixSource {
+        let key = hotfix_key(hotfix);
+        FixSource {
+            hotfix: hotfix.to_owned(),
+            registry: registry_key(&format!(
+                "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q{key}\\Installed"
+            )),
+            key,
+            rollup,
+        }
+    }
 }
 
 /// The hotfix ids that install `rule`'s fix.
@@ -111,7 +143,7 @@ impl Catalogue {
                 let same = |t: &&&FileRow| {
                     t.file.eq_ignore_ascii_case(&mine.file)
                         && match (&t.platform, &mine.platform) {
-                            (Some(a), Some(b)) => same_platform(a, b),
+                            (Some(a), Some(b)) => platform(a) == platform(b),
                             _ => true,
                         }
                         && (t.edition.is_none() || t.edition == mine.edition)
@@ -129,12 +161,6 @@ impl Catalogue {
     }
 }
 
-/// Whether two tables' platforms are the same (`Intel`, `I386`, `x86` are one).
-fn same_platform(a: &str, b: &str) -> bool {
-    let alpha = |p: &str| p.to_ascii_lowercase().contains("alpha");
-    alpha(a) == alpha(b)
-}
-
 /// Whether row `a` is a later build than row `b`: by version when both give one, else by date.
 fn later(a: &FileRow, b: &FileRow) -> bool {
     use crate::facts::values::{compare_versions, version};
@@ -150,9 +176,27 @@ fn later(a: &FileRow, b: &FileRow) -> bool {
 impl Knowledge {
     /// What `rule`'s helpers know, within `catalogue`.
     pub fn of(rule: &Rule, catalogue: Rc<Catalogue>) -> Knowledge {
+        let hotfixes = hotfix_ids(rule);
+        let ours: Vec<String> = hotfixes.iter().map(|h| hotfix_key(h)).collect();
+        let mut sources: Vec<FixSource> =
+            hotfixes.iter().map(|h| FixSource::new(h, None)).collect();
+        for rollup in &catalogue.rollups {
+            if let Some(included) = (rollup.includes.iter()).find(|i| ours.contains(&hotfix_key(i)))
+            {
+                let why = format!(
+                    " ({}: {}), which includes {included}",
+                    rollup.id, rollup.title
+                );
+                sources.extend(
+                    (rollup.hotfixes.iter())
+                        .map(|h| FixSource::new(h, Some((rollup.id.clone(), why.clone())))),
+                );
+            }
+        }
         Knowledge {
+            sources,
             id: rule.id.clone(),
-            hotfixes: hotfix_ids(rule),
+            hotfixes,
             service_pack: (rule.fix.as_ref())
                 .and_then(|f| f.service_pack.as_ref())
                 .map(|sp| sp.as_str().to_owned()),

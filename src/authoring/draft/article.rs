@@ -32,6 +32,21 @@ pub struct Article<'a> {
 }
 
 impl<'a> Article<'a> {
+    /// An article of `layout` with nothing read yet.
+    fn empty(layout: Layout) -> Article<'a> {
+        Article {
+            layout,
+            number: None,
+            title: None,
+            date: None,
+            revision: None,
+            last_reviewed: None,
+            products: Vec::new(),
+            preamble: Vec::new(),
+            sections: Vec::new(),
+        }
+    }
+
     pub fn section(&self, name: &str) -> Option<&Section<'a>> {
         self.sections.iter().find(|s| s.name == name)
     }
@@ -76,17 +91,7 @@ fn is_underline(line: &str, ch: char, heading: &str) -> bool {
 }
 
 fn archive<'a>(lines: &[(usize, &'a str)]) -> Article<'a> {
-    let mut a = Article {
-        layout: Layout::Archive,
-        number: None,
-        title: None,
-        date: None,
-        revision: None,
-        last_reviewed: None,
-        products: Vec::new(),
-        preamble: Vec::new(),
-        sections: Vec::new(),
-    };
+    let mut a = Article::empty(Layout::Archive);
     let mut i = 0;
     // The header, up to the first line of `=`.
     while i < lines.len() {
@@ -174,17 +179,7 @@ fn is_web_heading(line: &str) -> bool {
 }
 
 fn web<'a>(lines: &[(usize, &'a str)]) -> Article<'a> {
-    let mut a = Article {
-        layout: Layout::Web,
-        number: None,
-        title: None,
-        date: None,
-        revision: None,
-        last_reviewed: None,
-        products: Vec::new(),
-        preamble: Vec::new(),
-        sections: Vec::new(),
-    };
+    let mut a = Article::empty(Layout::Web);
     let mut current: Option<Section<'a>> = None;
     for &(n, l) in lines {
         let t = l.trim();
