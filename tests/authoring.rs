@@ -29,6 +29,10 @@ fn check_passes_the_builtin_rules() {
     let o = kbdiag(&["check"], None);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(stdout(&o), "30 rule files checked: no problems\n");
+    // `--kb` means what it means in `eval`: the rule files or folders to load.
+    let o = kbdiag(&["check", "--kb", "kb/KB322051.yaml"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1 rule file checked: no problems\n");
 }
 
 #[test]
@@ -96,13 +100,15 @@ fn test_runs_the_builtin_cases() {
     assert!(!out.contains("FAIL"), "{out}");
     let total = out.lines().last().unwrap_or_default().to_owned();
     assert!(total.ends_with(" passed, 0 failed"), "{out}");
-    // The same cases from the folder on disk.
-    let o = kbdiag(&["test", "kb"], None);
-    assert!(
-        stdout(&o).ends_with(&format!("\n{total}\n")),
-        "{}",
-        stdout(&o)
-    );
+    // The same cases from the folder on disk, given as a path or with `--kb`.
+    for args in [["test", "kb"], ["test", "--kb=kb"]] {
+        let o = kbdiag(&args, None);
+        assert!(
+            stdout(&o).ends_with(&format!("\n{total}\n")),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
 }
 
 /// A copy of `kb/` whose tests file is changed by `edit`.
@@ -173,7 +179,12 @@ fn a_malformed_tests_file_is_located() {
 #[test]
 fn explain_shows_each_condition_what_it_read_and_what_decided() {
     let o = kbdiag(
-        &["explain", "--kb", "KB322051", "examples/hosts/pdc-nt4.yaml"],
+        &[
+            "explain",
+            "--rule",
+            "KB322051",
+            "examples/hosts/pdc-nt4.yaml",
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -194,7 +205,7 @@ fn explain_shows_each_condition_what_it_read_and_what_decided() {
             "explain",
             "--format",
             "json",
-            "--kb",
+            "--rule",
             "q322051",
             "examples/hosts/bdc-nt4.yaml",
         ],
@@ -212,10 +223,34 @@ fn explain_shows_each_condition_what_it_read_and_what_decided() {
     );
 
     let o = kbdiag(
-        &["explain", "--kb", "KB1", "examples/hosts/bdc-nt4.yaml"],
+        &["explain", "--rule", "KB1", "examples/hosts/bdc-nt4.yaml"],
         None,
     );
     assert_eq!(o.status.code(), Some(2));
+    // `--kb` names rule files in every command; a rule's id there is pointed to `--rule`.
+    let o = kbdiag(
+        &["explain", "--kb", "KB322051", "examples/hosts/bdc-nt4.yaml"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--kb KB322051: no such file or folder: --kb takes rule files or folders; to pick one rule of those loaded, use --rule KB322051"),
+        "{}",
+        stderr(&o)
+    );
+    let o = kbdiag(
+        &[
+            "explain",
+            "--kb",
+            "kb/KB322051.yaml",
+            "--rule",
+            "KB322051",
+            "examples/hosts/bdc-nt4.yaml",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("KB322051: suspected"), "{}", stdout(&o));
     let o = kbdiag(&["explain", "tests/fixtures/bad/wrong-type.json"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -168,6 +168,56 @@ fn standard_input_takes_yaml_or_json() {
 }
 
 #[test]
+fn standard_input_with_one_document_per_line_is_read_as_ndjson() {
+    // What `kbdiag collect a b` writes: one JSON document a line.
+    let lines = b"{\"host\": \"A\", \"os\": {\"name\": \"Windows 2000\", \"version\": \"5.0\"}}\n{\"host\": \"B\"}\n";
+    let args = [
+        "eval",
+        "--kb",
+        "kb/KB322051.yaml",
+        "--format",
+        "ndjson",
+        "-",
+    ];
+    let o = kbdiag(&args, Some(lines));
+    let out = ndjson(&o);
+    assert_eq!(out.len(), 2, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        (out[0]["host"].as_str(), out[1]["host"].as_str()),
+        (Some("A"), Some("B"))
+    );
+    assert_eq!(out[1]["line"], 2);
+    // One document over several lines, and one line alone, stay one document.
+    let pretty = b"{\n  \"host\": \"P\"\n}\n";
+    let o = kbdiag(&args, Some(pretty));
+    assert_eq!(ndjson(&o)[0]["host"], "P");
+    assert_eq!(ndjson(&o)[0].get("line"), None);
+    let o = kbdiag(
+        &args,
+        Some(&lines[..lines.iter().position(|&b| b == b'\n').unwrap() + 1]),
+    );
+    assert_eq!(ndjson(&o)[0].get("line"), None);
+    // `--input document` still insists on one document.
+    let mut forced = args.to_vec();
+    forced.insert(1, "--input=document");
+    let o = kbdiag(&forced, Some(lines));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("trailing characters"), "{}", stdout(&o));
+}
+
+#[test]
+fn the_example_volume_collected_is_evaluated_by_every_article_without_an_error() {
+    // Two articles write one registry value in two cases (`LmCompatibilitylevel`); the
+    // collected document held it twice, and eight articles failed on the duplicate.
+    let o = kbdiag(&["collect", "examples/volumes/nt4-srp"], None);
+    let doc = o.stdout;
+    let o = kbdiag(&["eval", "--format", "summary", "-"], Some(&doc));
+    let out = stdout(&o);
+    assert!(out.starts_with("Summary: 1 host evaluated\n"), "{out}");
+    assert!(!out.contains("error"), "{out}");
+}
+
+#[test]
 fn json_is_one_document_with_a_summary() {
     let o = kbdiag(&["eval", "--format", "json", "examples/hosts"], None);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -48,8 +48,9 @@ enum Command {
         /// a look in full and the rest one line per status; `full` gives every article in full.
         #[arg(long, value_enum, default_value = "brief")]
         detail: Detail,
-        /// How standard input is read: one document, or NDJSON (one document per line).
-        #[arg(long, value_enum, default_value = "document")]
+        /// How standard input is read: one document, NDJSON (one document per line), or `auto`:
+        /// NDJSON when its first line is a whole JSON document and another line follows.
+        #[arg(long, value_enum, default_value = "auto")]
         input: StdinFormat,
         /// Threads evaluating in parallel (default: all cores; at most 4 per core). Output order
         /// stays input order.
@@ -108,6 +109,8 @@ enum Command {
         /// Rule files or folders (default: the built-in rules).
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Explain, for one host, every condition of a rule: its value, the facts it read, and which
     /// part decided.
@@ -117,10 +120,9 @@ enum Command {
         facts: PathBuf,
         /// Only this rule (id or alias).
         #[arg(long, value_name = "ID")]
-        kb: Option<String>,
-        /// Load rules from this folder or rule file instead of the built-in ones (repeatable).
-        #[arg(long, value_name = "PATH")]
-        rules: Vec<PathBuf>,
+        rule: Option<String>,
+        #[command(flatten)]
+        rules: RuleArgs,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: ExplainFormat,
@@ -145,6 +147,8 @@ enum Command {
         /// Tests files, or folders holding rules and their tests (default: the built-in ones).
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Print the JSON Schema of the rule, fact or rule-tests format.
     Schema {
@@ -177,12 +181,41 @@ enum ExplainFormat {
 
 impl RuleArgs {
     fn files(&self) -> Result<Vec<RuleFile>, Vec<Problem>> {
-        authoring::rule_files(&self.kb).map_err(|p| vec![p])
+        authoring::rule_files(&self.checked()?).map_err(|p| vec![p])
+    }
+
+    /// The paths of `--kb`, refusing one that names no file but looks like a rule's id (the
+    /// `explain --kb KB322051` of earlier versions): its rule is picked with `--rule`.
+    fn checked(&self) -> Result<Vec<PathBuf>, Vec<Problem>> {
+        for path in &self.kb {
+            let text = path.to_string_lossy();
+            let digits = strip_prefix_ci(&text, "kb").or_else(|| strip_prefix_ci(&text, "q"));
+            let id_like =
+                digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+            if id_like && !path.exists() {
+                return Err(vec![Problem::new(
+                    &format!("--kb {text}"),
+                    None,
+                    None,
+                    format!(
+                        "no such file or folder: --kb takes rule files or folders; \
+                         to pick one rule of those loaded, use --rule {text}"
+                    ),
+                )]);
+            }
+        }
+        Ok(self.kb.clone())
     }
 
     fn evaluator(&self) -> Result<Evaluator, Vec<Problem>> {
         Evaluator::new(&self.files()?)
     }
+}
+
+fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 /// Runs the command line and returns the exit status.
@@ -239,17 +272,21 @@ pub fn run(cli: Cli) -> i32 {
             format,
             exit_zero,
         } => Ok(merge(&paths, format, exit_zero, &mut out)),
-        Command::Check { paths } => Ok(check(&paths, &mut out)),
-        Command::Test { paths } => Ok(test(&paths, &mut out)),
+        Command::Check { paths, rules } => rules
+            .checked()
+            .map(|kb| check(&[paths, kb].concat(), &mut out)),
+        Command::Test { paths, rules } => rules
+            .checked()
+            .map(|kb| test(&[paths, kb].concat(), &mut out)),
         Command::New { id, dir, from } => Ok(new_rule(&id, &dir, from.as_deref(), &mut out)),
         Command::Explain {
             facts,
-            kb,
+            rule,
             rules,
             format,
-        } => RuleArgs { kb: rules }
+        } => rules
             .evaluator()
-            .map(|ev| explain(&ev, &facts, kb.as_deref(), format, &mut out)),
+            .map(|ev| explain(&ev, &facts, rule.as_deref(), format, &mut out)),
         Command::Schema { kind } => {
             Ok(write!(out, "{}", crate::rules::schema::text(kind)).map(|()| 0))
         }

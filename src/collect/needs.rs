@@ -101,7 +101,14 @@ impl Needs {
         for f in found {
             match f {
                 Found::Registry(p) => {
-                    self.registry.insert(p);
+                    // Two rules may write one value differently (`HKEY_LOCAL_MACHINE\…\LSA\
+                    // LmCompatibilitylevel`, `HKLM\…\Lsa\LMCompatibilityLevel`): the fact
+                    // file gets it once, as a second entry would be refused as a duplicate.
+                    let key = crate::facts::values::registry_key(&p);
+                    if !(self.registry.iter()).any(|r| crate::facts::values::registry_key(r) == key)
+                    {
+                        self.registry.insert(p);
+                    }
                 }
                 Found::File(p) => {
                     self.files.insert(p);

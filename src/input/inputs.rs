@@ -51,8 +51,11 @@ impl std::ops::Deref for Bytes {
 /// How standard input (`-`) is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum StdinFormat {
-    /// One YAML or JSON document.
+    /// NDJSON when the first line is a whole JSON document and another line follows (what
+    /// `kbdiag collect a b` writes), otherwise one document.
     #[default]
+    Auto,
+    /// One YAML or JSON document.
     Document,
     /// One JSON document per line.
     Ndjson,
@@ -183,6 +186,17 @@ impl Documents {
                 self.stream = Some(Stream::new(self.stdin_name.clone(), Box::new(io::stdin())));
                 None
             }
+            Source::Stdin if self.stdin == StdinFormat::Auto => match sniff(io::stdin()) {
+                Ok((true, reader)) => {
+                    self.stream = Some(Stream::new(self.stdin_name.clone(), reader));
+                    None
+                }
+                Ok((false, reader)) => whole(
+                    self.stdin_name.clone(),
+                    crate::input::source::read_limited(reader),
+                ),
+                Err(e) => whole(self.stdin_name.clone(), Err(e)),
+            },
             Source::Stdin => whole(
                 self.stdin_name.clone(),
                 crate::input::source::read_limited(io::stdin()),
@@ -202,6 +216,57 @@ impl Documents {
             }
         }
     }
+}
+
+/// Whether `reader` holds NDJSON: its first line is a whole JSON document and a non-blank line
+/// follows. A single document, YAML, or pretty-printed JSON is not. Returns the reader with the
+/// bytes looked at put back in front. Reads at most the first line and the start of the next,
+/// so a live stream is not waited on past its second line.
+fn sniff(mut reader: impl Read + Send + 'static) -> io::Result<(bool, Box<dyn Read + Send>)> {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 4096];
+    // The first line, within the document limit (a longer one is one document, refused as such).
+    let newline = loop {
+        if let Some(at) = memchr::memchr(b'\n', &seen) {
+            break Some(at);
+        }
+        if seen.len() > MAX_DOCUMENT_BYTES {
+            break None;
+        }
+        let n = match reader.read(&mut byte) {
+            Ok(0) => break None,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        seen.extend_from_slice(&byte[..n]);
+    };
+    let mut ndjson = false;
+    if let Some(at) = newline {
+        let first = seen[..at]
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&seen[..at]);
+        let first = first.trim_ascii();
+        if first.starts_with(b"{") && serde_json::from_slice::<serde::de::IgnoredAny>(first).is_ok()
+        {
+            // A whole JSON document on the first line: NDJSON if anything but blank follows.
+            let mut rest = at + 1;
+            loop {
+                if seen[rest..].iter().any(|b| !b.is_ascii_whitespace()) {
+                    ndjson = true;
+                    break;
+                }
+                rest = seen.len();
+                match reader.read(&mut byte) {
+                    Ok(0) => break,
+                    Ok(n) => seen.extend_from_slice(&byte[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok((ndjson, Box::new(io::Cursor::new(seen).chain(reader))))
 }
 
 impl Iterator for Documents {
