@@ -358,7 +358,7 @@ fn bad_inputs_each_give_one_clear_error_and_the_run_goes_on() {
             "top-level-list.yaml",
             ":1:1: a fact file must be a mapping with at least `host`, found sequence",
         ),
-        ("wrong-type.json", ":1:60: files: invalid type: string"),
+        ("wrong-type.json", ":1:60: files: invalid type: the text"),
         ("missing-file.yaml", ": No such file or directory"),
     ];
     for (name, message) in expected {
@@ -390,6 +390,74 @@ fn text_errors_show_the_line_with_a_caret() {
     assert!(
         out.contains("|                                                            ^"),
         "{out}"
+    );
+}
+
+#[test]
+fn errors_say_what_a_person_wrote_wrong_in_their_words() {
+    let dir = scratch("plain-errors");
+    let cases = [
+        (
+            "whole.yaml",
+            "host: A\nos:\n  build: \"x\"\n",
+            "os.build: invalid type: the text \"x\", expected a whole number",
+        ),
+        (
+            "tab.yaml",
+            "host: A\nos:\n\tbuild: 1\n",
+            ":3:1: found character that cannot start any token; YAML forbids tabs for indentation: indent with spaces",
+        ),
+        (
+            "float.json",
+            "{\"host\":\"A\",\"os\":{\"build\":1.5}}",
+            "os.build: invalid type: the number `1.5`, expected a whole number",
+        ),
+    ];
+    for (name, text, said) in cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let o = kbdiag(
+            &[
+                "eval",
+                "--kb",
+                "kb/KB322051.yaml",
+                dir.join(name).to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(stdout(&o).contains(said), "{name}: {}", stdout(&o));
+    }
+    // A rule file: a tab in its indentation, and a condition cut short by ` #`.
+    let rule = std::fs::read_to_string(root().join("kb/KB320392.yaml")).unwrap();
+    let quoted = "'event(\"Save Dump\", 1001, #{log: \"System\", param: \"0x0000000a (\"})'";
+    assert!(rule.contains(quoted));
+    std::fs::write(
+        dir.join("KB320392.yaml"),
+        rule.replace(quoted, "event(\"Save Dump\", 1001, #{log: \"System\"})"),
+    )
+    .unwrap();
+    let o = kbdiag(
+        &["check", dir.join("KB320392.yaml").to_str().unwrap()],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("Rhai syntax error: Script is incomplete; quote the condition: ` #` starts a YAML comment, so the condition ended before it"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::write(
+        dir.join("KB320392.yaml"),
+        rule.replacen("\n  when:", "\n\twhen:", 1),
+    )
+    .unwrap();
+    let o = kbdiag(
+        &["check", dir.join("KB320392.yaml").to_str().unwrap()],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("; YAML forbids tabs for indentation: indent with spaces"),
+        "{}",
+        stdout(&o)
     );
 }
 

@@ -213,11 +213,11 @@ fn errors_and_unusual_documents_are_left_to_serde_json() {
     for (text, error) in [
         (
             r#"{"host": "a", "files": [{"path": "p", "size": "x"}]}"#,
-            "files[0].size: invalid type: string \"x\", expected i64",
+            "files[0].size: invalid type: the text \"x\", expected a whole number",
         ),
         (
             r#"{"host": "a", "files": [{"path": "p", "size": 1.5}]}"#,
-            "files[0].size: invalid type: floating point `1.5`, expected i64",
+            "files[0].size: invalid type: the number `1.5`, expected a whole number",
         ),
     ] {
         let quick = fast::read(text).expect("the list is kept raw");

@@ -60,7 +60,7 @@ fn ndjson_streams_report_each_line_with_its_number() {
     assert_eq!(
         error,
         format!(
-            "{}:5:29: files: invalid type: integer `7`, expected a sequence",
+            "{}:5:29: files: invalid type: the whole number `7`, expected a sequence",
             file.display()
         )
     );

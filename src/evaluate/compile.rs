@@ -325,6 +325,25 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
     }
 }
 
+/// Why a plain YAML scalar may have lost its end: ` #` starts a YAML comment, so an unquoted
+/// `event("Tcpip", 4199, #{log: "System"})` reaches Rhai as `event("Tcpip", 4199,`.
+fn comment_hint(text: &str, line: usize) -> Option<&'static str> {
+    let source = text.lines().nth(line.checked_sub(1)?)?;
+    let value = source.trim_start().trim_start_matches("- ");
+    let value = value.split_once(": ").map_or(value, |(key, rest)| {
+        if key.contains(['"', '\'', '(']) {
+            value
+        } else {
+            rest
+        }
+    });
+    let quoted = value.starts_with(['\'', '"', '|', '>']);
+    (!quoted && value.contains(" #")).then_some(
+        "; quote the condition: ` #` starts a YAML comment, so the condition ended before it \
+         (write it in single quotes, or as a block with `|`)",
+    )
+}
+
 fn compile_parts(
     sandbox: &Sandbox,
     tree: &yaml_tree::Node,
@@ -338,7 +357,10 @@ fn compile_parts(
         let (node, errors) = Node::compile(sandbox, &condition, Some(yaml));
         problems.extend(errors.into_iter().map(|e| {
             let at = e.site.map(|s| s.locate(text, e.error.line, e.error.column));
-            let message = format!("{what}: Rhai syntax error: {}", e.error.message);
+            let mut message = format!("{what}: Rhai syntax error: {}", e.error.message);
+            if let Some(hint) = at.and_then(|at| comment_hint(text, at.line)) {
+                message.push_str(hint);
+            }
             Problem::new(file, Some(text), at, message)
         }));
         Some(node)

@@ -173,10 +173,49 @@ fn parse_raw<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, String> {
     })
 }
 
-fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |cut| &message[..cut])
+fn strip_position(message: &str) -> String {
+    plain(
+        message
+            .rfind(" at line ")
+            .map_or(message, |cut| &message[..cut]),
+    )
+}
+
+/// serde's words for types said as a fact file's reader would: "expected i64" is "expected a
+/// whole number", "floating point `1.5`" is "the number 1.5".
+fn plain(message: &str) -> String {
+    let mut out = message.to_owned();
+    for (serde, said) in [
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected u64", "expected a whole number, not negative"),
+        ("expected u32", "expected a whole number, not negative"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected f64", "expected a number"),
+    ] {
+        if let Some(head) = out.strip_suffix(serde) {
+            out = format!("{head}{said}");
+        }
+    }
+    for (serde, said) in [
+        (
+            "invalid type: floating point `",
+            "invalid type: the number `",
+        ),
+        (
+            "invalid type: integer `",
+            "invalid type: the whole number `",
+        ),
+        ("invalid type: string ", "invalid type: the text "),
+        (
+            "invalid value: integer `",
+            "invalid value: the whole number `",
+        ),
+    ] {
+        out = out.replace(serde, said);
+    }
+    out
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lazy<T> {
@@ -671,12 +710,16 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Facts, FactsError> {
 /// Parses one fact document from text already checked by [`read_text`].
 pub fn parse_text(text: &str, syntax: Syntax) -> Result<Facts, FactsError> {
     let facts: Facts = match syntax {
-        Syntax::Yaml => serde_yaml::from_str(text).map_err(|e| FactsError::Parse {
-            location: e.location().map(|l| Location {
+        Syntax::Yaml => serde_yaml::from_str(text).map_err(|e| {
+            let location = e.location().map(|l| Location {
                 line: l.line(),
                 column: l.column(),
-            }),
-            message: yaml_message(&e),
+            });
+            let hint = location.and_then(|at| source::tab_hint(text, at));
+            FactsError::Parse {
+                location,
+                message: yaml_message(&e) + hint.unwrap_or_default(),
+            }
         })?,
         // The usual document takes the fast path; anything unusual, serde_json's.
         Syntax::Json => match fast::read(text) {
@@ -729,7 +772,7 @@ fn json_error(path: &str, e: &serde_json::Error) -> FactsError {
     let message = if path == "." {
         top_level_message(&message)
     } else {
-        format!("{path}: {message}")
+        format!("{path}: {}", plain(&message))
     };
     FactsError::Parse { message, location }
 }
@@ -744,6 +787,7 @@ pub fn yaml_message(e: &serde_yaml::Error) -> String {
 }
 
 fn top_level_message(message: &str) -> String {
+    let message = &plain(message);
     let expected = [", expected struct Facts"];
     if let Some(tail) = expected.iter().find(|t| message.ends_with(*t)) {
         let found = message
@@ -776,14 +820,14 @@ mod tests {
         let e = yaml("host: a\nfiles: nope\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "files: invalid type: string \"nope\", expected a sequence"
+            "files: invalid type: the text \"nope\", expected a sequence"
         );
         assert_eq!(e.location(), Some(Location { line: 2, column: 8 }));
         // A JSON list is checked for shape when read, its entries when a rule reads them.
         let e = parse("t.json", br#"{"host": "a", "files": "p"}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "files: invalid type: string \"p\", expected a sequence"
+            "files: invalid type: the text \"p\", expected a sequence"
         );
         assert_eq!(
             e.location(),
@@ -796,7 +840,7 @@ mod tests {
         let f = parse("t.json", json).unwrap();
         assert_eq!(
             f.files.get().unwrap_err(),
-            "files[0].size: invalid type: string \"x\", expected i64"
+            "files[0].size: invalid type: the text \"x\", expected a whole number"
         );
     }
 

@@ -50,6 +50,22 @@ pub fn read_limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// What to add to a YAML parser's error at `at` when a tab caused it (libyaml says "found character
+/// that cannot start any token", saphyr "found a tab"): YAML forbids tabs in indentation. The
+/// parser may stop at the end of the line before the tab, so that line and the next are looked at.
+pub fn tab_hint(text: &str, at: Location) -> Option<&'static str> {
+    let mut lines = text.lines().skip(at.line.checked_sub(1)?);
+    let here = lines.next()?;
+    let leading_tab = |line: &str| {
+        line.chars()
+            .take_while(|c| c.is_whitespace())
+            .any(|c| c == '\t')
+    };
+    let at_tab = here.chars().nth(at.column.saturating_sub(1)) == Some('\t');
+    (at_tab || leading_tab(here) || lines.next().is_some_and(leading_tab))
+        .then_some("; YAML forbids tabs for indentation: indent with spaces")
+}
+
 /// Why raw bytes could not become a document's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {

@@ -26,8 +26,13 @@ impl Issue {
 
 /// The located tree of a YAML document, or its syntax error.
 pub fn parse_tree(text: &str) -> Result<Node, Issue> {
-    yaml_tree::parse(text)
-        .map_err(|e| Issue::new(format!("YAML syntax error: {}", e.message), Some(e.at)))
+    yaml_tree::parse(text).map_err(|e| {
+        let hint = crate::input::source::tab_hint(text, e.at).unwrap_or_default();
+        Issue::new(
+            format!("YAML syntax error: {}{hint}", e.message),
+            Some(e.at),
+        )
+    })
 }
 
 /// The typed value of the document `text` whose `tree` matches `schema`; otherwise every issue,
