@@ -685,8 +685,62 @@ fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
             ));
             Ok(bits)
         }
-        _ => Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name)))),
+        Some(_) => Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name)))),
+        None => {
+            let why = no_row_matches(&table, name, size, modified)
+                .unwrap_or_else(|| bits_need(&table, name));
+            Err(probe.missing(format!("{}: {why}", entry.path)))
+        }
     }
+}
+
+/// Why a file's collected size and modified time matched no row of the file table: the user
+/// must not be sent to collect what was collected. A size that is a build's with another date
+/// is the usual sign of a copy that did not keep the file's times (a git checkout, a plain copy).
+fn no_row_matches(table: &[FileRow], name: &str, size: i64, modified: &str) -> Option<String> {
+    let rows: Vec<&FileRow> = table
+        .iter()
+        .filter(|r| r.file.eq_ignore_ascii_case(name))
+        .collect();
+    rows.first()?;
+    let shown = modified.get(..16).unwrap_or(modified).replacen('T', " ", 1);
+    let collected = format!(
+        "its cipher_bits: the size and modified time collected ({}, {shown} UTC) match no row of \
+         the article's file table",
+        thousands(size)
+    );
+    let date = modified.get(..10).unwrap_or(modified);
+    let same_date = rows
+        .iter()
+        .find(|r| r.size == Some(size) && r.date.as_str() == date);
+    if let Some(row) = same_date {
+        return Some(format!(
+            "{collected}; its size and date are those of its row of {date} {}, the time is not: \
+             was the time read as local time instead of UTC?",
+            row.time.as_ref().map_or("", |t| t.as_str().trim())
+        ));
+    }
+    Some(match rows.iter().find(|r| r.size == Some(size)) {
+        Some(row) => format!(
+            "{collected}; the size is that of its {}row of {}, the date is not: was the file \
+             copied without its times?",
+            row.bits.map_or(String::new(), |b| format!("{b}-bit ")),
+            row.date
+        ),
+        None => format!("{collected}, by size or by date"),
+    })
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// What tells a file's cipher strength, given the rule's file table: what to collect.
