@@ -171,3 +171,77 @@ fn a_zero_filled_tail_invents_no_event() {
         "{problems:?}"
     );
 }
+
+/// A legacy log of `size` bytes whose one record fills its whole ring: it ends where it starts,
+/// and there is no end-of-file record.
+fn evt_one_record_ring(size: usize) -> Vec<u8> {
+    let mut log = vec![0u8; size];
+    let put =
+        |log: &mut Vec<u8>, at: usize, v: u32| log[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    put(&mut log, 0, 0x30);
+    log[4..8].copy_from_slice(b"LfLe");
+    put(&mut log, 8, 1);
+    put(&mut log, 12, 1);
+    put(&mut log, 16, 0x30); // the oldest record
+    put(&mut log, 20, 0x34); // an end no record reaches
+    put(&mut log, 24, 2);
+    put(&mut log, 28, 1);
+    put(&mut log, 32, size as u32);
+    put(&mut log, 44, 0x30);
+    let record = size - 0x30;
+    put(&mut log, 0x30, record as u32);
+    log[0x34..0x38].copy_from_slice(b"LfLe");
+    put(&mut log, 0x38, 1); // record number
+    put(&mut log, 0x4c, 4); // information
+    put(&mut log, 0x50, 0x68); // where the strings would be
+    for (i, unit) in "Src".encode_utf16().enumerate() {
+        log[0x68 + 2 * i..0x6a + 2 * i].copy_from_slice(&unit.to_le_bytes());
+    }
+    put(&mut log, size - 4, record as u32);
+    log
+}
+
+#[test]
+fn an_evt_record_filling_its_ring_is_read_once() {
+    let dir = scratch("logs-evt-ring");
+    let path = dir.join("SysEvent.Evt");
+    std::fs::write(&path, evt_one_record_ring(1 << 20)).unwrap();
+    let (o, doc) = collect_log(&path);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(numbers(&doc), [1], "the record once, not once a lap");
+    let problems = event_problems(&doc);
+    assert!(
+        problems.len() == 1
+            && problems[0].0.contains("offset 0x30")
+            && problems[0].0.contains("run round the whole log"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_evt_end_of_file_record_pointing_outside_the_file_is_corruption_and_the_records_are_read() {
+    let mut log = real("SysEvent.Evt");
+    let magic = [0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22];
+    let eof = log.windows(8).position(|w| w == magic).unwrap() - 4;
+    // Its oldest record's offset, 4 bytes, now outside the file.
+    log[eof + 20..eof + 24].copy_from_slice(&0xffff_ff00u32.to_le_bytes());
+    let dir = scratch("logs-evt-eof");
+    let path = dir.join("SysEvent.Evt");
+    std::fs::write(&path, &log).unwrap();
+    let (o, doc) = collect_log(&path);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let intact = scratch("logs-evt-eof-intact").join("SysEvent.Evt");
+    std::fs::write(&intact, real("SysEvent.Evt")).unwrap();
+    let (_, intact) = collect_log(&intact);
+    assert_eq!(numbers(&doc).len(), 6063);
+    assert_eq!(doc["events"], intact["events"]);
+    let problems = event_problems(&doc);
+    let reason = &problems[0].0;
+    assert!(
+        problems.len() == 1
+            && reason.contains(&format!("end-of-file record at offset {eof:#x} is corrupt"))
+            && reason.contains("0xffffff00")
+            && reason.contains("from the header's oldest record, at 0x1e0130"),
+        "{problems:?}"
+    );
+}
