@@ -577,3 +577,72 @@ fn templates_reusing_one_value_do_not_blow_up_the_fact_document() {
     assert!(string_bytes(&doc) <= kbdiag::collect::evtx::MAX_DOCUMENT_STRINGS);
     assert_eq!(event_problems(&doc).len(), 2);
 }
+
+#[test]
+fn evtx_chunks_whose_checksums_fail_are_named_and_their_whole_records_read() {
+    let full = real("System.evtx");
+    let mut log = full.clone();
+    let chunk = |n: usize| FILE_HEADER + n * CHUNK;
+    // Chunk 5: one character of a record's text changed; chunk 6: a record's size changed;
+    // chunk 7: a byte of its header.
+    let text: Vec<u8> = "Service"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let at = chunk(5)
+        + 512
+        + (log[chunk(5) + 512..chunk(6)].windows(text.len()))
+            .position(|w| w == text)
+            .unwrap();
+    log[at] = b'X';
+    let mut record = chunk(6) + 512;
+    for _ in 0..10 {
+        record += le32(&log, record + 4) as usize;
+    }
+    let size = le32(&log, record + 4);
+    log[record + 4..record + 8].copy_from_slice(&(size + 8).to_le_bytes());
+    log[chunk(7) + 64] ^= 0xff;
+    let dir = scratch("logs-evtx-checksums");
+    let path = dir.join("System.evtx");
+    std::fs::write(&path, &log).unwrap();
+    let (o, doc) = collect_log(&path);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    let ids = |n: usize| le64(&full, chunk(n) + 24)..=le64(&full, chunk(n) + 32);
+    let got = numbers(&doc);
+    let lost: Vec<u64> = ids(6).filter(|id| !got.contains(id)).collect();
+    assert_eq!(
+        lost,
+        [le64(&log, record + 8)],
+        "only the record whose size changed"
+    );
+    for n in [5, 7] {
+        assert!(
+            ids(n).all(|id| got.contains(&id)),
+            "chunk {n}'s records are read"
+        );
+    }
+    let reason = &event_problems(&doc)[0].0;
+    let count = |n: usize| ids(n).count();
+    for part in [
+        format!(
+            "chunk 5 (offset {:#x}): the checksum of its records failed",
+            chunk(5)
+        ),
+        format!("{} records were read one by one, each whole;", count(5)),
+        format!(
+            "chunk 6 (offset {:#x}): the checksum of its records failed",
+            chunk(6)
+        ),
+        format!(
+            "and 1 of its {} records could not be (the first at offset {record:#x}",
+            count(6)
+        ),
+        format!(
+            "chunk 7 (offset {:#x}): the checksum of its header failed",
+            chunk(7)
+        ),
+    ] {
+        assert!(reason.contains(&part), "{part:?} in {reason}");
+    }
+}

@@ -185,6 +185,32 @@ pub(super) fn broken_record(bytes: &[u8], start: usize) -> Option<&'static str> 
     None
 }
 
+/// Steers the crate's walk over a chunk's records (`copy`, the chunk as handed to the crate) past
+/// each broken record of `bytes` (the chunk as the file holds it) to the next whole one: a
+/// broken record's size, in the copy only, becomes the distance to it. The crate follows sizes,
+/// so a wrong size would otherwise send it into the middle of the next record, which it would
+/// skip as well.
+pub(super) fn steer(bytes: &[u8], copy: &mut [u8], free_space: usize) {
+    let end = free_space.min(bytes.len());
+    let mut at = CHUNK_HEADER;
+    while at + RECORD_HEADER <= end {
+        if broken_record(bytes, at).is_none() {
+            at += record_size(bytes, at);
+            continue;
+        }
+        let Some(next) = (at + 1..end)
+            .filter(|&q| bytes[q] == RECORD_MAGIC[0])
+            .find(|&q| broken_record(bytes, q).is_none())
+        else {
+            return;
+        };
+        if bytes[at..at + 4] == RECORD_MAGIC {
+            copy[at + 4..at + 8].copy_from_slice(&((next - at) as u32).to_le_bytes());
+        }
+        at = next;
+    }
+}
+
 /// The size of the whole record at `start` (see [`broken_record`]).
 pub(super) fn record_size(bytes: &[u8], start: usize) -> usize {
     u32_at(bytes, start + 4).map_or(0, |s| s as usize)

@@ -227,7 +227,7 @@ impl Reading {
             self.count_not_rendered(announced.unwrap_or(0) as usize);
             return;
         }
-        let (got, table) = self.records(slot, settings, keep, budget);
+        let (got, table) = self.records(slot, header.free_space, settings, keep, budget);
         let lost = if got.stopped {
             // The records left when the rendering limit was spent are named by it.
             let left = announced.map_or(0, |a| a as usize);
@@ -321,6 +321,7 @@ impl Reading {
     fn records(
         &mut self,
         slot: &Slot,
+        free_space: usize,
         settings: &Arc<ParserSettings>,
         keep: &mut impl FnMut(&Event) -> bool,
         budget: &mut Budget,
@@ -333,6 +334,7 @@ impl Reading {
         // passes `broken_record` reaches into.
         let mut bytes = slot.bytes.to_vec();
         bytes.resize(CHUNK, 0);
+        chunk::steer(slot.bytes, &mut bytes, free_space);
         let (mut data, table) = match parsed(bytes, settings) {
             Ok(parsed) => parsed,
             Err(e) => {
