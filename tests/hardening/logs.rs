@@ -646,3 +646,82 @@ fn evtx_chunks_whose_checksums_fail_are_named_and_their_whole_records_read() {
         assert!(reason.contains(&part), "{part:?} in {reason}");
     }
 }
+
+/// How the made-up rule's symptom `event("WidgetSvc", 77, filter)` reads on an event of `kind`
+/// with `strings`.
+fn symptom_on(name: &str, filter: &str, kind: &str, strings: &[&str]) -> String {
+    let dir = scratch(name);
+    let rule = std::fs::read_to_string(root().join("tests/rules/KB900001.yaml")).unwrap();
+    let symptom = format!("when: 'event(\"WidgetSvc\", 77, #{{{filter}}})'");
+    let rule = rule.replace("when: event(\"WidgetSvc\", 77)", &symptom);
+    std::fs::create_dir_all(dir.join("kb")).unwrap();
+    std::fs::write(dir.join("kb/KB900001.yaml"), rule).unwrap();
+    let facts = serde_json::json!({"host": "H", "events": [{"log": "System", "source": "WidgetSvc",
+        "id": 77, "type": kind, "strings": strings}]});
+    std::fs::write(dir.join("h.json"), facts.to_string()).unwrap();
+    let kb = dir.join("kb");
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            kb.to_str().unwrap(),
+            "--format",
+            "json",
+            dir.join("h.json").to_str().unwrap(),
+        ],
+        None,
+    );
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&stderr(&o));
+    let symptoms = &out["reports"][0]["results"][0]["symptoms"];
+    symptoms[0]["observed"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn insertion_strings_match_however_a_reader_writes_hexadecimal_numbers() {
+    // kbdiag writes an .evtx HexInt32 as the evtx crate and Windows do (`0x0`); evtxexport and
+    // python-evtx pad it to its width (`0x00000000`). A rule written from either matches.
+    for (want, have) in [
+        ("0x00000000", "0x0"),
+        ("0x0", "0x00000000"),
+        ("0xC000006D", "0xc000006d"),
+        ("0x0000000000000005", "0x5"),
+    ] {
+        let filter = format!("param: \"{want}\"");
+        assert_eq!(
+            symptom_on("logs-hex", &filter, "Error", &[have]),
+            "observed",
+            "{want} {have}"
+        );
+    }
+    for (want, have) in [("0x5", "0x50"), ("0x5", "0x5g"), ("0x5", "10x5")] {
+        let filter = format!("param: \"{want}\"");
+        assert_eq!(
+            symptom_on("logs-hex", &filter, "Error", &[have]),
+            "not_observed",
+            "{want} {have}"
+        );
+    }
+}
+
+#[test]
+fn a_critical_event_is_critical_not_error() {
+    // Collected: level 1 of the real System.evtx (Kernel-Power 41) is Critical, as Event Viewer
+    // says, and level 2 Error.
+    let (_, doc) = collect_log(&root().join("tests/fixtures/collect/real/System.evtx"));
+    let kinds = |id: u64| -> Vec<String> {
+        (doc["events"].as_array().unwrap().iter())
+            .filter(|e| e["id"] == id && e["source"] == "Microsoft-Windows-Kernel-Power")
+            .map(|e| e["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds(41), ["Critical", "Critical"]);
+    // A filter for errors does not match it; one for Critical does.
+    assert_eq!(
+        symptom_on("logs-critical", "type: \"Error\"", "Critical", &[]),
+        "not_observed"
+    );
+    assert_eq!(
+        symptom_on("logs-critical", "type: \"Critical\"", "Critical", &[]),
+        "observed"
+    );
+}
