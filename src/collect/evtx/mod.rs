@@ -242,7 +242,7 @@ impl Reading {
         self.out.failed += lost;
         let of = match announced {
             Some(a) => format!("{lost} of its {a} records"),
-            None => format!("{lost} records"),
+            None => records(lost),
         };
         let first = match &got.first_bad {
             Some((at, why)) => format!(" (the first at offset {at:#x}: {why})"),
@@ -276,22 +276,23 @@ impl Reading {
         } else if let Some(crc) = header_failed {
             what.push(format!(
                 ": the checksum of its header failed ({}), so its counts are not trusted; {} \
-                 records were read one by one, each whole{and_lost}",
+                 read one by one, each whole{and_lost}",
                 crc_text(crc),
-                got.read
+                records_were(got.read)
             ));
         } else if let Some(crc) = records_failed {
             what.push(format!(
-                ": the checksum of its records failed ({}); {} records were read one by one, \
-                 each whole{and_lost}",
+                ": the checksum of its records failed ({}); {} read one by one, each \
+                 whole{and_lost}",
                 crc_text(crc),
-                got.read
+                records_were(got.read)
             ));
         } else if header.records_crc.is_none() && header.header_crc.is_some() {
             what.push(format!(
                 ": its free space offset, {:#x}, is outside the chunk, so its records' checksum \
-                 cannot be checked; {} records were read one by one, each whole{and_lost}",
-                header.free_space, got.read
+                 cannot be checked; {} read one by one, each whole{and_lost}",
+                header.free_space,
+                records_were(got.read)
             ));
         } else if lost > 0 {
             what.push(format!(": {of} could not be read{first}"));
@@ -438,6 +439,22 @@ fn parsed(
     bytes[128..384].fill(0);
     let data = EvtxChunkData::new(bytes, false).map_err(|e| chain(&e))?;
     Ok((data, Some(table)))
+}
+
+/// `1 record`, `2 records`.
+fn records(n: usize) -> String {
+    match n {
+        1 => "1 record".into(),
+        n => format!("{n} records"),
+    }
+}
+
+/// `1 record was`, `2 records were`.
+fn records_were(n: usize) -> String {
+    match n {
+        1 => "1 record was".into(),
+        n => format!("{n} records were"),
+    }
 }
 
 /// A checksum that failed, as the message names it.
