@@ -1,7 +1,7 @@
 //! Hardening round 3 (logs): each attack of issue 25 (and each collect→eval trap of issue 24) that
 //! worked on an earlier version, as a regression test.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[allow(unused_imports)]
 use super::common::{kbdiag, kbdiag_within, ndjson, root, scratch, stderr, stdout};
@@ -671,7 +671,8 @@ fn symptom_on(name: &str, filter: &str, kind: &str, strings: &[&str]) -> String 
         ],
         None,
     );
-    let out: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&stderr(&o));
+    let out: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
     let symptoms = &out["reports"][0]["results"][0]["symptoms"];
     symptoms[0]["observed"].as_str().unwrap().to_owned()
 }

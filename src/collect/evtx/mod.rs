@@ -353,8 +353,7 @@ impl Reading {
             }
         };
         let cut = slot.bytes.len() < CHUNK;
-        let mut records = chunk.iter();
-        while let Some(record) = records.next() {
+        for record in chunk.iter() {
             if self.render_left == 0 {
                 self.render_stopped = Some((
                     format!(
