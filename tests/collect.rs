@@ -163,7 +163,8 @@ fn a_real_evtx_log_reads_as_evtxexport_reads_it() {
         assert!(id.ends_with(&format!("({})", got.id)), "{at}: {id}");
         let level = f("Event level");
         let kind = match level.rsplit_once('(').map(|(_, n)| n.trim_end_matches(')')) {
-            Some("1" | "2") => "Error",
+            Some("1") => "Critical",
+            Some("2") => "Error",
             Some("3") => "Warning",
             _ => "Information",
         };

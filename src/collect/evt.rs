@@ -29,6 +29,20 @@ pub enum EvtError {
     Version(u32, u32),
     #[error("corrupt record at offset {offset:#x}: {what}")]
     Corrupt { offset: usize, what: String },
+    /// The end-of-file record names an oldest record that is not one: outside the file, or not
+    /// where a record starts.
+    #[error(
+        "the end-of-file record at offset {offset:#x} is corrupt: the oldest record's offset it \
+         gives, {first:#x}, is not a record of the log; {reading}"
+    )]
+    EndOfFile {
+        offset: usize,
+        first: usize,
+        reading: String,
+    },
+    /// No end-of-file record, and the header's offsets are not those of the records.
+    #[error("the log has no end-of-file record, and its header is corrupt: {what}")]
+    Header { what: String },
 }
 
 /// One event record, as the log stores it.
@@ -63,6 +77,9 @@ pub struct Log {
 
 /// Reads every record of `data`, asking `keep` with each record's source and identifier whether
 /// to hold on to it: the rest of a record not kept (computer, strings) is not decoded.
+///
+/// The walk goes round the ring at most once: it covers at most the ring's bytes and stops at an
+/// offset it has visited, so each record is read at most once whatever the offsets say.
 pub fn read(data: &[u8], mut keep: impl FnMut(&str, u32) -> bool) -> Result<Log, EvtError> {
     if data.len() < HEADER || &data[4..8] != b"LfLe" || le32(data, 0) != HEADER as u32 {
         return Err(EvtError::NotALog);
@@ -77,35 +94,99 @@ pub fn read(data: &[u8], mut keep: impl FnMut(&str, u32) -> bool) -> Result<Log,
         wrapped: flags & 2 != 0,
         ..Log::default()
     };
-    // The end-of-file record is current even when the header is not.
-    let (first, end) = match find_eof(data) {
-        Some(at) => (le32(data, at + 20) as usize, at),
-        None => (le32(data, 16) as usize, le32(data, 20) as usize),
-    };
     let ring = Ring { data };
+    let (first, end, damage) = start(&ring);
+    // Read what can be read, and still say the log is damaged.
+    log.stopped = damage;
+    let Some(first) = first else {
+        return Ok(log);
+    };
+    let ring_bytes = data.len() - HEADER;
     let mut at = first;
-    // Each record takes at least RECORD_HEADER bytes: more than that many steps is a loop.
-    for _ in 0..=data.len() / RECORD_HEADER {
-        if at == end || at >= data.len() {
+    let mut walked = 0usize;
+    loop {
+        if at == end {
+            return Ok(log);
+        }
+        if (walked > 0 && at == first) || walked >= ring_bytes {
+            log.stopped.get_or_insert(EvtError::Corrupt {
+                offset: at,
+                what: "the records run round the whole log without reaching its end-of-file \
+                       record"
+                    .into(),
+            });
             return Ok(log);
         }
         match ring.record(at, &mut keep) {
-            Ok(Some((record, next))) => {
+            Ok(Some((record, next, size))) => {
                 log.records.extend(record);
+                walked += size;
                 at = next;
             }
-            Ok(None) => at = HEADER,
+            Ok(None) => {
+                walked += data.len() - at;
+                at = HEADER;
+            }
             Err(e) => {
-                log.stopped = Some(e);
+                log.stopped.get_or_insert(e);
                 return Ok(log);
             }
         }
     }
-    log.stopped = Some(EvtError::Corrupt {
-        offset: at,
-        what: "records do not reach the end-of-file record".into(),
-    });
-    Ok(log)
+}
+
+/// Where the records start (`None`: nowhere to be found) and where they end (the end-of-file
+/// record), and what is damaged when neither the end-of-file record nor the header can say so.
+fn start(ring: &Ring) -> (Option<usize>, usize, Option<EvtError>) {
+    let data = ring.data;
+    let inside = |at: usize| (HEADER..data.len()).contains(&at);
+    let header = (le32(data, 16) as usize, le32(data, 20) as usize);
+    // The end-of-file record is current even when the header is not.
+    let eof = find_eof(data);
+    let (first, end) = match eof {
+        Some(eof) => (le32(data, eof + 20) as usize, eof),
+        None => header,
+    };
+    let first_ok = inside(first) && (first == end || ring.whole_record_at(first));
+    if first_ok && inside(end) {
+        return (Some(first), end, None);
+    }
+    if first_ok {
+        let damage = EvtError::Header {
+            what: format!(
+                "its end offset, {end:#x}, is outside the file; the records were read from the \
+                 oldest, at {first:#x}"
+            ),
+        };
+        return (Some(first), end, Some(damage));
+    }
+    // The header's oldest record, else the first whole record after the header.
+    let from = if header.0 != first && inside(header.0) && ring.whole_record_at(header.0) {
+        Some((header.0, "the header's oldest record"))
+    } else {
+        (HEADER..data.len())
+            .step_by(4)
+            .find(|&at| ring.whole_record_at(at))
+            .map(|at| (at, "the first whole record after the header"))
+    };
+    let reading = match from {
+        Some((at, what)) => format!("the records were read from {what}, at {at:#x}"),
+        None => "no whole record was found to read from".into(),
+    };
+    let damage = match eof {
+        Some(offset) => EvtError::EndOfFile {
+            offset,
+            first,
+            reading: format!("{reading}, up to it"),
+        },
+        None => EvtError::Header {
+            what: format!(
+                "its oldest record offset, {first:#x}, is not a record of the log; {reading}"
+            ),
+        },
+    };
+    // An end outside the file is never reached: the walk stops at a broken record or a lap.
+    (from.map(|(at, _)| at), end, Some(damage))
 }
 
 /// The offset of the end-of-file record, if the log has one.
@@ -143,13 +224,25 @@ impl Ring<'_> {
         Some(std::borrow::Cow::Owned([head, tail].concat()))
     }
 
-    /// The record at `at` if `keep` wants it, and where the next one starts; `None` for padding
-    /// before the wrap.
+    /// Whether a whole record starts at `at`: a size a record can have, the signature, and the
+    /// same size at its end.
+    fn whole_record_at(&self, at: usize) -> bool {
+        let size = le32(self.data, at) as usize;
+        (RECORD_HEADER..=MAX_RECORD.min(self.data.len() - HEADER)).contains(&size)
+            && size % 4 == 0
+            && self.data.get(at + 4..at + 8) == Some(b"LfLe")
+            && self
+                .bytes(at, size)
+                .is_some_and(|r| le32(&r, size - 4) as usize == size)
+    }
+
+    /// The record at `at` if `keep` wants it, where the next one starts and the record's size;
+    /// `None` for padding before the wrap.
     fn record(
         &self,
         at: usize,
         keep: &mut impl FnMut(&str, u32) -> bool,
-    ) -> Result<Option<(Option<Record>, usize)>, EvtError> {
+    ) -> Result<Option<(Option<Record>, usize, usize)>, EvtError> {
         let corrupt = |what: &str| EvtError::Corrupt {
             offset: at,
             what: what.into(),
@@ -165,6 +258,12 @@ impl Ring<'_> {
         }
         if !(RECORD_HEADER..=MAX_RECORD).contains(&size) || size % 4 != 0 {
             return Err(corrupt(&format!("record size {size}")));
+        }
+        if size > self.data.len() - HEADER {
+            return Err(corrupt(&format!(
+                "record size {size}, more than the log's {} bytes of records",
+                self.data.len() - HEADER
+            )));
         }
         let bytes = self.bytes(at, size).ok_or_else(|| corrupt("truncated"))?;
         let r = &bytes[..];
@@ -186,7 +285,7 @@ impl Ring<'_> {
         let strings_at = le32(r, 36) as usize;
         let source = utf16(r.get(RECORD_HEADER..size - 4).unwrap_or_default());
         if !keep(&source, le32(r, 20)) {
-            return Ok(Some((None, next)));
+            return Ok(Some((None, next, size)));
         }
         let computer_at = RECORD_HEADER + 2 * (source.encode_utf16().count() + 1);
         let computer = utf16(r.get(computer_at..size - 4).unwrap_or_default());
@@ -214,7 +313,7 @@ impl Ring<'_> {
             computer,
             strings,
         };
-        Ok(Some((Some(record), next)))
+        Ok(Some((Some(record), next, size)))
     }
 }
 

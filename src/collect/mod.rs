@@ -626,6 +626,7 @@ impl Collecting {
                 .is_some_and(|s| needs.wants_event(s, e.id as u32))
         };
         let mut read_any = false;
+        let mut strings = evtx::Budget::default();
         for path in logs {
             let data = match read_file(path) {
                 Ok(d) => d,
@@ -636,23 +637,16 @@ impl Collecting {
             };
             let is_evtx = data.starts_with(b"ElfFile\0");
             if is_evtx {
-                match evtx::read(data, keep) {
+                match evtx::read_within(data, keep, &mut strings) {
                     Ok(r) => {
                         read_any = true;
                         let mut facts =
                             format!("events ({} records, {} kept)", r.records, r.events.len());
                         if r.failed > 0 {
                             facts.push_str(&format!("; {} records unreadable", r.failed));
-                            self.missing(
-                                "events",
-                                format!(
-                                    "{}: {} records unreadable, first: {}",
-                                    path.display(),
-                                    r.failed,
-                                    r.errors.first().map_or("", String::as_str)
-                                ),
-                                true,
-                            );
+                        }
+                        if let Some(problem) = r.problem() {
+                            self.missing("events", format!("{}: {problem}", path.display()), true);
                         }
                         self.read(path, &facts);
                         events.extend(r.events);

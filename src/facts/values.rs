@@ -291,8 +291,43 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// Whether `needle` occurs in `haystack` as whole words, ignoring case: the characters either
 /// side of the match are not letters, digits or `_`. `64659` is in `Error code 0XC103FC93
-/// (64659)` but not in `Backup job 164659 finished`. The byte range of the first such match.
+/// (64659)` but not in `Backup job 164659 finished`. A hexadecimal number matches the same
+/// number however many digits it is written with: `0x00000005` is in `status 0x5`, as readers
+/// of `.evtx` logs write it either way. The byte range of the first such match.
 pub fn find_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
+    find_text_token(haystack, needle).or_else(|| find_hex_token(haystack, needle))
+}
+
+/// A whole-word `0x…` number of `haystack` equal to the number `needle` is, if it is one.
+fn find_hex_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
+    let number = |s: &str| {
+        let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+        let digits = digits.trim_start_matches('0');
+        (digits.len() <= 16 && digits.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u64::from_str_radix(digits, 16).unwrap_or(0))
+    };
+    let want = number(needle.trim())?;
+    let b = haystack.as_bytes();
+    let word = |i: usize| {
+        b.get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    };
+    (0..b.len().saturating_sub(2)).find_map(|start| {
+        let starts = b[start] == b'0' && matches!(b[start + 1], b'x' | b'X');
+        if !starts || (start > 0 && word(start - 1)) || !b[start + 2].is_ascii_hexdigit() {
+            return None;
+        }
+        let end = start
+            + 2
+            + b[start + 2..]
+                .iter()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .count();
+        (!word(end) && number(&haystack[start..end]) == Some(want)).then_some((start, end))
+    })
+}
+
+fn find_text_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
     let needle = needle.trim();
     if needle.is_empty() {
         return None;
