@@ -10,10 +10,14 @@ use super::volume::Volume;
 use crate::facts::registry::RegValue;
 use crate::facts::{CollectedArtifact, Collector, NotCollected, Text};
 
-/// Entries of `collector.not_collected`, and of `collector.artifacts`, listed one by one; past
-/// these, they are counted ("… and 99,990 more"). A rule set naming a few hundred files stays
-/// within it; 100,000 junk logs do not.
-pub const MAX_LISTED: usize = 200;
+/// Entries of `collector.not_collected` of one kind (`events`, `file`, `registry`…: the fact's
+/// first word) listed one by one; past these, they are counted
+/// ("… and 99,900 more"). A rule set naming a hundred files stays within it; 100,000 junk logs
+/// do not, and cannot push the other kinds (`host`) out of the list.
+pub const MAX_LISTED: usize = 100;
+
+/// Artifacts listed in `collector.artifacts`; past these, counted.
+pub const MAX_ARTIFACTS_LISTED: usize = 500;
 
 /// A fact document, in the order fact files are written.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -126,10 +130,11 @@ pub(super) struct Collecting {
     pub(super) doc: Document,
     /// The volume the artifacts were found on, when there is one: links must stay on it.
     pub(super) volume: Option<Volume>,
-    /// Entries past [`MAX_LISTED`], counted by the kind of fact (its first word) and whether
-    /// they are broken.
+    /// Entries listed, by the kind of fact (its first word).
+    listed: BTreeMap<String, usize>,
+    /// Entries past [`MAX_LISTED`], counted by kind and whether they are broken.
     omitted: BTreeMap<(String, bool), usize>,
-    /// Artifacts read past [`MAX_LISTED`].
+    /// Artifacts read past [`MAX_ARTIFACTS_LISTED`].
     unlisted: BTreeSet<String>,
 }
 
@@ -138,6 +143,7 @@ impl Collecting {
         Collecting {
             doc,
             volume,
+            listed: BTreeMap::new(),
             omitted: BTreeMap::new(),
             unlisted: BTreeSet::new(),
         }
@@ -145,13 +151,14 @@ impl Collecting {
 
     /// Records a fact looked for and not read; `broken` when its artifact is unreadable.
     pub(super) fn missing(&mut self, fact: &str, reason: String, broken: bool) {
-        let listed = &mut self.doc.collector.not_collected;
-        if listed.len() >= MAX_LISTED {
-            let kind = fact.split(' ').next().unwrap_or(fact).to_owned();
-            *self.omitted.entry((kind, broken)).or_default() += 1;
+        let kind = fact.split(' ').next().unwrap_or(fact);
+        let listed = self.listed.entry(kind.to_owned()).or_default();
+        if *listed >= MAX_LISTED {
+            *self.omitted.entry((kind.to_owned(), broken)).or_default() += 1;
             return;
         }
-        listed.push(NotCollected {
+        *listed += 1;
+        self.doc.collector.not_collected.push(NotCollected {
             fact: Text(fact.into()),
             reason: Some(Text(reason.into())),
             broken,
@@ -162,7 +169,7 @@ impl Collecting {
     pub(super) fn read(&mut self, path: &std::path::Path, facts: &str) {
         let path = path.display().to_string();
         let artifacts = &mut self.doc.collector.artifacts;
-        let full = artifacts.len() >= MAX_LISTED;
+        let full = artifacts.len() >= MAX_ARTIFACTS_LISTED;
         match artifacts.iter_mut().find(|a| a.path.0 == path) {
             Some(CollectedArtifact {
                 facts: Some(Text(read)),
@@ -243,11 +250,16 @@ mod tests {
         for i in 0..MAX_LISTED + 5 {
             c.missing("events", format!("log {i}: broken"), true);
         }
-        c.missing("file X", "absent".into(), false);
+        for i in 0..MAX_LISTED + 1 {
+            c.missing(&format!("file {i}"), "absent".into(), false);
+        }
+        // A kind of its own is still listed.
+        c.missing("host", "give --host".into(), false);
         let doc = c.finish();
         let listed = &doc.collector.not_collected;
-        assert_eq!(listed.len(), MAX_LISTED + 2);
-        let reasons: Vec<String> = listed[MAX_LISTED..]
+        assert_eq!(listed.len(), 2 * MAX_LISTED + 3);
+        assert_eq!(listed[2 * MAX_LISTED].fact.as_str(), "host");
+        let reasons: Vec<String> = listed[2 * MAX_LISTED + 1..]
             .iter()
             .map(|n| format!("{}: {}", n.fact, n.reason.as_ref().unwrap()))
             .collect();

@@ -37,7 +37,7 @@ use std::path::PathBuf;
 use crate::facts::registry::{RegData, RegValue};
 use crate::facts::{Collector, Text};
 use document::Collecting;
-pub use document::{Document, Event, File, MAX_LISTED, Os, Software};
+pub use document::{Document, Event, File, MAX_ARTIFACTS_LISTED, MAX_LISTED, Os, Software};
 pub use needs::Needs;
 
 /// Largest hive, event log or DLL read (whole, into memory): a larger file is reported, not
