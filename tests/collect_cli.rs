@@ -469,7 +469,10 @@ fn what_a_person_knows_comes_in_with_with_and_a_contradiction_is_refused() {
         .find(|f| f["path"].as_str().unwrap().ends_with("Schannel.dll"))
         .unwrap();
     assert_eq!(schannel["cipher_bits"], 128);
-    assert!(schannel["size"].is_u64(), "the collected facts stay: {schannel}");
+    assert!(
+        schannel["size"].is_u64(),
+        "the collected facts stay: {schannel}"
+    );
     let artifacts = doc["collector"]["artifacts"].to_string();
     assert!(
         artifacts.contains("extra.yaml") && artifacts.contains("given by a person"),
@@ -509,6 +512,10 @@ fn what_a_person_knows_comes_in_with_with_and_a_contradiction_is_refused() {
         let o = collect(&wrong);
         assert_eq!(o.status.code(), Some(2), "{text}");
         assert!(stderr(&o).contains(says), "{text}: {}", stderr(&o));
-        assert_eq!(stdout(&o).lines().count(), 1, "the document is still written");
+        assert_eq!(
+            stdout(&o).lines().count(),
+            1,
+            "the document is still written"
+        );
     }
 }

@@ -109,15 +109,13 @@ pub fn files_ending(dir: &Path, ext: &str) -> (Vec<PathBuf>, bool) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (Vec::new(), false);
     };
-    let mut seen = 0usize;
     let mut more = false;
     let mut found = Vec::new();
-    for entry in entries.flatten() {
+    for (seen, entry) in entries.flatten().enumerate() {
         if seen == MAX_ENTRIES {
             more = true;
             break;
         }
-        seen += 1;
         let name = entry.file_name();
         if name.to_string_lossy().to_lowercase().ends_with(ext) {
             found.push(entry.path());

@@ -222,7 +222,7 @@ pub(crate) fn events(
     }
     if !found {
         // Not found in what was read: absent only if the log it would be in was read whole.
-        let read = facts.event_logs.get().or_else(|message| fail(message))?;
+        let read = facts.event_logs.get().or_else(fail)?;
         if let Some(read) = read {
             let has = |log: &str| {
                 read.iter()

@@ -100,6 +100,32 @@ fn a_volume_without_the_system_log_leaves_system_log_symptoms_unknown() {
     );
 }
 
+// 24.1: an event() naming no log is absent only if every log was read.
+#[test]
+fn an_event_in_no_named_log_is_unknown_while_some_log_was_not_read() {
+    let facts = |logs: &str| {
+        format!(
+            "{{\"host\":\"H\",\"os\":{{\"name\":\"Windows NT Server 4.0\",\"version\":\"4.0\"}},\"events\":[]{logs}}}"
+        )
+    };
+    let symptom = |doc: &str| {
+        let l = eval("kb/KB322051.yaml", doc);
+        (l["results"][0]["symptoms"].as_array().unwrap().iter())
+            .find(|s| s["id"] == "event-1008-move-mailbox")
+            .unwrap()
+            .clone()
+    };
+    let s = symptom(&facts(",\"event_logs\":[\"System\"]"));
+    assert_eq!(s["observed"], "unknown", "{s}");
+    assert!(
+        s["missing"]
+            .to_string()
+            .contains("complete for System only"),
+        "{s}"
+    );
+    assert_eq!(symptom(&facts(""))["observed"], "not_observed");
+}
+
 // 24.1: a SOFTWARE hive without an Uninstall key, or not a SOFTWARE hive, has no software list.
 #[test]
 fn software_is_absent_without_an_uninstall_key_and_from_a_hive_that_is_not_software() {
