@@ -433,3 +433,89 @@ fn a_file_on_another_drive_is_not_looked_for_on_the_system_volume() {
         doc["collector"]
     );
 }
+
+#[test]
+fn what_a_person_knows_comes_in_with_with_and_a_contradiction_is_refused() {
+    let dir = volume("collect-with");
+    let with = dir.parent().unwrap().join("extra.yaml");
+    // Cipher strengths no disk holds, and what the help desk saw.
+    std::fs::write(
+        &with,
+        "files:\n  - {path: 'c:/winnt/system32/schannel.dll', cipher_bits: 128}\n  - {path: 'C:\\WINNT\\System32\\Ntlmssps.dll', cipher_bits: 128}\nreported_symptoms: [{rule: KB322051, symptom: no-connection, by: help desk}]\n",
+    )
+    .unwrap();
+    let collect = |with: &Path| {
+        kbdiag(
+            &[
+                "collect",
+                "--kb",
+                "kb/KB322051.yaml",
+                dir.to_str().unwrap(),
+                "--with",
+                with.to_str().unwrap(),
+                "--collected",
+                COLLECTED,
+            ],
+            None,
+        )
+    };
+    let o = collect(&with);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = document(&o);
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "merged by path, not added: {files:?}");
+    let schannel = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("Schannel.dll"))
+        .unwrap();
+    assert_eq!(schannel["cipher_bits"], 128);
+    assert!(
+        schannel["size"].is_u64(),
+        "the collected facts stay: {schannel}"
+    );
+    let artifacts = doc["collector"]["artifacts"].to_string();
+    assert!(
+        artifacts.contains("extra.yaml") && artifacts.contains("given by a person"),
+        "{artifacts}"
+    );
+    // The person's facts decide what the disk could not: the DLLs are mismatched.
+    let eval = kbdiag(
+        &["eval", "--kb", "kb/KB322051.yaml", "-"],
+        Some(stdout(&o).as_bytes()),
+    );
+    let text = stdout(&eval);
+    assert!(text.contains("KB322051 AFFECTED"), "{text}");
+
+    // A fact both collected and given must agree: located error, the document as collected.
+    let wrong = dir.parent().unwrap().join("wrong.yaml");
+    std::fs::write(&wrong, "reported_errors: [x]\nos:\n  version: '5.0'\n").unwrap();
+    let o = collect(&wrong);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("wrong.yaml:3:3: os.version: given \"5.0\", but the artifacts say \"4.0\""),
+        "{err}"
+    );
+    let doc = document(&o);
+    assert_eq!(doc["os"]["version"], "4.0");
+    assert!(doc.get("reported_errors").is_none(), "refused whole: {doc}");
+    // What collect writes itself cannot be given; a wrong type is refused where it is.
+    for (text, says) in [
+        ("host: other\n", "wrong.yaml:1:1: `host` cannot be given"),
+        (
+            "files: [{path: 'C:\\x.dll', cipher_bits: 7}]\n",
+            "`cipher_bits: 7` is not a cipher strength",
+        ),
+        ("cipher_bits: 128\n", "unknown field `cipher_bits`"),
+    ] {
+        std::fs::write(&wrong, text).unwrap();
+        let o = collect(&wrong);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(stderr(&o).contains(says), "{text}: {}", stderr(&o));
+        assert_eq!(
+            stdout(&o).lines().count(),
+            1,
+            "the document is still written"
+        );
+    }
+}

@@ -15,8 +15,10 @@ use crate::report::render;
 /// document, one JSON line per host: `kbdiag collect /mnt/nt4 | kbdiag eval -`.
 ///
 /// Reads the OS, edition, hotfixes and installed software, and exactly the registry values,
-/// files and events the loaded rules ask for. Exit status: 0, or 2 when an artifact was broken or
-/// unreadable (the document is still written, naming what could not be read).
+/// files and events the loaded rules ask for; `--with` adds what a person knows. Exit status: 0,
+/// or 2 when a ROOT holds no Windows system (no document for it), an artifact was broken or
+/// unreadable (the document is still written, naming what could not be read), or the `--with`
+/// file was refused.
 #[derive(Debug, clap::Args)]
 pub(super) struct CollectArgs {
     /// System volumes as folders: a mounted image or a copy, holding WINNT\ or Windows\ (found
@@ -38,6 +40,11 @@ pub(super) struct CollectArgs {
     /// The host's name, when the SYSTEM hive does not give it.
     #[arg(long, value_name = "NAME")]
     host: Option<String>,
+    /// Facts a person knows and no disk holds (a DLL's cipher_bits, reported_errors,
+    /// reported_symptoms), as a partial fact file (YAML or JSON), merged into the first
+    /// document; a fact both collected and given must agree (docs/collect.md).
+    #[arg(long = "with", value_name = "FILE")]
+    with: Option<PathBuf>,
     /// The `collected` time to write (ISO 8601; default: now, or SOURCE_DATE_EPOCH).
     #[arg(long, value_name = "TIME")]
     collected: Option<String>,
@@ -49,8 +56,9 @@ pub(super) struct CollectArgs {
     pub(super) rules: RuleArgs,
 }
 
-/// Writes one document per root (or one for the artifacts given one by one). Exit status 0, or
-/// 2 when an artifact was broken or unreadable (its document is still written).
+/// Writes one document per root (or one for the artifacts given one by one), each as soon as it
+/// is made. Exit status 0, or 2 when a root holds no system, an artifact was broken or
+/// unreadable (its document is still written) or the `--with` file was refused.
 pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> io::Result<i32> {
     if given.roots.is_empty()
         && given.software.is_none()
@@ -65,6 +73,14 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
             "nothing to read: name a system volume (ROOT), or --software, --system, --event-log, --file".into(),
         )));
     }
+    if given.host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+        return Ok(cannot_run(&Problem::new(
+            "--host",
+            None,
+            None,
+            "a host's name cannot be empty or blank".into(),
+        )));
+    }
     let collected = match given
         .collected
         .as_deref()
@@ -73,6 +89,17 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
         Some(Ok(t)) => t,
         Some(Err(e)) => return Ok(cannot_run(&Problem::new("--collected", None, None, e))),
         None => run_time(),
+    };
+    let mut code = 0;
+    // A refused --with file is said before anything is collected; the documents are still
+    // written, without its facts.
+    let mut with = match given.with.as_deref().map(collect::given::read) {
+        Some(Ok(w)) => Some(w),
+        Some(Err(p)) => {
+            code = cannot_run(&p);
+            None
+        }
+        None => None,
     };
     let options = Options {
         host: given.host,
@@ -87,50 +114,83 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
         event_logs: given.event_logs,
         files: given.files,
     };
-    let hosts: Vec<Artifacts> = if given.roots.is_empty() {
-        vec![loose]
-    } else {
-        // Artifacts named one by one complete (and win over) the first volume's.
-        let mut hosts: Vec<Artifacts> = given
-            .roots
-            .into_iter()
-            .map(|root| Artifacts {
-                root: Some(root),
-                ..Artifacts::default()
-            })
-            .collect();
-        let first = &mut hosts[0];
-        first.software = loose.software;
-        first.system = loose.system;
-        first.event_logs = loose.event_logs;
-        first.files = loose.files;
-        hosts
+    let loose_given = loose.software.is_some()
+        || loose.system.is_some()
+        || !loose.event_logs.is_empty()
+        || !loose.files.is_empty();
+    // Artifacts named one by one complete (and win over) the first volume that holds a system;
+    // with none, they make a document of their own.
+    let completed = (given.roots.iter()).position(|r| loose_given && collect::holds_system(r));
+    let alone = given.roots.is_empty() || loose_given && completed.is_none();
+    let mut hosts: Vec<Artifacts> = Vec::new();
+    for (i, root) in given.roots.into_iter().enumerate() {
+        let base = if Some(i) == completed {
+            loose.clone()
+        } else {
+            Artifacts::default()
+        };
+        hosts.push(Artifacts {
+            root: Some(root),
+            ..base
+        });
+    }
+    if alone {
+        hosts.push(loose);
+    }
+    for artifacts in &hosts {
+        code = code.max(write_one(artifacts, &needs, &options, &mut with, out)?);
+    }
+    Ok(code)
+}
+
+/// Collects and writes one host's document, flushed at once; its exit status.
+fn write_one(
+    artifacts: &Artifacts,
+    needs: &Needs,
+    options: &Options,
+    with: &mut Option<collect::given::Given>,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    let doc = match collect::collect(artifacts, needs, options) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let line = format!("kbdiag collect: {e}");
+            eprintln!("{}", render::clean(&line));
+            return Ok(2);
+        }
     };
     let mut code = 0;
-    for artifacts in &hosts {
-        let doc = collect::collect(artifacts, &needs, &options);
-        // Broken artifacts are errors; facts merely absent are listed in the document, and
-        // counted here.
-        let not_collected = &doc.collector.not_collected;
-        for n in not_collected.iter().filter(|n| n.broken) {
-            let reason = n.reason.as_ref().map_or("", |r| r.as_str());
-            let line = format!("kbdiag collect: {}: {}: {reason}", doc.host, n.fact);
-            eprintln!("{}", render::clean(&line));
-        }
-        let absent = not_collected.iter().filter(|n| !n.broken).count();
-        if absent > 0 {
-            let line = format!(
-                "kbdiag collect: {}: {absent} fact{} not found on the artifacts given (collector.not_collected lists them)",
-                doc.host,
-                if absent == 1 { "" } else { "s" }
-            );
-            eprintln!("{}", render::clean(&line));
-        }
-        if collect::had_errors(&doc) {
-            code = 2;
-        }
-        serde_json::to_writer(&mut *out, &doc)?;
-        writeln!(out)?;
+    // Broken artifacts are errors; facts merely absent are listed in the document, and
+    // counted here.
+    let not_collected = &doc.collector.not_collected;
+    for n in not_collected.iter().filter(|n| n.broken) {
+        let reason = n.reason.as_ref().map_or("", |r| r.as_str());
+        let line = format!("kbdiag collect: {}: {}: {reason}", doc.host, n.fact);
+        eprintln!("{}", render::clean(&line));
     }
+    let absent = not_collected.iter().filter(|n| !n.broken).count();
+    if absent > 0 {
+        let line = format!(
+            "kbdiag collect: {}: {absent} fact{} not found on the artifacts given (collector.not_collected lists them)",
+            doc.host,
+            if absent == 1 { "" } else { "s" }
+        );
+        eprintln!("{}", render::clean(&line));
+    }
+    if collect::had_errors(&doc) {
+        code = 2;
+    }
+    // The --with file completes the first document written.
+    match with.take().map(|w| w.apply(&doc)) {
+        Some(Ok(merged)) => serde_json::to_writer(&mut *out, &merged)?,
+        Some(Err(p)) => {
+            code = cannot_run(&p);
+            serde_json::to_writer(&mut *out, &doc)?;
+        }
+        None => serde_json::to_writer(&mut *out, &doc)?,
+    }
+    writeln!(out)?;
+    // Each volume can take long: its document is out before the next is read.
+    out.flush()?;
     Ok(code)
 }

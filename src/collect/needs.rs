@@ -8,11 +8,13 @@ use rhai::{AST, ASTNode, Expr, Stmt};
 
 use crate::engine::condition::Node;
 use crate::evaluate::compile::CompiledRule;
+use crate::facts::values::registry_key;
 
 /// The facts the rules ask for.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Needs {
-    /// Full registry paths, `HKLM\…\ValueName`, as the rules write them.
+    /// Full registry paths, `HKLM\…\ValueName`, as the first rule to name each writes it: one
+    /// path spelled two ways by two rules is one value (a fact file may not list it twice).
     pub registry: BTreeSet<String>,
     /// File paths as the rules write them (`%SystemRoot%/System32/Schannel.dll`).
     pub files: BTreeSet<String>,
@@ -104,9 +106,8 @@ impl Needs {
                     // Two rules may write one value differently (`HKEY_LOCAL_MACHINE\…\LSA\
                     // LmCompatibilitylevel`, `HKLM\…\Lsa\LMCompatibilityLevel`): the fact
                     // file gets it once, as a second entry would be refused as a duplicate.
-                    let key = crate::facts::values::registry_key(&p);
-                    if !(self.registry.iter()).any(|r| crate::facts::values::registry_key(r) == key)
-                    {
+                    let key = registry_key(&p);
+                    if !self.registry.iter().any(|r| registry_key(r) == key) {
                         self.registry.insert(p);
                     }
                 }

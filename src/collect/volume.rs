@@ -1,11 +1,80 @@
-//! Finding files on a Windows volume seen from another system: paths are case-insensitive there,
-//! and not here.
+//! Finding and reading files on a Windows volume seen from another system: paths are
+//! case-insensitive there, and not here; a link may lead off the volume; a file's size may not
+//! be what it holds.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+
+use super::MAX_ARTIFACT;
 
 /// Directory entries looked at per folder when matching a name: a folder holding more is read
 /// only this far (System32 holds about 2,000 files on Windows NT 4.0, 20,000 today).
-const MAX_ENTRIES: usize = 200_000;
+pub const MAX_ENTRIES: usize = 200_000;
+
+/// A system volume given as a folder, and where it really is once links are followed.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub root: PathBuf,
+    real: PathBuf,
+}
+
+impl Volume {
+    /// The volume at `root`, which must be a folder.
+    pub fn open(root: &Path) -> std::io::Result<Volume> {
+        let real = std::fs::canonicalize(root)?;
+        std::fs::read_dir(&real)?;
+        Ok(Volume {
+            root: root.to_path_buf(),
+            real,
+        })
+    }
+
+    /// Whether `path`, found on the volume, stays on it once links are followed: a link inside
+    /// the volume is fine; one leading elsewhere (`/proc/self/pagemap`, the host's own files) is
+    /// not followed.
+    fn check(&self, path: &Path) -> Result<(), String> {
+        let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        if real.starts_with(&self.real) {
+            Ok(())
+        } else {
+            Err(format!(
+                "a link that leads out of the volume (to {}): not followed",
+                real.display()
+            ))
+        }
+    }
+}
+
+/// The whole of an artifact, at most [`MAX_ARTIFACT`] bytes, and never more than its size says:
+/// a special file reporting 0 bytes (`/proc/self/pagemap`) or a file growing while read is
+/// refused after one byte too many. A path below `volume`'s root must stay on the volume.
+pub fn read(path: &Path, volume: Option<&Volume>) -> Result<Vec<u8>, String> {
+    if let Some(v) = volume.filter(|v| path.starts_with(&v.root)) {
+        v.check(path)?;
+    }
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let size = meta.len();
+    if size > MAX_ARTIFACT {
+        return Err(format!(
+            "{size} bytes, more than the {MAX_ARTIFACT} kbdiag reads"
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut data = Vec::with_capacity(size as usize);
+    file.take(size + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    if data.len() as u64 > size {
+        return Err(format!(
+            "holds more than its size of {size} bytes says (a special file, or one still \
+             being written): not read"
+        ));
+    }
+    Ok(data)
+}
 
 /// The entry of `dir` named `name`, ignoring case: the exact spelling first.
 pub fn child(dir: &Path, name: &str) -> Option<PathBuf> {
@@ -32,6 +101,28 @@ pub fn find(root: &Path, rel: &str) -> Option<PathBuf> {
             }
             child(&dir, part)
         })
+}
+
+/// The files of `dir` whose names end with `ext` (ignoring case), sorted; and whether the folder
+/// held more entries than [`MAX_ENTRIES`], of which only that many were looked at.
+pub fn files_ending(dir: &Path, ext: &str) -> (Vec<PathBuf>, bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (Vec::new(), false);
+    };
+    let mut more = false;
+    let mut found = Vec::new();
+    for (seen, entry) in entries.flatten().enumerate() {
+        if seen == MAX_ENTRIES {
+            more = true;
+            break;
+        }
+        let name = entry.file_name();
+        if name.to_string_lossy().to_lowercase().ends_with(ext) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    (found, more)
 }
 
 /// The Windows folder of a system volume (`WINNT`, `Windows`, or whichever folder holds

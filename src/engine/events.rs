@@ -191,7 +191,11 @@ pub(crate) fn events(
     filter: &EventFilter,
 ) -> Fallible<bool> {
     let facts = probe.facts.clone();
-    let events = probe.list("events", &facts.events)?;
+    let events = match (facts.events.get(), &filter.log) {
+        // No log was read: the one asked for is what to collect.
+        (Ok(None), Some(log)) => return Err(probe.missing(log_to_collect(log))),
+        _ => probe.list("events", &facts.events)?,
+    };
     probe.charge(events.len())?;
     let mut found = false;
     let mut near = 0;
@@ -217,6 +221,30 @@ pub(crate) fn events(
         }
     }
     if !found {
+        // Not found in what was read: absent only if the log it would be in was read whole.
+        let read = facts.event_logs.get().or_else(fail)?;
+        if let Some(read) = read {
+            let has = |log: &str| {
+                read.iter()
+                    .any(|l| l.as_str().trim().eq_ignore_ascii_case(log.trim()))
+            };
+            match &filter.log {
+                Some(log) if !has(log) => return Err(probe.missing(log_to_collect(log))),
+                Some(_) => {}
+                None => {
+                    let names: Vec<&str> = read.iter().map(Text::as_str).collect();
+                    return Err(probe.missing(format!(
+                        "every log {source} may write to (event() names no log; the events \
+                         are complete for {} only)",
+                        if names.is_empty() {
+                            "no log".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    )));
+                }
+            }
+        }
         let unlike = if near > 0 {
             format!(" with the details asked for ({near} with other details)")
         } else {
@@ -228,6 +256,24 @@ pub(crate) fn events(
         ));
     }
     Ok(found)
+}
+
+/// What to collect for a log not read: its name, and the files Windows keeps it in.
+fn log_to_collect(log: &str) -> String {
+    let log = log.trim();
+    let file = match log.to_ascii_lowercase().as_str() {
+        "application" => Some("AppEvent.Evt"),
+        "system" => Some("SysEvent.Evt"),
+        "security" => Some("SecEvent.Evt"),
+        _ => None,
+    };
+    match file {
+        Some(evt) => format!(
+            "the {log} log (%SystemRoot%\\System32\\config\\{evt} up to Windows Server 2003, \
+             winevt\\Logs\\{log}.evtx from Vista on)"
+        ),
+        None => format!("the {log} log"),
+    }
 }
 
 /// How much of an event's message evidence shows.

@@ -379,6 +379,10 @@ impl<'a> Reader<'a> {
                     f.collector = p.delegate()?;
                     11
                 }
+                "event_logs" => {
+                    f.event_logs = p.raw("event_logs", b'[')?;
+                    12
+                }
                 // An unknown key of the document goes to the full reader, which checks the
                 // nesting of what it skips.
                 _ => return None,

@@ -46,6 +46,10 @@ pub struct Facts {
     pub registry: Lazy<Registry>,
     #[serde(default)]
     pub events: Lazy<Vec<Event>>,
+    /// The logs `events` is complete for (`[System, Application]`): an event not found in
+    /// another log is unknown, not absent. Absent: `events` holds every log.
+    #[serde(default)]
+    pub event_logs: Lazy<Vec<Text>>,
     /// Error text a person saw.
     #[serde(default)]
     pub reported_errors: Lazy<Vec<Text>>,
@@ -253,6 +257,7 @@ struct JsonFacts<'a> {
     files: Option<&'a RawValue>,
     registry: Option<&'a RawValue>,
     events: Option<&'a RawValue>,
+    event_logs: Option<&'a RawValue>,
     reported_errors: Option<&'a RawValue>,
     reported_symptoms: Option<&'a RawValue>,
     collector: Option<Collector>,
@@ -293,6 +298,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonFacts<'a> {
                         "files" => facts.files = raw(&mut map)?,
                         "registry" => facts.registry = raw(&mut map)?,
                         "events" => facts.events = raw(&mut map)?,
+                        "event_logs" => facts.event_logs = raw(&mut map)?,
                         "reported_errors" => facts.reported_errors = raw(&mut map)?,
                         "reported_symptoms" => facts.reported_symptoms = raw(&mut map)?,
                         "collector" => facts.collector = map.next_value()?,
@@ -338,6 +344,7 @@ impl JsonFacts<'_> {
             files: Lazy::from_json("files", self.files, text, b'[')?,
             registry: Lazy::from_json("registry", self.registry, text, b'{')?,
             events: Lazy::from_json("events", self.events, text, b'[')?,
+            event_logs: Lazy::from_json("event_logs", self.event_logs, text, b'[')?,
             reported_errors: Lazy::from_json("reported_errors", self.reported_errors, text, b'[')?,
             reported_symptoms: Lazy::from_json(
                 "reported_symptoms",
@@ -354,7 +361,7 @@ impl Facts {
     /// agree when these agree (the fast reader's tests and fuzz target compare them).
     pub fn describe_all(&self) -> String {
         format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
             self.host,
             self.collected,
             self.os,
@@ -364,6 +371,7 @@ impl Facts {
             self.files.get(),
             self.registry.get(),
             self.events.get(),
+            self.event_logs.get(),
             self.reported_errors.get(),
             self.reported_symptoms.get(),
             self.collector,
