@@ -310,30 +310,42 @@ fn run_time() -> String {
     crate::facts::values::iso_utc(seconds)
 }
 
-/// `kbdiag merge`: the summaries in `paths`, added up.
+/// `kbdiag merge`: the summaries in `paths`, added up. The first that cannot be read, or whose
+/// totals do not add up, stops it: exit 2, naming the file and line.
 fn merge(
     paths: &[PathBuf],
     format: MergeFormat,
     exit_zero: bool,
     out: &mut impl Write,
 ) -> io::Result<i32> {
-    let mut total = crate::report::summary::Summary::default();
+    use crate::report::summary::{self, Located, Summary};
+    let mut total = Summary::default();
     for path in paths {
         let name = path.display().to_string();
         let found = if path.as_os_str() == "-" {
-            crate::report::summary::find(io::stdin().lock())
+            summary::find(io::stdin().lock())
         } else {
             std::fs::File::open(path)
-                .map_err(|e| e.to_string())
-                .and_then(|f| crate::report::summary::find(io::BufReader::new(f)))
+                .map_err(|e| Located {
+                    line: None,
+                    error: e.into(),
+                })
+                .and_then(|f| summary::find(io::BufReader::new(f)))
         };
         let added = found.and_then(|summaries| {
-            summaries
-                .into_iter()
-                .try_for_each(|(line, s)| total.merge(s).map_err(|e| format!("line {line}: {e}")))
+            summaries.into_iter().try_for_each(|(line, s)| {
+                total.merge(s).map_err(|error| Located {
+                    line: Some(line),
+                    error,
+                })
+            })
         });
         if let Err(e) = added {
-            eprintln!("{}", render::clean(&format!("{name}: {e}")));
+            let at = match e.line {
+                Some(line) => format!("{name}:{line}"),
+                None => name,
+            };
+            eprintln!("{}", render::one_line(&format!("{at}: {}", e.error)));
             return Ok(2);
         }
     }
