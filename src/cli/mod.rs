@@ -44,8 +44,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// How much of each host's text report to show: `brief` gives every article that needs
-        /// a look in full and the rest one line per status; `full` gives every article in full.
+        /// How much of each host's text report to show: `brief` gives what is the host's for
+        /// every article that needs a look, the rest one line per status, and each article's
+        /// own text once, after the last host; `full` gives every article in full under each host.
         #[arg(long, value_enum, default_value = "brief")]
         detail: Detail,
         /// How standard input is read: one document, or NDJSON (one document per line).
