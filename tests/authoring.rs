@@ -552,9 +552,12 @@ fn the_example_rules_written_from_the_docs_check_clean_and_pass_their_tests() {
         "host: SRV-1\nos: {version: '6.1'}\nregistry: {'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\LmCompatibilityLevel': 1}\n",
     )
     .unwrap();
+    // `--detail full`: the article's note in place (a brief report prints it under "Articles").
     let o = kbdiag(
         &[
             "eval",
+            "--detail",
+            "full",
             "--kb",
             "examples/rules",
             dir.join("srv.yaml").to_str().unwrap(),

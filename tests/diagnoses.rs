@@ -141,6 +141,9 @@ fn text_and_json_snapshots() {
         let report = evaluate(path);
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!("text", render::text(&report));
+            // `--detail full`: every text in place, as the brief report was before each
+            // article's own text moved after the hosts (issue 24).
+            insta::assert_snapshot!("text-full", render::text_with(&report, render::Detail::Full));
             // The rule file's digest changes with any edit of the rule, even a comment: redacted,
             // so a snapshot changes only when a diagnosis does (its presence is tested in fleet.rs).
             let digest = kb::digest(kb322051()[0].bytes.as_slice());

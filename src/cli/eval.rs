@@ -49,7 +49,7 @@ pub(super) fn eval(
     }
     let (format, detail) = (options.format, options.detail);
     let render = move |report: &Report| match format {
-        Format::Text => render::text_with(report, detail),
+        Format::Text => render::fleet_text(report, detail),
         Format::Json => render::json(report),
         Format::Ndjson => render::ndjson(report),
         Format::Html => crate::report::html::section(report),
@@ -58,6 +58,8 @@ pub(super) fn eval(
     // The HTML page opens with the summary, so its sections wait for the end of the run.
     let (mut sections, mut unreadable) = (Vec::new(), Vec::new());
     let mut summary = Summary::new(rule_set(ev));
+    // Each article's own text is printed once, after the last host (brief text reports).
+    let mut articles = render::Articles::default();
     let mut progress = Progress::new(options.progress);
     if format == Format::Json {
         writeln!(out, "{{\n\"reports\": [")?;
@@ -80,7 +82,8 @@ pub(super) fn eval(
         summary.add(e.tally);
         progress.tick(summary.inputs);
         match format {
-            Format::Text if summary.inputs > 1 => write!(out, "\n{}", e.rendered),
+            Format::Text if summary.inputs > 1 => write!(out, "\n{}", articles.host(&e.rendered)),
+            Format::Text => write!(out, "{}", articles.host(&e.rendered)),
             Format::Ndjson => writeln!(out, "{}", e.rendered),
             Format::Json if summary.inputs > 1 => write!(out, ",\n{}", e.rendered),
             _ => write!(out, "{}", e.rendered),
@@ -102,7 +105,13 @@ pub(super) fn eval(
             let summary = serde_json::to_string_pretty(&summary).unwrap_or_default();
             writeln!(out, "\n],\n\"summary\": {summary}\n}}")?;
         }
-        Format::Text => write!(out, "\n{}", render::summary_text(&summary))?,
+        Format::Text => {
+            let section = articles.section();
+            if !section.is_empty() {
+                write!(out, "\n{section}")?;
+            }
+            write!(out, "\n{}", render::summary_text(&summary))?
+        }
         Format::Summary => write!(out, "{}", render::summary_text(&summary))?,
         Format::SummaryJson => writeln!(out, "{}", render::summary_line(&summary))?,
         Format::Html => write!(

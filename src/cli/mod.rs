@@ -44,8 +44,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// How much of each host's text report to show: `brief` gives every article that needs
-        /// a look in full and the rest one line per status; `full` gives every article in full.
+        /// How much of each host's text report to show: `brief` gives what is the host's for
+        /// every article that needs a look, the rest one line per status, and each article's
+        /// own text once, after the last host; `full` gives every article in full under each host.
         #[arg(long, value_enum, default_value = "brief")]
         detail: Detail,
         /// How standard input is read: one document, NDJSON (one document per line), or `auto`:
@@ -347,30 +348,42 @@ fn run_time() -> String {
     crate::facts::values::iso_utc(seconds)
 }
 
-/// `kbdiag merge`: the summaries in `paths`, added up.
+/// `kbdiag merge`: the summaries in `paths`, added up. The first that cannot be read, or whose
+/// totals do not add up, stops it: exit 2, naming the file and line.
 fn merge(
     paths: &[PathBuf],
     format: MergeFormat,
     exit_zero: bool,
     out: &mut impl Write,
 ) -> io::Result<i32> {
-    let mut total = crate::report::summary::Summary::default();
+    use crate::report::summary::{self, Located, Summary};
+    let mut total = Summary::default();
     for path in paths {
         let name = path.display().to_string();
         let found = if path.as_os_str() == "-" {
-            crate::report::summary::find(io::stdin().lock())
+            summary::find(io::stdin().lock())
         } else {
             std::fs::File::open(path)
-                .map_err(|e| e.to_string())
-                .and_then(|f| crate::report::summary::find(io::BufReader::new(f)))
+                .map_err(|e| Located {
+                    line: None,
+                    error: e.into(),
+                })
+                .and_then(|f| summary::find(io::BufReader::new(f)))
         };
         let added = found.and_then(|summaries| {
-            summaries
-                .into_iter()
-                .try_for_each(|(line, s)| total.merge(s).map_err(|e| format!("line {line}: {e}")))
+            summaries.into_iter().try_for_each(|(line, s)| {
+                total.merge(s).map_err(|error| Located {
+                    line: Some(line),
+                    error,
+                })
+            })
         });
         if let Err(e) = added {
-            eprintln!("{}", render::clean(&format!("{name}: {e}")));
+            let at = match e.line {
+                Some(line) => format!("{name}:{line}"),
+                None => name,
+            };
+            eprintln!("{}", render::one_line(&format!("{at}: {}", e.error)));
             return Ok(2);
         }
     }

@@ -6,7 +6,9 @@
 //! sections those templates made are inserted unescaped. A link is written only for an `http(s)`
 //! URL from a rule; no fact reaches a URL, an attribute without quotes, or the script. The page's
 //! Content-Security-Policy allows nothing external and only kbdiag's own inline style and script,
-//! by hash, so an injected handler or script would not run even if escaping failed.
+//! by hash, so an injected handler or script would not run even if escaping failed. Before that
+//! escaping, every value is escaped as the text report escapes a field ([`Shown`]): a terminal
+//! escape, a bidirectional override or a line break shows, and a copied text does not carry it.
 
 use askama::Template;
 use sha2::{Digest, Sha256};
@@ -14,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::report::diagnosis::{
     Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
 };
+use crate::report::render;
 use crate::report::summary::Summary;
 
 const STYLE: &str = include_str!("html/report.css");
@@ -29,6 +32,17 @@ const STATUSES: [(Status, &str); 7] = [
     (Status::NotApplicable, "not applicable"),
     (Status::Error, "error"),
 ];
+
+/// The templates' escaper (`askama.toml`): a value as the text report shows a field
+/// ([`render::one_line`]), then escaped for HTML.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shown;
+
+impl askama::filters::Escaper for Shown {
+    fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, text: &str) -> std::fmt::Result {
+        askama::filters::Html.write_escaped_str(dest, &render::one_line(text))
+    }
+}
 
 fn label(status: &Status) -> &'static str {
     STATUSES
@@ -109,7 +123,8 @@ struct ErrorSection<'a> {
     anchor: String,
     place: String,
     error: &'a str,
-    snippet: Option<&'a str>,
+    /// The offending line with its caret, a line each (each escaped as one).
+    snippet: Vec<&'a str>,
 }
 
 /// One input's part of the page: a collapsed host section, or an unreadable input. Made on the
@@ -120,7 +135,7 @@ pub fn section(report: &Report) -> String {
             anchor: anchor(&report.file, report.line),
             place: place(&report.file, report.line),
             error,
-            snippet: report.snippet.as_deref(),
+            snippet: report.snippet.iter().flat_map(|s| s.lines()).collect(),
         }
         .render(),
         (None, results) => {
@@ -319,7 +334,7 @@ pub fn page(summary: &Summary, hosts: Vec<String>, errors: Vec<String>, generate
         generated: generated.to_owned(),
         version: env!("CARGO_PKG_VERSION"),
         inputs: summary.inputs,
-        hosts_total: summary.inputs - summary.errors,
+        hosts_total: summary.inputs.saturating_sub(summary.errors),
         errors_total: errors.len(),
         rules: (summary.rule_set.iter())
             .map(|r| RuleRow {

@@ -1,10 +1,15 @@
-//! Output: the text report a support engineer reads, one JSON document, or NDJSON lines.
+//! Output: the text report a support engineer reads (`text`, with each article's own text once
+//! per report: `articles`), one JSON document, NDJSON lines, and the run's summary.
+
+mod articles;
+mod text;
 
 use std::fmt::Write as _;
 
-use crate::report::diagnosis::{
-    Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
-};
+pub use articles::Articles;
+pub use text::{findings, fleet_text, text, text_with};
+
+use crate::report::diagnosis::{Report, Status};
 use crate::report::summary::Summary;
 
 /// Output formats of `kbdiag eval`.
@@ -25,12 +30,50 @@ pub enum Format {
     Html,
 }
 
+/// How much of a host's text report to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detail {
+    /// Every article that needs a look (affected, suspected, exposed, unknown, error), the most
+    /// urgent first, with what is the host's own; the rest one line per status, naming the
+    /// articles. Each article's own text (explanation, fix, contact, support costs, file table,
+    /// related articles) once, after the last host.
+    #[default]
+    Brief,
+    /// Every article in full, in rule order, its own text under each host.
+    Full,
+}
+
 /// Escapes control characters (terminal escape sequences included), bidirectional overrides and
 /// invisible characters, so facts and rules cannot drive the terminal or make text read as
-/// something it is not: `\u{1b}` and `\u{202e}` are shown, not sent.
+/// something it is not: `\u{1b}` and `\u{202e}` are shown, not sent. Keeps `\n`, for text whose
+/// lines are its own (a located problem with its caret); a report's fields use [`one_line`].
 pub fn clean(text: &str) -> String {
-    let hidden = |c: char| (c.is_control() && c != '\n') || is_invisible(c);
-    if !text.chars().any(hidden) {
+    escaped(text, |c| (c.is_control() && c != '\n') || is_invisible(c))
+}
+
+/// [`clean`], line breaks too (`\n`, `\r`, U+0085, U+2028, U+2029 shown as `\n`, `\r`,
+/// `\u{85}`…): a field of one line stays one line, so a host name or a path cannot write a
+/// report line of its own.
+pub fn one_line(text: &str) -> String {
+    escaped(text, |c| c.is_control() || is_invisible(c))
+}
+
+/// A paragraph of an article, which may have lines of its own: each escaped as [`one_line`], and
+/// each after the first on a line of its own, indented by `indent` and marked `| `, so no line
+/// of it can pass for a line of the report.
+pub fn paragraph(text: &str, indent: usize) -> String {
+    if !text.contains('\n') {
+        return one_line(text);
+    }
+    let between = format!("\n{}| ", " ".repeat(indent));
+    (text.split('\n'))
+        .map(one_line)
+        .collect::<Vec<_>>()
+        .join(&between)
+}
+
+fn escaped(text: &str, hidden: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(&hidden) {
         return text.to_owned();
     }
     text.chars()
@@ -70,405 +113,6 @@ pub fn json(report: &Report) -> String {
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }
 
-/// How much of a host's text report to show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Detail {
-    /// Every article that needs a look (affected, suspected, exposed, unknown, error) in full,
-    /// the most urgent first; the rest one line per status, naming the articles.
-    #[default]
-    Brief,
-    /// Every article in full, in rule order.
-    Full,
-}
-
-/// One input's part of the text report, brief.
-pub fn text(report: &Report) -> String {
-    text_with(report, Detail::Brief)
-}
-
-/// The order a brief report shows statuses in: what needs action first.
-const URGENCY: [Status; 7] = [
-    Status::Error,
-    Status::Affected,
-    Status::Suspected,
-    Status::Exposed,
-    Status::Unknown,
-    Status::NotAffected,
-    Status::NotApplicable,
-];
-
-/// `1 article`, `19 articles`.
-fn articles(n: usize) -> String {
-    format!("{n} article{}", if n == 1 { "" } else { "s" })
-}
-
-/// One input's part of the text report. With one result, `Brief` and `Full` are the same.
-pub fn text_with(report: &Report, detail: Detail) -> String {
-    let mut out = String::new();
-    let file = match report.line {
-        Some(line) => clean(&format!("{}:{line}", report.file)),
-        None => clean(&report.file),
-    };
-    match (&report.host, &report.error) {
-        (_, Some(error)) => {
-            let _ = writeln!(out, "{file}: ERROR, not evaluated");
-            let _ = writeln!(out, "  {}", clean(error));
-            for line in report.snippet.iter().flat_map(|s| s.lines()) {
-                let _ = writeln!(out, "  {}", clean(line));
-            }
-        }
-        (host, None) => {
-            let _ = writeln!(out, "{} ({file})", clean(host.as_deref().unwrap_or("?")));
-            for a in &report.collected_from {
-                let _ = writeln!(out, "  Collected from {}", clean(a));
-            }
-            for n in &report.not_collected {
-                let _ = writeln!(out, "  Not collected: {}", clean(n));
-            }
-            let results = report.results.as_deref().unwrap_or_default();
-            if detail == Detail::Full || results.len() <= 1 {
-                for d in results {
-                    diagnosis_text(&mut out, d);
-                }
-                return out;
-            }
-            for status in URGENCY {
-                let of: Vec<&Diagnosis> = results.iter().filter(|d| d.status == status).collect();
-                if of.is_empty() {
-                    continue;
-                }
-                if status == Status::Exposed {
-                    let _ = writeln!(
-                        out,
-                        "  exposed: {}, the fix missing and the trigger present; watch for the symptoms (--detail full shows each in full):",
-                        articles(of.len())
-                    );
-                    for d in of {
-                        // The last finding is what the fix condition read: the file, the hotfix.
-                        let why = d
-                            .evidence
-                            .last()
-                            .map_or(String::new(), |e| format!(": {e}"));
-                        let covered = if d.covered_by.is_empty() {
-                            String::new()
-                        } else {
-                            let c: Vec<&str> = d.covered_by.iter().map(|c| c.as_str()).collect();
-                            format!(" (covered by the later {})", c.join("; "))
-                        };
-                        let _ = writeln!(
-                            out,
-                            "    {} {}{}{}",
-                            clean(&d.kb),
-                            clean(&d.title),
-                            clean(&why),
-                            clean(&covered)
-                        );
-                    }
-                    continue;
-                }
-                if status == Status::Unknown {
-                    let _ = writeln!(
-                        out,
-                        "  unknown: {}, for lack of facts (--detail full shows each in full):",
-                        articles(of.len())
-                    );
-                    for d in of {
-                        let collect = d.recommendation.collect.join("; ");
-                        let _ = writeln!(
-                            out,
-                            "    {} {}: collect {}",
-                            clean(&d.kb),
-                            clean(&d.title),
-                            clean(&collect)
-                        );
-                    }
-                    continue;
-                }
-                if matches!(status, Status::NotAffected | Status::NotApplicable) {
-                    // Ruled out although a symptom shows: another cause is at work, say it all.
-                    let seen = |d: &Diagnosis| {
-                        (d.symptoms.iter()).any(|s| s.observed == Observed::Observed)
-                    };
-                    for d in of.iter().filter(|d| seen(d)) {
-                        diagnosis_text(&mut out, d);
-                    }
-                    let of: Vec<&Diagnosis> = of.into_iter().filter(|d| !seen(d)).collect();
-                    if of.is_empty() {
-                        continue;
-                    }
-                    let ids: Vec<String> = of.iter().map(|d| clean(&d.kb)).collect();
-                    let _ = writeln!(
-                        out,
-                        "  {}: {} ({})",
-                        status.as_str().replace('_', " "),
-                        articles(of.len()),
-                        ids.join(", ")
-                    );
-                    continue;
-                }
-                for d in of {
-                    diagnosis_text(&mut out, d);
-                }
-            }
-            if results
-                .iter()
-                .any(|d| matches!(d.status, Status::NotAffected | Status::NotApplicable))
-            {
-                let _ = writeln!(out, "  (--detail full shows every article's evidence)");
-            }
-        }
-    }
-    out
-}
-
-fn diagnosis_text(out: &mut String, d: &Diagnosis) {
-    let status = d.status.as_str().to_uppercase().replace('_', " ");
-    let _ = writeln!(out, "  {} {status}: {}", clean(&d.kb), clean(&d.title));
-    let _ = writeln!(out, "    {}", clean(&d.summary));
-    if let Some(error) = &d.error {
-        let _ = writeln!(out, "    Error: {}", clean(error));
-    }
-    scope_text(out, d);
-    list(out, "Findings (this host's facts)", &findings(d));
-    if let Some(explanation) = d
-        .explanation
-        .as_ref()
-        .filter(|_| d.status != Status::NotAffected)
-    {
-        let _ = writeln!(
-            out,
-            "    The article's explanation of the cause: {}",
-            clean(explanation)
-        );
-    }
-    if d.status != Status::NotApplicable {
-        symptoms_text(out, d);
-    }
-    list(out, "Notes", &d.notes);
-    recommendation_text(out, d);
-    if !d.covered_by.is_empty() {
-        let covered: Vec<String> = d.covered_by.iter().map(|c| clean(c)).collect();
-        let _ = writeln!(
-            out,
-            "    A later fix covers this one: {}. Installing it fixes this article too (\"these or later\").",
-            covered.join("; ")
-        );
-    }
-    article_text(out, d);
-}
-
-/// The evidence but the observed symptoms' matches, which reports show under each symptom.
-pub fn findings(d: &Diagnosis) -> Vec<String> {
-    let symptom_lines: Vec<String> = (d.symptoms.iter())
-        .filter(|s| s.observed == Observed::Observed)
-        .flat_map(|s| {
-            s.evidence
-                .iter()
-                .map(move |m| format!("symptom {}: {m}", s.id))
-        })
-        .collect();
-    (d.evidence.iter())
-        .filter(|e| !symptom_lines.contains(e))
-        .cloned()
-        .collect()
-}
-
-fn scope_text(out: &mut String, d: &Diagnosis) {
-    let Some(scope) = &d.scope else { return };
-    let products = clean(&scope.products.join("; "));
-    let said = match scope.listed {
-        Listed::Listed => return,
-        Listed::NotListed => format!(
-            "this host is not one of the products the article lists ({products}); evidence: {}.",
-            clean(&scope.evidence.join("; "))
-        ),
-        Listed::Unknown => format!(
-            "whether this host is one of the products the article lists ({products}) is unknown: \
-             collect {}.",
-            clean(&scope.missing.join(", "))
-        ),
-    };
-    let note = scope
-        .note
-        .as_ref()
-        .map_or(String::new(), |n| format!(" {}", clean(n)));
-    let _ = writeln!(out, "    Scope: {said}{note}");
-}
-
-fn symptoms_text(out: &mut String, d: &Diagnosis) {
-    if d.symptoms.is_empty() {
-        return;
-    }
-    let count = |o: Observed| d.symptoms.iter().filter(|s| s.observed == o).count();
-    let _ = writeln!(
-        out,
-        "    Symptoms: {} observed, {} not observed, {} unknown, {} only a person can report",
-        count(Observed::Observed),
-        count(Observed::NotObserved),
-        count(Observed::Unknown),
-        count(Observed::ReportOnly)
-    );
-    for s in &d.symptoms {
-        let id = clean(&s.id);
-        match s.observed {
-            Observed::Observed => {
-                for m in &s.evidence {
-                    let _ = writeln!(out, "      observed      {id}: {}", clean(m));
-                }
-            }
-            Observed::NotObserved => {
-                let why = s.evidence.join("; ");
-                let why = if why.is_empty() {
-                    why
-                } else {
-                    format!(" ({why})")
-                };
-                let _ = writeln!(out, "      not observed  {id}{}", clean(&why));
-            }
-            Observed::Unknown => {
-                let _ = writeln!(
-                    out,
-                    "      unknown       {id} (collect {})",
-                    clean(&s.missing.join(", "))
-                );
-            }
-            Observed::ReportOnly => {
-                let ask = s.ask.as_deref().unwrap_or(&s.text);
-                let _ = writeln!(out, "      ask           {id}: {}", clean(ask));
-            }
-        }
-    }
-}
-
-fn recommendation_text(out: &mut String, d: &Diagnosis) {
-    let r = &d.recommendation;
-    // An affected host is told what the article says even when there is nothing to install.
-    if r.action == Action::None && d.status != Status::Affected {
-        return;
-    }
-    let _ = writeln!(out, "    Do: {} - {}", r.action.as_str(), clean(&r.summary));
-    for p in &r.prerequisites {
-        let state = match p.status {
-            PrerequisiteStatus::Met => "installed",
-            PrerequisiteStatus::NotMet => "NOT installed",
-            PrerequisiteStatus::Unknown => "unknown",
-        };
-        let why = if p.missing.is_empty() {
-            &p.evidence
-        } else {
-            &p.missing
-        };
-        let why = if why.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", why.join("; "))
-        };
-        let _ = writeln!(
-            out,
-            "      Prerequisite {}: {state}{}",
-            clean(&p.text),
-            clean(&why)
-        );
-    }
-    numbered(out, &r.steps);
-    for item in &r.collect {
-        let _ = writeln!(out, "      - collect {}", clean(item));
-    }
-    if let Some(hotfix) = &r.hotfix {
-        if let Some(caveat) = &hotfix.caveat {
-            let _ = writeln!(out, "      Note: {}", clean(caveat));
-        }
-        if let Some(url) = &hotfix.url {
-            let _ = writeln!(out, "      Contact: {}", clean(url));
-        }
-        if let Some(note) = &hotfix.note {
-            let _ = writeln!(out, "      Support costs: {}", clean(note));
-        }
-        for link in hotfix.links.iter() {
-            let _ = writeln!(out, "      {}: {}", clean(&link.label), clean(&link.url));
-        }
-        if !hotfix.files.is_empty() {
-            let zone = if hotfix.files_not_utc {
-                "times as the article gives them, zone not stated"
-            } else {
-                "UTC"
-            };
-            let _ = writeln!(
-                out,
-                "      Hotfix files (the article's table, {zone}; these or later versions):"
-            );
-        }
-        for f in hotfix.files.iter() {
-            let _ = writeln!(out, "        {}", file_row(f));
-        }
-        if let Some(note) = &hotfix.files_note {
-            let _ = writeln!(out, "      {}", clean(note));
-        }
-    }
-    for alt in r.alternative.iter().map(|a| &**a).chain(&r.alternatives) {
-        let _ = writeln!(
-            out,
-            "    Or, if {}: {}",
-            clean(&alt.when),
-            alt.id.as_deref().unwrap_or(alt.action.as_str())
-        );
-        if let Some(text) = &alt.text {
-            let _ = writeln!(out, "      {}", clean(text));
-        }
-        numbered(out, &alt.steps);
-    }
-}
-
-fn article_text(out: &mut String, d: &Diagnosis) {
-    let Some(a) = &d.article else { return };
-    let mut line = format!("    Article: {}", d.kb);
-    if let Some(revision) = &a.revision {
-        line.push_str(&format!(", revision {revision}"));
-    }
-    if let Some(reviewed) = &a.last_reviewed {
-        line.push_str(&format!(", last reviewed {reviewed}"));
-    }
-    line.push('.');
-    if let Some(status) = &a.status {
-        line.push_str(&format!(" {status}"));
-    }
-    let _ = writeln!(out, "{}", clean(&line));
-    if let Some(note) = &a.support_note {
-        let _ = writeln!(out, "      Support costs: {}", clean(note));
-    }
-    for r in &a.related {
-        let url = r.url.as_ref().map_or(String::new(), |u| format!(" ({u})"));
-        let note = r
-            .note
-            .as_ref()
-            .map_or(String::new(), |n| format!(": {}", n.trim()));
-        let _ = writeln!(
-            out,
-            "      See also {} {}{}{}",
-            clean(&r.id),
-            clean(r.title.trim()),
-            clean(&url),
-            clean(&note)
-        );
-    }
-}
-
-fn list(out: &mut String, heading: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "    {heading}:");
-    for item in items {
-        let _ = writeln!(out, "      - {}", clean(item));
-    }
-}
-
-fn numbered(out: &mut String, steps: &[String]) {
-    for (i, step) in steps.iter().enumerate() {
-        let _ = writeln!(out, "      {}. {}", i + 1, clean(step));
-    }
-}
-
 /// The fleet summary as one JSON line, `{"summary": {…}}`: the form `kbdiag merge` reads.
 pub fn summary_line(s: &Summary) -> String {
     serde_json::json!({ "summary": s }).to_string()
@@ -477,7 +121,7 @@ pub fn summary_line(s: &Summary) -> String {
 /// The fleet summary as text: counts per rule and status, then the hosts that need action.
 pub fn summary_text(s: &Summary) -> String {
     let mut out = String::new();
-    let evaluated = s.inputs - s.errors;
+    let evaluated = s.inputs.saturating_sub(s.errors);
     let _ = write!(
         out,
         "Summary: {evaluated} host{} evaluated",
@@ -508,7 +152,7 @@ pub fn summary_text(s: &Summary) -> String {
             (n > 0).then(|| format!("{n} {}", st.as_str().replace('_', " ")))
         })
         .collect();
-        let _ = writeln!(out, "  {}: {}", clean(kb), parts.join(", "));
+        let _ = writeln!(out, "  {}: {}", one_line(kb), parts.join(", "));
     }
     let missing = s.missing_fixes_by_hosts();
     if !missing.is_empty() {
@@ -527,12 +171,15 @@ pub fn summary_text(s: &Summary) -> String {
             let covered = if m.covered_by.is_empty() {
                 String::new()
             } else {
-                format!("; covered by the later {}", clean(&m.covered_by.join("; ")))
+                format!(
+                    "; covered by the later {}",
+                    one_line(&m.covered_by.join("; "))
+                )
             };
             let _ = writeln!(
                 out,
                 "  {:<10} {} host{} ({}){covered}",
-                clean(kb),
+                one_line(kb),
                 m.hosts(),
                 if m.hosts() == 1 { "" } else { "s" },
                 parts.join(", ")
@@ -549,42 +196,49 @@ pub fn summary_text(s: &Summary) -> String {
             let _ = writeln!(
                 out,
                 "  {:<16} {:<10} {:<10} {:<21} {}",
-                clean(&item.host),
-                clean(&item.kb),
+                one_line(&item.host),
+                one_line(&item.kb),
                 item.status.as_str(),
                 item.action.as_str(),
-                clean(&at)
+                one_line(&at)
             );
         }
-        let unlisted = s.needs_action_total - s.needs_action.len();
+        let unlisted = s.needs_action_total.saturating_sub(s.needs_action.len());
         if unlisted > 0 {
             let _ = writeln!(out, "  … and {unlisted} more (see --format ndjson)");
+        }
+    }
+    if s.errors > 0 {
+        let _ = writeln!(out, "Inputs that could not be evaluated:");
+        for error in &s.unreadable {
+            let _ = writeln!(out, "  {}", one_line(error));
+        }
+        let unnamed = s.errors.saturating_sub(s.unreadable.len());
+        if unnamed > 0 {
+            let _ = writeln!(out, "  … and {unnamed} more (see --format ndjson)");
         }
     }
     out
 }
 
-/// One row of an article's file table, as the text report shows it: the columns the row has.
-fn file_row(f: &crate::rules::rule::FileRow) -> String {
-    let mut line = format!("{:<14}", clean(&f.file));
-    if let Some(v) = &f.version {
-        line.push_str(&format!(" {:<15}", clean(v.as_str())));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_stays_one_line_and_a_paragraph_marks_its_lines() {
+        let forged = "a\nb\r\nc\u{85}d\u{2028}e\u{2029}f\u{1b}[2J";
+        assert_eq!(
+            one_line(forged),
+            "a\\nb\\r\\nc\\u{85}d\\u{2028}e\\u{2029}f\\u{1b}[2J"
+        );
+        assert!(!one_line(forged).chars().any(|c| c.is_control()));
+        // `clean` keeps the lines of a located problem.
+        assert_eq!(clean("x\n  ^\u{7}"), "x\n  ^\\u{7}");
+        assert_eq!(
+            paragraph("one\nKB1 AFFECTED: two\r\n\u{2028}three", 4),
+            "one\n    | KB1 AFFECTED: two\\r\n    | \\u{2028}three"
+        );
+        assert_eq!(paragraph("one line", 4), "one line");
     }
-    match f.size {
-        Some(size) => line.push_str(&format!(" {size:>7} bytes")),
-        None => line.push_str("              "),
-    }
-    line.push_str(&format!(
-        "  {} {:<5}  {}",
-        f.date,
-        f.time.as_ref().map_or("", |t| t.as_str()),
-        clean(f.platform.as_deref().unwrap_or(""))
-    ));
-    if let Some(bits) = f.bits {
-        line.push_str(&format!(" {bits}-bit"));
-    }
-    if let Some(p) = &f.package {
-        line.push_str(&format!(" ({})", clean(p)));
-    }
-    line.trim_end().to_owned()
 }
