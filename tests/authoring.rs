@@ -155,7 +155,7 @@ fn a_failing_case_says_which_fields_differ() {
         out.contains("        symptom event-1008-move-mailbox: expected observed, got unknown\n"),
         "{out}"
     );
-    assert!(out.ends_with("\n15 passed, 2 failed\n"), "{out}");
+    assert!(out.ends_with("\n16 passed, 2 failed\n"), "{out}");
 }
 
 #[test]
