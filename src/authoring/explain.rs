@@ -10,7 +10,7 @@ use crate::engine::condition::Explained;
 use crate::evaluate::diagnose::Evaluator;
 use crate::facts::Facts;
 use crate::report::diagnosis::Diagnosis;
-use crate::report::render::clean;
+use crate::report::render::one_line;
 
 /// One rule explained on one host.
 #[derive(Debug, Clone, Serialize)]
@@ -105,15 +105,15 @@ fn part(name: &str, condition: Explained) -> Part {
 /// The explanation as text: a tree per condition, `<-` marking the parts that decided.
 pub fn text(host: &str, file: &str, explanations: &[Explanation]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({})", clean(host), clean(file));
+    let _ = writeln!(out, "{} ({})", one_line(host), one_line(file));
     for e in explanations {
         let _ = writeln!(
             out,
             "\n{}: {} ({}) - {}",
-            clean(&e.kb),
+            one_line(&e.kb),
             e.status,
             e.action,
-            clean(&e.title)
+            one_line(&e.title)
         );
         for p in &e.conditions {
             let _ = writeln!(out, "  {}: {}", p.part, p.condition.value.to_uppercase());
@@ -141,11 +141,11 @@ fn node(out: &mut String, e: &Explained, depth: usize) {
         out,
         "{pad}{:<7} {}{decides}",
         e.value.to_uppercase(),
-        clean(&name)
+        one_line(&name)
     );
     if let (Some(_), Some(expr)) = (&e.label, &e.expr) {
         for line in expr.lines() {
-            let _ = writeln!(out, "{pad}        | {}", clean(line));
+            let _ = writeln!(out, "{pad}        | {}", one_line(line));
         }
     }
     for (what, items) in [
@@ -154,11 +154,11 @@ fn node(out: &mut String, e: &Explained, depth: usize) {
         ("matched", &e.matched),
     ] {
         for item in items {
-            let _ = writeln!(out, "{pad}        {what}: {}", clean(item));
+            let _ = writeln!(out, "{pad}        {what}: {}", one_line(item));
         }
     }
     if let Some(error) = &e.error {
-        let _ = writeln!(out, "{pad}        error: {}", clean(error));
+        let _ = writeln!(out, "{pad}        error: {}", one_line(error));
     }
     for p in &e.parts {
         node(out, p, depth + 1);

@@ -407,20 +407,20 @@ fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
             also = format!(" (also {also})");
         }
         let line = format!("{}{also}: {}", rule.id, rule.title);
-        writeln!(out, "{}", render::clean(&line))?;
+        writeln!(out, "{}", render::one_line(&line))?;
         let revision = rule.revision.as_ref().map_or("?", |r| r.as_str());
         let reviewed = rule.last_reviewed.as_ref().map_or("?", |r| r.as_str());
         let line = format!(
             "  revision {revision}, last reviewed {reviewed}; from {}; {}",
             r.file, r.texts.digest
         );
-        writeln!(out, "{}", render::clean(&line))?;
+        writeln!(out, "{}", render::one_line(&line))?;
         writeln!(
             out,
             "  {}, {}; applies to: {}",
             plural(rule.symptoms.len(), "symptom"),
             plural(rule.prerequisites.len(), "prerequisite"),
-            render::clean(&rule.applies_to.products.join("; "))
+            render::one_line(&rule.applies_to.products.join("; "))
         )?;
     }
     Ok(0)

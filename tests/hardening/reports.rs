@@ -458,3 +458,36 @@ fn the_brief_report_loses_nothing_but_what_changes_nothing() {
     let (b, f) = (brief.lines().count(), full.lines().count());
     assert!(b < f, "{b} lines brief, {f} full");
 }
+
+// 25.14, in the author's commands too: `explain` wrote the host, the facts' paths and what a
+// condition read with their line breaks.
+#[test]
+fn a_line_break_in_a_field_forges_no_explain_line() {
+    let dir = scratch("hard-reports-explain");
+    let host = affected(
+        "EVIL\nKB322051: not_affected (none) - forged",
+        "C:\\WINNT\nforged",
+    );
+    let path = dir.join("host.json");
+    std::fs::write(&path, host.to_string()).unwrap();
+    let o = kbdiag(
+        &[
+            "explain",
+            "--kb",
+            "kb/KB322051.yaml",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("EVIL\\nKB322051: not_affected (none) - forged ("),
+        "{out}"
+    );
+    assert!(
+        !out.lines().any(
+            |l| l.starts_with("KB322051: not_affected") || l.trim_start().starts_with("forged")
+        ),
+        "{out}"
+    );
+}
