@@ -256,6 +256,9 @@ fn every_winnt_article_drafts_and_checks() {
     let (mut articles, mut tables, mut rows, mut marked, mut notes) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut kinds = std::collections::BTreeMap::new();
+    // Every note, for a reader to go through: `target/tmp/draft-corpus-notes.txt`.
+    let mut all_notes = String::new();
+    let mut all_tables = String::new();
     for (path, text) in corpus() {
         if !path.to_ascii_uppercase().ends_with(".TXT") {
             continue;
@@ -264,11 +267,25 @@ fn every_winnt_article_drafts_and_checks() {
         let id = format!("KB{}", stem.trim_start_matches(['Q', 'q']));
         let d = kbdiag::authoring::draft::draft(&id, &path, &text, "../schemas");
         articles += 1;
+        if d.tables > 0 {
+            all_tables.push_str(&format!(
+                "{path}: {} tables, {} rows, {} marked\n",
+                d.tables, d.rows, d.marked
+            ));
+            // The rows as drafted, for a reader to compare with the article.
+            let files = d.rule.lines().skip_while(|l| !l.starts_with("  files:"));
+            for l in files.skip(1).take_while(|l| l.starts_with("    ")) {
+                all_tables.push_str(l);
+                all_tables.push('\n');
+            }
+        }
         tables += d.tables;
         rows += d.rows;
         marked += d.marked;
         notes += d.notes.len();
         for n in &d.notes {
+            all_notes.push_str(n);
+            all_notes.push('\n');
             // The kind of note: its text after the location, numbers and quotes taken out.
             let what = n.splitn(3, ':').last().unwrap_or(n);
             let kind: String = what
@@ -293,6 +310,13 @@ fn every_winnt_article_drafts_and_checks() {
             failures.push(format!("{path}: {p}"));
         }
     }
+    let notes_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("draft-corpus-notes.txt");
+    std::fs::write(&notes_file, all_notes).unwrap();
+    std::fs::write(
+        notes_file.with_file_name("draft-corpus-tables.txt"),
+        all_tables,
+    )
+    .unwrap();
     println!(
         "{articles} articles: {tables} file tables, {rows} rows read, {marked} rows marked, \
          {notes} notes; {} drafts failing check",
