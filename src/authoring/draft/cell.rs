@@ -289,7 +289,16 @@ pub(super) fn version(words: &[&str]) -> Option<Marked<Option<String>>> {
     let parts: Vec<&str> = v.split('.').collect();
     let numeric = |p: &&str| !p.is_empty() && p.len() <= 6 && p.chars().all(|c| c.is_ascii_digit());
     if parts.len() >= 2 && parts.iter().all(numeric) {
-        return Some((Some((*v).to_owned()), None));
+        // `1.854.736` under Version is a size with dots between thousands, more likely than a
+        // version.
+        let like_size =
+            parts.len() >= 3 && parts[0].len() <= 3 && parts[1..].iter().all(|p| p.len() == 3);
+        let mark = like_size.then(|| {
+            format!(
+                "TODO confirm the version {v:?}: it reads like a size with dots between thousands"
+            )
+        });
+        return Some((Some((*v).to_owned()), mark));
     }
     // A mistyped version (`5.0:2195.2097`): said, and left out.
     let separators = v.chars().filter(|c| *c == '.' || *c == ':').count();
@@ -398,8 +407,8 @@ pub(super) fn platform(words: &[&str], strict: bool) -> Option<Platform> {
             p.platform = Some(name.to_owned());
             known += 1;
         } else if ["-", "nt", "/"].contains(&word.to_ascii_lowercase().as_str()) {
-        } else if word.len() > 2 && word.starts_with('(') && word.ends_with(')') {
-            p.package = Some(word[1..word.len() - 1].to_owned());
+        } else if let Some(package) = package(word) {
+            p.package = Some(package.to_owned());
         } else {
             unknown.push(word);
         }
@@ -414,7 +423,7 @@ pub(super) fn platform(words: &[&str], strict: bool) -> Option<Platform> {
         } else {
             words
                 .iter()
-                .filter(|w| bits(w).is_none() && !(w.starts_with('(') && w.ends_with(')')))
+                .filter(|w| bits(w).is_none() && package(w).is_none())
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -431,6 +440,17 @@ pub(super) fn platform(words: &[&str], strict: bool) -> Option<Platform> {
         }
     }
     (known > 0 || p.package.is_some() || !unknown.is_empty()).then_some(p)
+}
+
+/// Where a build comes from, in parentheses: `(SRP)`, `(SP6a)`.
+fn package(word: &str) -> Option<&str> {
+    let inner = word.strip_prefix('(')?.strip_suffix(')')?;
+    let upper = inner.to_ascii_uppercase();
+    let known = upper == "SRP"
+        || upper
+            .strip_prefix("SP")
+            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()));
+    known.then_some(inner)
 }
 
 /// A note in parentheses after a file name: `(56-bit)` is the build's strength; `(32-bit)`,
@@ -565,6 +585,11 @@ mod tests {
             Some((Some("4.0.1381.7109".into()), None))
         );
         assert!(version(&["7043"]).unwrap().1.is_some());
+        assert!(version(&["1.854.736"]).unwrap().1.is_some());
+        assert!(version(&["4.1.1.100"]).unwrap().1.is_none());
+        let p = platform(&["(x386)"], false).unwrap();
+        assert_eq!((p.platform.as_deref(), p.package), (Some("(x386)"), None));
+        assert_eq!(p.marks.len(), 1);
         assert_eq!(version(&["PM"]), None);
         assert_eq!(file(&["Ntldr"], false).as_deref(), Some("Ntldr"));
         assert_eq!(file(&["Intel"], false), None);
