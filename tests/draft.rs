@@ -126,25 +126,34 @@ fn every_draft_passes_check_with_todo_warnings_only_and_tables_match_the_rules()
     assert_eq!(compared, plain.len());
 }
 
+/// The articles of `tests/fixtures/draft/` (chosen by its `choose.py`: one for each table
+/// layout, date, time, size and platform form, boxed table, blank line under the header,
+/// day-first date, sub-heading and related-article form, and the web layout), with the rule id
+/// each is drafted as.
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/fixtures/draft"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")))
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (format!("KB{}", stem.trim_start_matches(['Q', 'K', 'B'])), p)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
-fn drafts_of_each_table_layout() {
+fn drafts_of_each_article_shape() {
     let dir = scratch("draft-snapshots");
-    // DD-Mon-YYYY with versions; 12-hour times with a blank line before the dashes; MM/DD/YYYY
-    // with cipher strengths and a marked row; Mon-DD-YYYY; DD-Mon-YY; "122 KB"; size before
-    // version; the web layout with event blocks.
-    for (id, file) in [
-        ("KB307991", "archive/Q307991.TXT"),
-        ("KB243655", "archive/Q243655.TXT"),
-        ("KB249863", "archive/Q249863.TXT"),
-        ("KB306513", "archive/Q306513.TXT"),
-        ("KB315101", "archive/Q315101.TXT"),
-        ("KB318420", "archive/Q318420.TXT"),
-        ("KB316211", "archive/Q316211.TXT"),
-        ("KB322051", "KB322051.txt"),
-    ] {
-        let (rule, notes) = draft(id, &source().join(file), &dir);
+    let articles = fixtures();
+    assert!(articles.len() >= 30, "{} fixtures", articles.len());
+    for (id, file) in articles {
+        let (rule, notes) = draft(&id, &file, &dir);
+        check_warns_of_todos_only(&dir.join(format!("{id}.yaml")));
         let rule = rule.split_once('\n').map_or("", |x| x.1);
-        let name = Path::new(file).file_name().unwrap().to_string_lossy();
+        let name = file.file_name().unwrap().to_string_lossy();
         insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("draft@{name}"), format!("{notes}---\n{rule}"));
         });
@@ -256,6 +265,9 @@ fn every_winnt_article_drafts_and_checks() {
     let (mut articles, mut tables, mut rows, mut marked, mut notes) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     let mut kinds = std::collections::BTreeMap::new();
+    // Every note, for a reader to go through: `target/tmp/draft-corpus-notes.txt`.
+    let mut all_notes = String::new();
+    let mut all_tables = String::new();
     for (path, text) in corpus() {
         if !path.to_ascii_uppercase().ends_with(".TXT") {
             continue;
@@ -264,11 +276,25 @@ fn every_winnt_article_drafts_and_checks() {
         let id = format!("KB{}", stem.trim_start_matches(['Q', 'q']));
         let d = kbdiag::authoring::draft::draft(&id, &path, &text, "../schemas");
         articles += 1;
+        if d.tables > 0 {
+            all_tables.push_str(&format!(
+                "{path}: {} tables, {} rows, {} marked\n",
+                d.tables, d.rows, d.marked
+            ));
+            // The rows as drafted, for a reader to compare with the article.
+            let files = d.rule.lines().skip_while(|l| !l.starts_with("  files:"));
+            for l in files.skip(1).take_while(|l| l.starts_with("    ")) {
+                all_tables.push_str(l);
+                all_tables.push('\n');
+            }
+        }
         tables += d.tables;
         rows += d.rows;
         marked += d.marked;
         notes += d.notes.len();
         for n in &d.notes {
+            all_notes.push_str(n);
+            all_notes.push('\n');
             // The kind of note: its text after the location, numbers and quotes taken out.
             let what = n.splitn(3, ':').last().unwrap_or(n);
             let kind: String = what
@@ -293,6 +319,13 @@ fn every_winnt_article_drafts_and_checks() {
             failures.push(format!("{path}: {p}"));
         }
     }
+    let notes_file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("draft-corpus-notes.txt");
+    std::fs::write(&notes_file, all_notes).unwrap();
+    std::fs::write(
+        notes_file.with_file_name("draft-corpus-tables.txt"),
+        all_tables,
+    )
+    .unwrap();
     println!(
         "{articles} articles: {tables} file tables, {rows} rows read, {marked} rows marked, \
          {notes} notes; {} drafts failing check",

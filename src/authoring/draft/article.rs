@@ -77,7 +77,7 @@ fn digits(text: &str) -> Option<String> {
 
 /// `11-JUN-2002` as `2002-06-11`.
 fn document_date(text: &str) -> Option<String> {
-    super::table::date(text).map(|(d, _)| d)
+    super::cell::date(&[text]).map(|(d, _)| d)
 }
 
 fn is_underline(line: &str, ch: char, heading: &str) -> bool {
@@ -226,7 +226,7 @@ fn long_date(text: &str) -> Option<String> {
     let (m, d, y) = (words.next()?, words.next()?, words.next()?);
     let d = d.trim_end_matches(',');
     let m: String = m.chars().take(3).collect();
-    super::table::date(&format!("{d}-{m}-{y}")).map(|(d, _)| d)
+    super::cell::date(&[&format!("{d}-{m}-{y}")]).map(|(d, _)| d)
 }
 
 #[cfg(test)]

@@ -7,14 +7,15 @@
 //! and references, `table` the file tables, `write` the YAML.
 
 mod article;
+mod cell;
+mod related;
+mod row;
 mod table;
 mod text;
 mod write;
 
 use table::Table;
-use text::{
-    events, first_sentence, paragraphs, prerequisite, quote, related, sentences, slug, texts,
-};
+use text::{events, first_sentence, paragraphs, prerequisite, quote, sentences, slug, texts};
 use write::{Yaml, file_row};
 
 /// A drafted rule, and what the article held that the draft could not read.
@@ -364,16 +365,38 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
         }
     }
     let rows: Vec<&table::Row> = tables.iter().flat_map(|t| &t.rows).collect();
-    let marked = rows.iter().filter(|r| !r.marks.is_empty()).count();
+    let marked = tables
+        .iter()
+        .map(|t| {
+            t.rows
+                .iter()
+                .filter(|r| t.marked || !r.marks.is_empty())
+                .count()
+        })
+        .sum();
     if rows.is_empty() {
         y.line(2, "files: []");
     } else {
-        y.line(2, "files:");
-        for r in &rows {
-            for m in &r.marks {
-                y.comment(4, m);
+        // A row without a date is no rule's row: it is written as a comment.
+        let dated = rows.iter().any(|r| r.date.is_some());
+        y.line(2, if dated { "files:" } else { "files: []" });
+        let with_rows = tables.iter().filter(|t| !t.rows.is_empty()).count();
+        for t in tables.iter().filter(|t| !t.rows.is_empty()) {
+            if with_rows > 1 || t.under {
+                y.comment(4, &t.place);
             }
-            y.line(4, &file_row(r));
+            for c in &t.comments {
+                y.comment(4, c);
+            }
+            for r in &t.rows {
+                for m in &r.marks {
+                    y.comment(4, m);
+                }
+                match r.date {
+                    Some(_) => y.line(4, &file_row(r)),
+                    None => y.comment(4, &file_row(r)),
+                }
+            }
         }
         let utc = all_texts
             .iter()
@@ -474,7 +497,7 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
     }
 
     // Related articles.
-    let related = related(&article, &number);
+    let related = related::related(&article, &number);
     if related.is_empty() {
         y.line(0, "related: []");
     } else {

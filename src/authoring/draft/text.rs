@@ -1,7 +1,7 @@
 //! An article's sections as text: paragraphs (numbered steps and sub-headings told apart),
-//! sentences, event blocks, the articles it refers to, and the prerequisite sentence.
+//! sentences, event blocks and the prerequisite sentence.
 
-use super::article::{Article, Layout};
+use super::article::Layout;
 use super::write::clean;
 
 /// One paragraph of a section.
@@ -274,73 +274,6 @@ pub(super) fn quote(sentence: &str) -> String {
     } else {
         format!("\"{s}\"")
     }
-}
-
-/// Related articles: each `Qnnnnnn` (or web `nnnnnn (http…/kb/nnnnnn/)`) with its title when
-/// the line gives one.
-pub(super) fn related(article: &Article, own: &str) -> Vec<(String, Option<String>)> {
-    let mut out: Vec<(String, Option<String>)> = Vec::new();
-    let lines = article
-        .preamble
-        .iter()
-        .chain(article.sections.iter().flat_map(|s| s.lines.iter()));
-    let all: Vec<&str> = lines.map(|(_, l)| *l).collect();
-    for (k, l) in all.iter().enumerate() {
-        let t = l.trim();
-        // "Q256986 Description of …" or "311401 (http://…/kb/311401/) Windows 2000 …".
-        let listed = if let Some(rest) = t.strip_prefix('Q') {
-            let d: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            (d.len() >= 5 && indent_of(l) >= 2).then(|| (d.clone(), rest[d.len()..].trim()))
-        } else {
-            let d: String = t.chars().take_while(char::is_ascii_digit).collect();
-            let rest = t[d.len()..].trim_start();
-            (d.len() >= 5 && rest.starts_with("(http"))
-                .then(|| (d.clone(), rest.split_once(')').map_or("", |x| x.1).trim()))
-        };
-        if let Some((d, title)) = listed {
-            let mut title = title.to_owned();
-            // An archive title may go on over the next, equally indented line.
-            if let Some(next) = all.get(k + 1) {
-                let nt = next.trim();
-                if !title.is_empty()
-                    && article.layout == Layout::Archive
-                    && indent_of(next) == indent_of(l)
-                    && !nt.is_empty()
-                    && !nt.starts_with('Q')
-                    && !nt.starts_with("http")
-                {
-                    title.push(' ');
-                    title.push_str(nt);
-                }
-            }
-            let title = (!title.is_empty()).then_some(title);
-            match out.iter_mut().find(|(id, _)| *id == d) {
-                Some(e) if e.1.is_none() => e.1 = title,
-                Some(_) => {}
-                None => out.push((d, title)),
-            }
-            continue;
-        }
-        for (i, _) in l.match_indices('Q') {
-            let before = l[..i].chars().next_back();
-            if before.is_some_and(|c| c.is_ascii_alphanumeric()) {
-                continue;
-            }
-            let d: String = l[i + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            let after = l[i + 1 + d.len()..].chars().next();
-            if d.len() >= 5
-                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-                && !out.iter().any(|(id, _)| *id == d)
-            {
-                out.push((d, None));
-            }
-        }
-    }
-    out.retain(|(d, _)| d != own);
-    out
 }
 
 /// The prerequisite sentence: "this hotfix requires … Service Pack 6a", "you must have … Service

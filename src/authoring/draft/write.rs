@@ -121,7 +121,10 @@ impl Yaml {
 
 /// A `resolution.files` row in flow style.
 pub fn file_row(r: &super::table::Row) -> String {
-    let mut parts = vec![format!("date: {}", r.date)];
+    let mut parts = Vec::new();
+    if let Some(d) = &r.date {
+        parts.push(format!("date: {d}"));
+    }
     if let Some(t) = &r.time {
         parts.push(format!("time: \"{t}\""));
     }
@@ -137,6 +140,9 @@ pub fn file_row(r: &super::table::Row) -> String {
     }
     if let Some(b) = r.bits {
         parts.push(format!("bits: {b}"));
+    }
+    if let Some(e) = &r.edition {
+        parts.push(format!("edition: {}", scalar(e)));
     }
     if let Some(p) = &r.package {
         parts.push(format!("package: {}", scalar(p)));
