@@ -21,9 +21,10 @@ use chunk::{CHUNK, CHUNK_HEADER, Slot, State};
 pub use event::{MAX_EVENT_STRINGS, MAX_STRINGS};
 
 /// Bytes of insertion strings a fact document's events keep, over all its logs (see
-/// [`Budget`]): twice the 8 MiB a fact file may hold. Only events a template repeats its values
-/// in, or `--all-events` on a very large log, come near it.
-pub const MAX_DOCUMENT_STRINGS: usize = 16 << 20;
+/// [`Budget`]): half the 8 MiB a fact file may hold, so that a document cut to it is still one
+/// `kbdiag eval` reads (the host is not lost). Only events a template repeats its values in, or
+/// `--all-events` on a very large log, come near it.
+pub const MAX_DOCUMENT_STRINGS: usize = 4 << 20;
 
 /// The located problems a [`Read`] keeps; the rest are counted.
 const MAX_ERRORS: usize = 20;
