@@ -2,6 +2,7 @@
 //! case-insensitive there, and not here; a link may lead off the volume; a file's size may not
 //! be what it holds.
 
+use std::cell::RefCell;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,9 @@ pub const MAX_ENTRIES: usize = 200_000;
 pub struct Volume {
     pub root: PathBuf,
     real: PathBuf,
+    /// The last folder checked and where it really is: a log folder's files are checked
+    /// one after another, and resolving each one's whole path costs a system call per part.
+    last: RefCell<Option<(PathBuf, PathBuf)>>,
 }
 
 impl Volume {
@@ -26,6 +30,7 @@ impl Volume {
         Ok(Volume {
             root: root.to_path_buf(),
             real,
+            last: RefCell::new(None),
         })
     }
 
@@ -33,7 +38,7 @@ impl Volume {
     /// the volume is fine; one leading elsewhere (`/proc/self/pagemap`, the host's own files) is
     /// not followed.
     fn check(&self, path: &Path) -> Result<(), String> {
-        let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        let real = self.resolve(path).map_err(|e| e.to_string())?;
         if real.starts_with(&self.real) {
             Ok(())
         } else {
@@ -42,6 +47,29 @@ impl Volume {
                 real.display()
             ))
         }
+    }
+}
+
+impl Volume {
+    /// Where `path` really is: its folder resolved (once for files of one folder), then the
+    /// file itself when it is a link.
+    fn resolve(&self, path: &Path) -> std::io::Result<PathBuf> {
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+            return std::fs::canonicalize(path);
+        };
+        if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return std::fs::canonicalize(path);
+        }
+        let mut last = self.last.borrow_mut();
+        let real_folder = match &*last {
+            Some((f, real)) if f == folder => real.clone(),
+            _ => {
+                let real = std::fs::canonicalize(folder)?;
+                *last = Some((folder.to_path_buf(), real.clone()));
+                real
+            }
+        };
+        Ok(real_folder.join(name))
     }
 }
 
