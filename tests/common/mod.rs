@@ -25,16 +25,50 @@ pub fn kbdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
 }
 
 /// Runs kbdiag like [`kbdiag`], failing the test if it takes `seconds` or more: a guard against
-/// hangs, not a speed figure.
+/// hangs, not a speed figure. A run past the limit is killed, so a hang fails the test instead of
+/// blocking the suite.
 pub fn kbdiag_within(seconds: u64, args: &[&str]) -> Output {
     let start = std::time::Instant::now();
-    let output = kbdiag(args, None);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbdiag"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kbdiag runs");
+    // Drain the pipes on threads, so a child writing more than a pipe holds is not stalled.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).ok();
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).ok();
+        v
+    });
+    let limit = std::time::Duration::from_secs(seconds);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} took more than {limit:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let took = start.elapsed();
-    assert!(
-        took < std::time::Duration::from_secs(seconds),
-        "{args:?} took {took:?}"
-    );
-    output
+    assert!(took < limit, "{args:?} took {took:?}");
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }
 
 pub fn stdout(o: &Output) -> String {
