@@ -371,6 +371,14 @@ fn recommendation_text(out: &mut Out, d: &Diagnosis, kb: &str) {
     for item in &r.collect {
         let _ = writeln!(o, "      - collect {}", one_line(item));
     }
+    // No disk holds these: the report must say how a person who knows them gives them.
+    if (r.collect.iter()).any(|c| c.contains("cipher_bits") || c.contains("reported_errors")) {
+        let _ = writeln!(
+            o,
+            "      (A file's cipher strength and the errors users saw are on no disk: give what \
+             you know with `kbdiag collect --with FILE`, docs/collect.md#what-a-person-knows---with.)"
+        );
+    }
     if let Some(hotfix) = &r.hotfix {
         if let Some(caveat) = &hotfix.caveat {
             out.piece(kb, Piece::Caveat, |s| {
