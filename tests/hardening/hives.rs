@@ -431,6 +431,130 @@ fn a_big_data_value_shorter_than_it_declares_is_an_error_naming_it() {
     );
 }
 
+const SLASHED: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\CriticalDeviceDatabase\\SCSI#DiskMATSHITALS-120/240____00\\Service";
+
+/// A rule reading the value below the key with a `/` in its name.
+fn slash_rule(dir: &Path) -> std::path::PathBuf {
+    let rule = format!(
+        "id: KB900024\naliases: []\ntitle: A key whose name holds a slash\nrevision: \"1.0\"\n\
+         last_reviewed: 2026-01-01\napplies_to:\n  products: [Windows]\n  when: registry_collected(`{SLASHED}`)\n\
+         symptoms: []\ncause:\n  text: The floppy driver serves the disk.\n  when:\n    all:\n\
+         \x20     - registry_or(`{SLASHED}`, \"\") == \"sfloppy\"\n\
+         \x20     - not: registry_exists(`HKLM\\SYSTEM\\CurrentControlSet\\Control\\CriticalDeviceDatabase\\SCSI#DiskMATSHITALS-120`)\n\
+         prerequisites: []\nresolution:\n  summary: Nothing to install.\n  obtain: Nowhere.\n  files: []\nrelated: []\n"
+    );
+    let path = dir.join("KB900024.yaml");
+    std::fs::write(&path, rule).unwrap();
+    path
+}
+
+/// Issue 24.4: `/` is an ordinary character in a key name (only `\` separates), and the real
+/// Windows 7 SYSTEM hive has `CriticalDeviceDatabase\SCSI#DiskMATSHITALS-120/240____00`
+/// (`regfexport` lists it, with `Service` = `sfloppy`); collect read the `/` as a separator and
+/// wrote the value as absent.
+#[test]
+fn a_slash_in_a_key_name_is_part_of_the_name() {
+    let dir = scratch("hard-hives-slash");
+    let mut data = Vec::new();
+    let xz = std::fs::read(root().join("tests/fixtures/collect/real/SYSTEM.xz")).unwrap();
+    lzma_rs::xz_decompress(&mut &xz[..], &mut data).unwrap();
+    let hive = dir.join("SYSTEM");
+    std::fs::write(&hive, data).unwrap();
+    let rule = slash_rule(&dir);
+    let o = kbdiag_within(
+        20,
+        &[
+            "collect",
+            "--kb",
+            rule.to_str().unwrap(),
+            "--system",
+            hive.to_str().unwrap(),
+            "--collected",
+            COLLECTED,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc = document(&o);
+    assert_eq!(
+        doc["registry"][SLASHED],
+        serde_json::json!({"type": "REG_SZ", "value": "sfloppy"}),
+        "{}",
+        doc["registry"]
+    );
+    let facts = dir.join("facts.json");
+    std::fs::write(&facts, stdout(&o)).unwrap();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            rule.to_str().unwrap(),
+            "--format",
+            "ndjson",
+            facts.to_str().unwrap(),
+        ],
+        None,
+    );
+    let result = &ndjson(&o)[0]["results"][0];
+    assert_eq!(result["status"], "affected", "{result}");
+}
+
+/// Issue 24.4, the fact file's side: a path with `/` in a key name is not the path with `\` in
+/// its place. Both listed are two values, not one "given twice", and the value below
+/// `…120/240____00` does not make a key `…120` exist.
+#[test]
+fn a_slash_in_a_fact_file_s_registry_path_is_part_of_a_key_name() {
+    let dir = scratch("hard-hives-slash-facts");
+    let rule = slash_rule(&dir);
+    let eval = |name: &str, registry: serde_json::Value| {
+        let path = dir.join(name);
+        let facts = serde_json::json!({"host": name, "registry": registry});
+        std::fs::write(&path, facts.to_string()).unwrap();
+        let o = kbdiag(
+            &[
+                "eval",
+                "--kb",
+                rule.to_str().unwrap(),
+                "--format",
+                "ndjson",
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        let line = ndjson(&o).remove(0);
+        assert!(line.get("error").is_none(), "{line}");
+        line["results"][0].clone()
+    };
+    // The `/` value alone: found, and a key `…120` is neither shown to exist nor to be absent.
+    let result = eval("slash.json", serde_json::json!({SLASHED: "sfloppy"}));
+    assert_eq!(result["status"], "unknown", "{result}");
+    assert!(result.to_string().contains("sfloppy"), "{result}");
+    let texts = |field: &str| -> Vec<String> {
+        (result[field].as_array().into_iter().flatten())
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        texts("missing")
+            .iter()
+            .any(|m| m.ends_with("CriticalDeviceDatabase\\SCSI#DiskMATSHITALS-120")),
+        "{result}"
+    );
+    // Beside it the same path with `\` in its place: two values (before, "given twice"), and
+    // it is the second that shows a key `…120` exists.
+    let backslashed = SLASHED.replace("120/240", "120\\240");
+    let result = eval(
+        "both.json",
+        serde_json::json!({SLASHED: "sfloppy", backslashed.clone(): "disk"}),
+    );
+    assert_eq!(result["status"], "not_affected", "{result}");
+    let holds = format!("(it holds {backslashed})");
+    assert!(
+        (result["evidence"].as_array().unwrap().iter())
+            .any(|e| e.as_str().unwrap().ends_with(&holds)),
+        "{result}"
+    );
+}
+
 /// The checks and the budget that stop the attacks above leave a real hive alone: the Windows 7
 /// SYSTEM hive (11 MB, 30,756 keys, every key's parent as its `nk` names it) reads whole, every
 /// key and value, within a quarter of its budget.
