@@ -95,6 +95,13 @@ pub struct Key {
     pub name: String,
 }
 
+impl Key {
+    /// Where the key's `nk` cell is in the file: one key, one offset.
+    pub fn offset(&self) -> usize {
+        BINS + self.offset
+    }
+}
+
 impl Hive {
     /// Checks the base block and finds the root key.
     pub fn from_bytes(data: Vec<u8>) -> Result<Hive, HiveError> {
@@ -419,9 +426,13 @@ impl Hive {
             return Err(corrupt(
                 BINS + offset,
                 format!(
-                    "{} declares {size} bytes; its {segments} big-data segment{} hold {}",
+                    "{} declares {size} bytes; its {segments} big-data {} {}",
                     whose(),
-                    if segments == 1 { "" } else { "s" },
+                    if segments == 1 {
+                        "segment holds"
+                    } else {
+                        "segments hold"
+                    },
                     out.len()
                 ),
             ));
