@@ -152,9 +152,13 @@ fn template() -> Template {
     let seg_list = cell(
         &mut bins,
         &mut t,
-        &segments.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<_>>(),
+        &segments
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect::<Vec<_>>(),
     );
-    t.pointers.extend([seg_list as usize + 4, seg_list as usize + 8]);
+    t.pointers
+        .extend([seg_list as usize + 4, seg_list as usize + 8]);
     let db = {
         let mut db = b"db".to_vec();
         db.extend_from_slice(&2u16.to_le_bytes());
@@ -182,7 +186,10 @@ fn template() -> Template {
         let list = cell(
             &mut bins,
             &mut t,
-            &values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>(),
+            &values
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<_>>(),
         );
         t.pointers.extend((0..3).map(|j| list as usize + 4 + 4 * j));
         put(&mut bins, key as usize + 4 + 0x24, 3);
@@ -192,7 +199,11 @@ fn template() -> Template {
             put(&mut bins, key as usize + 4 + 0x1c, u32::MAX);
             continue;
         };
-        let mut leaf = if i == 1 { b"li".to_vec() } else { b"lf".to_vec() };
+        let mut leaf = if i == 1 {
+            b"li".to_vec()
+        } else {
+            b"lf".to_vec()
+        };
         leaf.extend_from_slice(&1u16.to_le_bytes());
         leaf.extend_from_slice(&child.to_le_bytes());
         if i != 1 {

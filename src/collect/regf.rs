@@ -18,8 +18,8 @@ use thiserror::Error;
 use super::bytes::{u16_at, u32_at};
 use crate::facts::registry::RegValue;
 use crate::facts::values::eq_ignore_case;
-use decode::{decode_name, decode_value};
 pub(crate) use decode::utf16;
+use decode::{decode_name, decode_value};
 
 mod decode;
 

@@ -168,9 +168,9 @@ impl Builder {
         ] {
             base[at..at + 4].copy_from_slice(&u32::to_le_bytes(v));
         }
-        let sum = (0..0x1fc)
-            .step_by(4)
-            .fold(0u32, |x, at| x ^ u32::from_le_bytes(base[at..at + 4].try_into().unwrap()));
+        let sum = (0..0x1fc).step_by(4).fold(0u32, |x, at| {
+            x ^ u32::from_le_bytes(base[at..at + 4].try_into().unwrap())
+        });
         base[0x1fc..0x200].copy_from_slice(&sum.to_le_bytes());
         base.extend_from_slice(&self.bins);
         base
@@ -190,7 +190,10 @@ fn software(updates: impl FnOnce(&mut Builder, u32)) -> Vec<u8> {
     b.text(cv, "SystemRoot", "C:\\WINDOWS");
     let fix = b.path(cv, "Hotfix\\Q123456");
     b.value(fix, "Installed", REG_DWORD, &1u32.to_le_bytes());
-    let app = b.path(root, "Microsoft\\Windows\\CurrentVersion\\Uninstall\\Widget");
+    let app = b.path(
+        root,
+        "Microsoft\\Windows\\CurrentVersion\\Uninstall\\Widget",
+    );
     b.text(app, "DisplayName", "Widget Server");
     b.text(app, "DisplayVersion", "3.2");
     let microsoft = b.path(root, "Microsoft");
@@ -402,7 +405,12 @@ fn a_big_data_value_shorter_than_it_declares_is_an_error_naming_it() {
         .iter()
         .map(|&n| b.cell(&vec![0x5a; n]))
         .collect();
-    let list = b.cell(&segments.iter().flat_map(|s| s.to_le_bytes()).collect::<Vec<_>>());
+    let list = b.cell(
+        &segments
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect::<Vec<_>>(),
+    );
     let mut whole = b"db".to_vec();
     whole.extend_from_slice(&3u16.to_le_bytes());
     whole.extend_from_slice(&list.to_le_bytes());
@@ -413,7 +421,10 @@ fn a_big_data_value_shorter_than_it_declares_is_an_error_naming_it() {
     let options = hive.key("Control\\ProductOptions").unwrap().unwrap();
     let e = match hive.value(&options, "ProductPolicy") {
         Err(e) => e.to_string(),
-        Ok(v) => panic!("a short value is corrupt, not {:?} characters", v.map(|v| v.to_string().len())),
+        Ok(v) => panic!(
+            "a short value is corrupt, not {:?} characters",
+            v.map(|v| v.to_string().len())
+        ),
     };
     for part in [
         format!("offset {:#x}", 0x1000 + db),
