@@ -19,9 +19,9 @@ impl Collecting {
         let mut values = BTreeMap::new();
         let mut from: BTreeMap<PathBuf, usize> = BTreeMap::new();
         for path in &needs.registry {
-            let normal = path.replace('/', "\\");
-            let rest = strip_prefix_ci(&normal, "HKLM\\")
-                .or_else(|| strip_prefix_ci(&normal, "HKEY_LOCAL_MACHINE\\"));
+            // Only `\` separates: `/` is a character of key names (`SCSI#Disk…120/240____00`).
+            let rest = strip_prefix_ci(path, "HKLM\\")
+                .or_else(|| strip_prefix_ci(path, "HKEY_LOCAL_MACHINE\\"));
             let target = rest.and_then(|rest| {
                 if let Some(r) = strip_prefix_ci(rest, "SOFTWARE\\") {
                     Some((software?, r.to_owned()))

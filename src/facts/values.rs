@@ -406,9 +406,20 @@ pub fn path_key(path: &str) -> String {
     out
 }
 
-/// A registry path that compares case-insensitively, with long hive names shortened.
+/// A registry path that compares case-insensitively, with long hive names shortened: repeated
+/// `\` collapse, no trailing `\`. Unlike a file path, `/` is not a separator but a character of
+/// key names (`CriticalDeviceDatabase\SCSI#DiskMATSHITALS-120/240____00`).
 pub fn registry_key(path: &str) -> String {
-    let key = path_key(path);
+    let mut key = String::with_capacity(path.len());
+    for c in path.trim().chars() {
+        if c == '\\' && key.ends_with('\\') {
+            continue;
+        }
+        key.extend(c.to_lowercase());
+    }
+    while key.len() > 1 && key.ends_with('\\') {
+        key.pop();
+    }
     for (long, short) in [
         ("hkey_local_machine", "hklm"),
         ("hkey_current_user", "hkcu"),
