@@ -44,8 +44,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// How much of each host's text report to show: `brief` gives every article that needs
-        /// a look in full and the rest one line per status; `full` gives every article in full.
+        /// How much of each host's report to show: in text, `brief` gives every article that
+        /// needs a look in full and the rest one line per status, `full` every article in full;
+        /// in JSON and NDJSON, `brief` names each article by its id (its texts written once, in
+        /// its record), `full` repeats them in every result.
         #[arg(long, value_enum, default_value = "brief")]
         detail: Detail,
         /// How standard input is read: one document, or NDJSON (one document per line).
@@ -99,6 +101,10 @@ enum Command {
     List {
         #[command(flatten)]
         rules: RuleArgs,
+        /// Output format: `json` writes each article's record, one JSON line `{"article": …}`
+        /// each, the lines `eval --format ndjson` starts with (to join its results on).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
     },
     /// Check rule files and report every problem, located.
     ///
@@ -169,6 +175,14 @@ enum MergeFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    /// Each rule's id, title, revision, digest and what it applies to.
+    Text,
+    /// Each article's record, one JSON line each.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum ExplainFormat {
     Text,
@@ -233,7 +247,7 @@ pub fn run(cli: Cli) -> i32 {
             .rules
             .evaluator()
             .map(|ev| collect::run(&ev, args, &mut out)),
-        Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
+        Command::List { rules, format } => rules.evaluator().map(|ev| list(&ev, format, &mut out)),
         Command::Merge {
             paths,
             format,
@@ -349,7 +363,13 @@ fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
-fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
+fn list(ev: &Evaluator, format: ListFormat, out: &mut impl Write) -> io::Result<i32> {
+    if format == ListFormat::Json {
+        for line in crate::report::brief::article_lines(ev.rules()) {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(0);
+    }
     for r in ev.rules() {
         let rule = &r.rule;
         let mut also = rule.aliases.join(", ");

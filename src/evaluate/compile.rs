@@ -59,6 +59,55 @@ pub struct Texts {
     /// The articles of the knowledge base whose fix is a later build of every file of this
     /// one's table: `KB320392 (a later build of Tcpip.sys)`.
     pub covered_by: Vec<Shared>,
+    /// The `%VAR%`s the texts shown for a host name (`SystemRoot`), each once, ignoring case.
+    pub vars: Vec<String>,
+}
+
+/// The `%VAR%`s of the texts `rule` shows for a host, each once (ignoring case), in order.
+fn text_vars(rule: &Rule) -> Vec<String> {
+    let mut texts: Vec<&str> = vec![&rule.cause.text];
+    for s in &rule.symptoms {
+        texts.push(&s.text);
+        texts.extend(s.ask.as_deref());
+    }
+    for p in &rule.prerequisites {
+        texts.push(&p.text);
+        texts.extend(p.install.as_deref());
+    }
+    if let Some(r) = &rule.resolution {
+        texts.push(&r.summary);
+        texts.extend(
+            [
+                &r.caveat,
+                &r.obtain,
+                &r.install,
+                &r.note,
+                &r.files_note,
+                &r.to,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        );
+        texts.extend(r.steps.iter().map(String::as_str));
+    }
+    if let Some(w) = &rule.workaround {
+        texts.extend(w.text.as_deref());
+        texts.extend(w.steps.iter().map(String::as_str));
+    }
+    for a in &rule.alternatives {
+        texts.extend(a.text.as_deref());
+        texts.extend(a.steps.iter().map(String::as_str));
+    }
+    let mut vars: Vec<String> = Vec::new();
+    for text in texts {
+        for name in crate::engine::matching::expand_vars(text, |_| None).1 {
+            if !vars.iter().any(|v| v.eq_ignore_ascii_case(&name)) {
+                vars.push(name);
+            }
+        }
+    }
+    vars
 }
 
 /// [`Texts::not_applicable`].
@@ -109,6 +158,7 @@ impl Texts {
                 }),
             not_applicable: not_applicable(rule),
             covered_by: Vec::new(),
+            vars: text_vars(rule),
         }
     }
 }
