@@ -38,6 +38,19 @@ pub struct CompiledRule {
     pub texts: Texts,
 }
 
+impl CompiledRule {
+    /// Every condition of the rule.
+    pub fn conditions(&self) -> impl Iterator<Item = &Node> {
+        [&self.applies, &self.cause]
+            .into_iter()
+            .chain(self.products.iter())
+            .chain(self.symptoms.iter().flatten())
+            .chain(self.fixed.iter())
+            .chain(self.prerequisites.iter())
+            .chain(self.workaround_first.iter())
+    }
+}
+
 /// The texts a diagnosis quotes from its rule unchanged, shared (see [`Shared`]).
 pub struct Texts {
     /// The rule's id.
@@ -231,6 +244,21 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
             }
         }
     }
+    // An expression several rules write the same way is evaluated once per host (the
+    // sandbox keeps those that read only the host's facts).
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for r in &rules {
+        for node in r.conditions() {
+            for e in node.exprs() {
+                if let Node::Expr { expr, .. } = e {
+                    if !seen.insert(expr.as_str()) {
+                        sandbox.share(expr);
+                    }
+                }
+            }
+        }
+    }
+    drop(seen);
     // Each rule's helpers see every rule's file table and rollups.
     let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
     for r in &mut rules {
