@@ -152,12 +152,32 @@ fn counts(rules: &[RuleFile], ndjson: &Path, per_article: bool) -> String {
     ours.join(" ")
 }
 
-/// End to end: read the inputs, parse, evaluate every rule, render NDJSON, write it.
+/// End to end: read the inputs, parse, evaluate every rule, render NDJSON (the self-contained
+/// form of `--detail full`, as before issue 26), write it.
 fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
+    run_ndjson(rules, paths, jobs, false);
+}
+
+/// [`end_to_end`] with NDJSON as `kbdiag eval --format ndjson` writes it by default: the
+/// articles' records, then each host naming them by id (`report::brief`).
+fn end_to_end_brief(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
+    run_ndjson(rules, paths, jobs, true);
+}
+
+fn run_ndjson(rules: &[RuleFile], paths: &[PathBuf], jobs: usize, brief: bool) {
     let evaluator = Evaluator::new(rules).expect("rules load");
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
-    let render = |r: &kbdiag::report::diagnosis::Report| render::ndjson(r);
+    let digest = kbdiag::report::brief::rules_digest(evaluator.rules());
+    if brief {
+        for line in kbdiag::report::brief::article_lines(evaluator.rules()) {
+            writeln!(out, "{line}").expect("writes to a sink");
+        }
+    }
+    let render = |r: &kbdiag::report::diagnosis::Report| match brief {
+        true => kbdiag::report::brief::ndjson(r, &digest),
+        false => render::ndjson(r),
+    };
     let plan = fleet::Plan {
         jobs,
         batch: fleet::BATCH,
@@ -214,9 +234,9 @@ fn knowledge_base(dir: &Path, hosts: usize, cores: usize) {
     println!("| measure | hosts/s |");
     println!("|---|---:|");
     let input = std::slice::from_ref(&path);
-    let mut whole = || end_to_end(&all, input, 1);
-    let mut alone = || end_to_end(&one, input, 1);
-    let mut whole_cores = || end_to_end(&all, input, cores);
+    let mut whole = || end_to_end_brief(&all, input, 1);
+    let mut alone = || end_to_end_brief(&one, input, 1);
+    let mut whole_cores = || end_to_end_brief(&all, input, cores);
     let mut measures: Vec<&mut dyn FnMut()> = vec![&mut whole, &mut alone, &mut whole_cores];
     let mut script = python(
         &path,
@@ -229,8 +249,11 @@ fn knowledge_base(dir: &Path, hosts: usize, cores: usize) {
     let times = side_by_side_n(&mut measures, KB_ROUNDS);
     let rates: Vec<f64> = times.iter().map(|t| fastest(hosts, t)).collect();
     let kb_row = |what: &str, r: f64| println!("| {what} | {r:>9.0} |");
-    kb_row("all the articles, JSON end to end, 1 core", rates[0]);
-    kb_row("KB 322051 alone, JSON end to end, 1 core", rates[1]);
+    kb_row(
+        "all the articles, JSON end to end (NDJSON out, by id), 1 core",
+        rates[0],
+    );
+    kb_row("KB 322051 alone, the same, 1 core", rates[1]);
     kb_row(&format!("all the articles, {cores} cores"), rates[2]);
     println!(
         "|   all ÷ KB 322051 alone, 1 core, median of the rounds' ratios (target ≥ 0.25) | {:>9.2} |",
