@@ -12,6 +12,8 @@ static GLOBAL: kbdiag::alloc::Allocator = kbdiag::alloc::ALLOCATOR;
 mod fleet_gen;
 #[path = "support/floor.rs"]
 mod floor;
+#[path = "support/kb_fleet.rs"]
+mod kb_fleet;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,8 +50,13 @@ fn row(what: &str, hosts_per_s: f64, floor: f64) {
 /// Side by side, a slow spell of this shared VM slows every measure of a round alike, so the
 /// ratios between them hold better than with each measured on its own.
 fn side_by_side(measures: &mut [&mut dyn FnMut()]) -> Vec<Vec<Duration>> {
-    let mut times = vec![Vec::with_capacity(ROUNDS); measures.len()];
-    for _ in 0..ROUNDS {
+    side_by_side_n(measures, ROUNDS)
+}
+
+/// [`side_by_side`] with `rounds` rounds.
+fn side_by_side_n(measures: &mut [&mut dyn FnMut()], rounds: usize) -> Vec<Vec<Duration>> {
+    let mut times = vec![Vec::with_capacity(rounds); measures.len()];
+    for _ in 0..rounds {
         for (f, times) in measures.iter_mut().zip(&mut times) {
             let start = Instant::now();
             f();
@@ -79,16 +86,19 @@ fn paired(a: &[Duration], b: &[Duration]) -> f64 {
 
 const ROUNDS: usize = 15;
 
-/// The same decisions by a plain Python script (`bench/python_fleet.py`, with orjson), on one
-/// core: the yardstick of issue 9. Its counts per status and action must equal kbdiag's, or the
-/// comparison would be of different work. `None` (said in the table) without python3 or orjson.
-fn python(ndjson: &Path, rules: &[RuleFile]) -> Option<impl FnMut() + use<>> {
+/// The same decisions by a plain Python script (`bench/python_fleet.py`, with orjson, given
+/// `args`), on one core: the yardstick of issues 9 and 26. Its counts (`ours`, as
+/// [`counts`] makes them) must equal kbdiag's, or the comparison would be of different work.
+/// `None` (said in the table) without python3 or orjson.
+fn python(ndjson: &Path, args: &[&str], ours: &str) -> Option<impl FnMut() + use<>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/python_fleet.py");
     let path = ndjson.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let run = move || {
         let input = std::fs::File::open(&path).ok()?;
         let o = std::process::Command::new("python3")
             .arg(&script)
+            .args(&args)
             .stdin(input)
             .stdout(std::process::Stdio::null())
             .output()
@@ -105,25 +115,9 @@ fn python(ndjson: &Path, rules: &[RuleFile]) -> Option<impl FnMut() + use<>> {
         println!("| Python script: skipped, orjson not installed (pip install orjson) | | |");
         return None;
     }
-    // kbdiag's own counts, from the same documents.
-    let ev = Evaluator::new(rules).expect("rules load");
-    let mut counts = std::collections::BTreeMap::new();
-    for line in std::fs::read_to_string(ndjson).unwrap().lines() {
-        let report = ev.report("f.json", line);
-        for d in report.results.iter().flatten() {
-            *counts
-                .entry(format!(
-                    "{}/{}",
-                    d.status.as_str(),
-                    d.recommendation.action.as_str()
-                ))
-                .or_insert(0) += 1;
-        }
-    }
-    let ours: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
     assert_eq!(
         said.trim().trim_start_matches("orjson "),
-        ours.join(" "),
+        ours,
         "the Python script and kbdiag decide differently"
     );
     Some(move || {
@@ -131,12 +125,59 @@ fn python(ndjson: &Path, rules: &[RuleFile]) -> Option<impl FnMut() + use<>> {
     })
 }
 
-/// End to end: read the inputs, parse, evaluate every rule, render NDJSON, write it.
+/// kbdiag's own counts on `ndjson`, as the Python script prints them: per status and action
+/// (`affected/install-hotfix=…`), or with `per_article` per article, status and action
+/// (`KB322051/affected/install-hotfix=…`).
+fn counts(rules: &[RuleFile], ndjson: &Path, per_article: bool) -> String {
+    let ev = Evaluator::new(rules).expect("rules load");
+    let mut counts = std::collections::BTreeMap::new();
+    for line in std::fs::read_to_string(ndjson).unwrap().lines() {
+        let report = ev.report("f.json", line);
+        for d in report.results.iter().flatten() {
+            let kb = if per_article {
+                format!("{}/", d.kb)
+            } else {
+                String::new()
+            };
+            *counts
+                .entry(format!(
+                    "{kb}{}/{}",
+                    d.status.as_str(),
+                    d.recommendation.action.as_str()
+                ))
+                .or_insert(0) += 1;
+        }
+    }
+    let ours: Vec<String> = counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    ours.join(" ")
+}
+
+/// End to end: read the inputs, parse, evaluate every rule, render NDJSON (the self-contained
+/// form of `--detail full`, as before issue 26), write it.
 fn end_to_end(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
+    run_ndjson(rules, paths, jobs, false);
+}
+
+/// [`end_to_end`] with NDJSON as `kbdiag eval --format ndjson` writes it by default: the
+/// articles' records, then each host naming them by id (`report::brief`).
+fn end_to_end_brief(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
+    run_ndjson(rules, paths, jobs, true);
+}
+
+fn run_ndjson(rules: &[RuleFile], paths: &[PathBuf], jobs: usize, brief: bool) {
     let evaluator = Evaluator::new(rules).expect("rules load");
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
-    let render = |r: &kbdiag::report::diagnosis::Report| render::ndjson(r);
+    let digest = kbdiag::report::brief::rules_digest(evaluator.rules());
+    if brief {
+        for line in kbdiag::report::brief::article_lines(evaluator.rules()) {
+            writeln!(out, "{line}").expect("writes to a sink");
+        }
+    }
+    let render = |r: &kbdiag::report::diagnosis::Report| match brief {
+        true => kbdiag::report::brief::ndjson(r, &digest),
+        false => render::ndjson(r),
+    };
     let plan = fleet::Plan {
         jobs,
         batch: fleet::BATCH,
@@ -168,6 +209,67 @@ fn many_rules(copies: usize) -> Vec<RuleFile> {
                 .into_bytes(),
         })
         .collect()
+}
+
+/// Rounds of the knowledge-base table: the Python script takes seconds a round there.
+const KB_ROUNDS: usize = 7;
+
+/// The thirty articles of `kb/` against KB 322051 alone and the Python script, on the
+/// knowledge-base fleet (every host carries the facts the articles read), side by side: issue
+/// 26's targets.
+fn knowledge_base(dir: &Path, hosts: usize, cores: usize) {
+    let lines = kb_fleet::ndjson(hosts);
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let path = dir.join("kb-fleet.ndjson");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    drop(lines);
+    let all = kb::builtin();
+    let one = kb322051();
+    println!(
+        "\nThe knowledge base ({} articles) on its fleet: {hosts} hosts, {:.1} KB per host as JSON, \
+         {KB_ROUNDS} rounds side by side:\n",
+        all.len(),
+        bytes as f64 / hosts as f64 / 1024.0
+    );
+    println!("| measure | hosts/s |");
+    println!("|---|---:|");
+    let input = std::slice::from_ref(&path);
+    let mut whole = || end_to_end_brief(&all, input, 1);
+    let mut alone = || end_to_end_brief(&one, input, 1);
+    let mut whole_cores = || end_to_end_brief(&all, input, cores);
+    let mut measures: Vec<&mut dyn FnMut()> = vec![&mut whole, &mut alone, &mut whole_cores];
+    let mut script = python(
+        &path,
+        &["--kb", concat!(env!("CARGO_MANIFEST_DIR"), "/kb")],
+        &counts(&all, &path, true),
+    );
+    if let Some(script) = &mut script {
+        measures.push(script);
+    }
+    let times = side_by_side_n(&mut measures, KB_ROUNDS);
+    let rates: Vec<f64> = times.iter().map(|t| fastest(hosts, t)).collect();
+    let kb_row = |what: &str, r: f64| println!("| {what} | {r:>9.0} |");
+    kb_row(
+        "all the articles, JSON end to end (NDJSON out, by id), 1 core",
+        rates[0],
+    );
+    kb_row("KB 322051 alone, the same, 1 core", rates[1]);
+    kb_row(&format!("all the articles, {cores} cores"), rates[2]);
+    println!(
+        "|   all ÷ KB 322051 alone, 1 core, median of the rounds' ratios (target ≥ 0.25) | {:>9.2} |",
+        paired(&times[0], &times[1])
+    );
+    println!(
+        "|   {cores} cores ÷ 1 core, median of the rounds' ratios | {:>9.2} |",
+        paired(&times[2], &times[0])
+    );
+    if let Some(&python) = rates.get(3) {
+        kb_row("Python + orjson, the same 30 decisions, 1 core", python);
+        println!(
+            "|   kbdiag 1 core ÷ Python, median of the rounds' ratios (target ≥ 2.5) | {:>9.2} |",
+            paired(&times[0], &times[3])
+        );
+    }
 }
 
 fn main() {
@@ -227,7 +329,7 @@ fn main() {
         &mut one_core,
         &mut all_cores,
     ]);
-    let mut script = python(&ndjson, &builtin);
+    let mut script = python(&ndjson, &[], &counts(&builtin, &ndjson, false));
     if let Some(script) = &mut script {
         measures.push(script);
     }
@@ -269,6 +371,8 @@ fn main() {
         "|   kbdiag {cores} cores ÷ 1 core, median of the {ROUNDS} rounds' ratios | {:>9.2} | |",
         paired(&times[3], &times[2])
     );
+
+    knowledge_base(&dir, hosts, cores);
 
     let ev = Evaluator::new(&builtin).unwrap();
     let parse = rate(hosts, || {

@@ -192,12 +192,24 @@ fn in_a_pipeline_exit_zero_names_the_partition_and_ends_with_a_mergeable_summary
         assert!(r["line"].as_u64().unwrap() >= 1);
     }
     assert!(results[3]["error"].is_string());
-    let digest = results[0]["results"][0]["digest"].as_str().unwrap();
+    // Each result names its article by id, and its line the run's rules; the articles' records
+    // come first and give each one's revision and digest, to join on.
+    let records: Vec<serde_json::Value> = (stdout(&o).lines())
+        .take_while(|l| l.starts_with("{\"article\":"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["article"].take())
+        .collect();
+    assert_eq!(records.len(), 1);
+    let article = &records[0];
+    assert_eq!(results[0]["results"][0]["kb"], article["kb"]);
+    assert_eq!(article["revision"], "6.0");
+    for r in &results[..3] {
+        assert_eq!(r["rules"], article["rules"], "{r}");
+    }
+    let digest = article["digest"].as_str().unwrap();
     assert!(
         digest.starts_with("sha256:") && digest.len() == 71,
         "{digest}"
     );
-    assert_eq!(results[0]["results"][0]["revision"], "6.0");
     let s = &summary["summary"];
     assert_eq!(s["inputs"], 4);
     assert_eq!(s["errors"], 1);

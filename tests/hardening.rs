@@ -223,6 +223,8 @@ fn eval_yaml(dir: &std::path::Path, name: &str, text: &str) -> serde_json::Value
             "kb/KB322051.yaml",
             "--format",
             "ndjson",
+            "--detail",
+            "full",
             path.to_str().unwrap(),
         ],
         None,
@@ -414,8 +416,12 @@ fn results_from_a_live_stream_are_written_as_they_are_made() {
     let (tx, rx) = std::sync::mpsc::channel();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
+        // The first result, after the articles' records.
+        let mut out = std::io::BufReader::new(out);
         let mut line = String::new();
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
+        while out.read_line(&mut line).is_ok_and(|n| n > 0) && line.starts_with("{\"article\":") {
+            line.clear();
+        }
         let _ = tx.send(line);
     });
     let line = rx
@@ -556,8 +562,12 @@ fn results_before_a_fifo_without_writer_are_not_lost() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
+        // The first result, after the articles' records.
+        let mut out = std::io::BufReader::new(out);
         let mut line = String::new();
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
+        while out.read_line(&mut line).is_ok_and(|n| n > 0) && line.starts_with("{\"article\":") {
+            line.clear();
+        }
         let _ = tx.send(line);
     });
     let line = rx.recv_timeout(std::time::Duration::from_secs(10));

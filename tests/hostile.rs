@@ -138,5 +138,6 @@ fn a_rule_that_never_ends_fails_on_each_host_and_the_run_ends() {
         out.contains("\"error\":\"rule KB900001, condition `the OS says it is a widget appliance`: the expression ran more than 100000 operations (an endless loop?)\""),
         "{out}"
     );
-    assert_eq!(out.lines().count(), 5, "every host is still reported");
+    let hosts = out.lines().filter(|l| !l.starts_with("{\"article\":"));
+    assert_eq!(hosts.count(), 5, "every host is still reported");
 }

@@ -14,7 +14,7 @@ venv=target/spark-venv
 cargo build --release --quiet --bin kbdiag --example generate_fleet
 kbdiag=target/release/kbdiag
 rm -rf "$work" && mkdir -p "$work"
-target/release/examples/generate_fleet "$hosts" > "$work/fleet.ndjson"
+target/release/examples/generate_fleet "$hosts" --kb > "$work/fleet.ndjson"
 # Lines a partition must survive: not JSON, a document without host, an empty line.
 printf '%s\n' 'not json at all' '{"os": {"name": "Windows NT Server 4.0"}}' '' >> "$work/fleet.ndjson"
 
@@ -25,9 +25,9 @@ fi
 
 since() { python3 -c "import sys, time; print(round(time.time() - float(sys.argv[1]), 2))" "$1"; }
 start=$EPOCHREALTIME
-# The generated fleet carries KB 322051's facts; the whole knowledge base at this scale is issue
-# 26's (its output repeats each article's text per host).
-kb=kb/KB322051.yaml
+# The whole knowledge base (the built-in rules) on a fleet whose hosts carry its facts: results
+# name each article by id, and each article's texts come once, in its record.
+kb=kb
 "$kbdiag" eval --kb "$kb" --quiet --exit-zero --format summary-json "$work/fleet.ndjson" > "$work/plain.json"
 plain=$(since "$start")
 
@@ -48,10 +48,19 @@ assert len(results) == plain["inputs"], (len(results), plain["inputs"])
 errors = [r for r in results if "error" in r]
 assert len(errors) == plain["errors"] == 2, errors
 digests = {r["id"]: r["digest"] for r in plain["rule_set"]}
+# Each article's record once, with the digest the summary names; every result joins on one.
+articles = {a["kb"]: a for a in (json.loads(l)["article"] for l in open(f"{work}/out/articles.ndjson"))}
+assert {k: a["digest"] for k, a in articles.items()} == digests, "the records are the summary's rules"
+rules = {a["rules"] for a in articles.values()}
+assert len(rules) == 1, rules
 for r in results:
     assert r["file"].startswith("part-") and r["line"] >= 1, r
-    for d in r.get("results", []):
-        assert d["digest"] == digests[d["kb"]], d["digest"]
+    if "results" in r:
+        assert r["rules"] in rules, r["rules"]
+        for d in r["results"]:
+            assert d["kb"] in articles, d["kb"]
+            for i in d.get("evidence", []):
+                assert isinstance(r["texts"][i], str)
 print(f"spark: {len(results)} results, {plain['errors']} error records, counts equal to a plain run:",
       json.dumps(plain["rules"]))
 PY

@@ -48,9 +48,15 @@ pub(super) fn eval(
         eprintln!("{}", render::clean(&w.to_string()));
     }
     let (format, detail) = (options.format, options.detail);
+    // JSON and NDJSON name each article by id unless `--detail full` asks for every result to
+    // carry its article's texts; the articles' records then come first (`report::brief`).
+    let brief = detail == render::Detail::Brief;
+    let rules = crate::report::brief::rules_digest(ev.rules());
     let render = move |report: &Report| match format {
         Format::Text => render::fleet_text(report, detail),
+        Format::Json if brief => crate::report::brief::json(report, &rules),
         Format::Json => render::json(report),
+        Format::Ndjson if brief => crate::report::brief::ndjson(report, &rules),
         Format::Ndjson => render::ndjson(report),
         Format::Html => crate::report::html::section(report),
         Format::Summary | Format::SummaryJson => String::new(),
@@ -61,8 +67,22 @@ pub(super) fn eval(
     // Each article's own text is printed once, after the last host (brief text reports).
     let mut articles = render::Articles::default();
     let mut progress = Progress::new(options.progress);
-    if format == Format::Json {
-        writeln!(out, "{{\n\"reports\": [")?;
+    match format {
+        Format::Json if brief => writeln!(
+            out,
+            "{{\n\"articles\": {},\n\"reports\": [",
+            crate::report::brief::articles_json(ev.rules())
+        )?,
+        Format::Json => writeln!(out, "{{\n\"reports\": [")?,
+        Format::Ndjson if brief => {
+            for line in crate::report::brief::article_lines(ev.rules()) {
+                writeln!(out, "{line}")?;
+            }
+            if options.live {
+                out.flush()?;
+            }
+        }
+        _ => {}
     }
     let plan = fleet::Plan {
         jobs: options.jobs,

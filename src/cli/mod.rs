@@ -44,9 +44,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// How much of each host's text report to show: `brief` gives what is the host's for
-        /// every article that needs a look, the rest one line per status, and each article's
-        /// own text once, after the last host; `full` gives every article in full under each host.
+        /// How much of each host's report to show: in text, `brief` gives what is the host's for
+        /// every article that needs a look, the rest one line per status, and each article's own
+        /// text once, after the last host, `full` every article in full under each host; in JSON
+        /// and NDJSON, `brief` names each article by its id (its texts written once, in its
+        /// record), `full` repeats them in every result.
         #[arg(long, value_enum, default_value = "brief")]
         detail: Detail,
         /// How standard input is read: one document, NDJSON (one document per line), or `auto`:
@@ -101,6 +103,10 @@ enum Command {
     List {
         #[command(flatten)]
         rules: RuleArgs,
+        /// Output format: `json` writes each article's record, one JSON line `{"article": …}`
+        /// each, the lines `eval --format ndjson` starts with (to join its results on).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
     },
     /// Check rule files and report every problem, located.
     ///
@@ -171,6 +177,14 @@ enum MergeFormat {
     /// The summary as `eval --format summary` prints it.
     Text,
     /// One line `{"summary": …}`, which can be merged again.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    /// Each rule's id, title, revision, digest and what it applies to.
+    Text,
+    /// Each article's record, one JSON line each.
     Json,
 }
 
@@ -267,7 +281,7 @@ pub fn run(cli: Cli) -> i32 {
             .rules
             .evaluator()
             .map(|ev| collect::run(&ev, args, &mut out)),
-        Command::List { rules } => rules.evaluator().map(|ev| list(&ev, &mut out)),
+        Command::List { rules, format } => rules.evaluator().map(|ev| list(&ev, format, &mut out)),
         Command::Merge {
             paths,
             format,
@@ -399,7 +413,13 @@ fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
-fn list(ev: &Evaluator, out: &mut impl Write) -> io::Result<i32> {
+fn list(ev: &Evaluator, format: ListFormat, out: &mut impl Write) -> io::Result<i32> {
+    if format == ListFormat::Json {
+        for line in crate::report::brief::article_lines(ev.rules()) {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(0);
+    }
     for r in ev.rules() {
         let rule = &r.rule;
         let mut also = rule.aliases.join(", ");

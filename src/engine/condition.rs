@@ -187,8 +187,10 @@ impl Node {
     /// at the first true one: that child alone decides, and its facts are the evidence.
     pub fn eval(&self, sandbox: &Sandbox) -> Result<Verdict, EvalError> {
         match self {
-            Node::Expr { ast, native, .. } => {
-                let (value, trace) = sandbox.run(ast, native.as_deref());
+            Node::Expr {
+                expr, ast, native, ..
+            } => {
+                let (value, trace) = sandbox.run_shared(expr, ast, native.as_deref());
                 let truth = match value {
                     Value::True => Truth::True,
                     Value::False => Truth::False,

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text};
-use crate::engine::matching::{file_name, hotfix_key, registry_key};
+use crate::engine::matching::{file_name, hotfix_key};
 use crate::facts::values::{self, platform};
 use crate::rules::rule::FileRow;
 
@@ -21,9 +21,8 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
     if let Ok(Some(registry)) = facts.registry.get() {
         probe.charge(registry.len() * k.sources.len())?;
         for s in &k.sources {
-            let found = registry
-                .iter()
-                .find(|(name, _)| registry_key(name) == s.registry);
+            let found = (probe.index.registry(registry, &s.registry))
+                .and_then(|name| registry.get_key_value(name));
             if let Some((name, Some(value))) = found {
                 if matches!(value.value, crate::facts::RegData::Int(1)) {
                     let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
@@ -111,9 +110,7 @@ pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
     let found = match facts.files.get() {
         Ok(Some(files)) => {
             probe.charge(files.len())?;
-            files
-                .iter()
-                .any(|f| crate::engine::matching::path_matches(f.path.as_str(), &key))
+            !probe.index.files(files, &key).is_empty()
         }
         Ok(None) => false,
         Err(message) => return fail(message),

@@ -13,9 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::engine::compare::{register_strict_comparisons, register_versions};
 pub use crate::engine::events::EVENT_FILTERS;
 use crate::engine::events::{EventFilter, events};
-use crate::engine::matching::{
-    self, contains_ci, expand_vars, file_name, hotfix_key, path_key, path_matches,
-};
+use crate::engine::matching::{self, contains_ci, expand_vars, file_name, hotfix_key, path_key};
 use crate::engine::script::Trace;
 use crate::facts::values;
 use crate::facts::{Facts, FileEntry, Lazy, RegData, Text};
@@ -43,6 +41,8 @@ pub(crate) struct Probe {
     pub(crate) spent: u64,
     /// Operations of the expression running now, as Rhai counts them.
     pub(crate) running: u64,
+    /// The host's files and registry values by their keys, for every rule's lookups.
+    pub(crate) index: crate::engine::memo::Index,
 }
 
 impl Probe {
@@ -142,8 +142,7 @@ impl Probe {
             return Err(self.missing(format!("env.{name}")));
         }
         let key = path_key(&expanded);
-        let mut listed =
-            (files.iter().enumerate()).filter(|(_, f)| path_matches(f.path.as_str(), &key));
+        let mut listed = (self.index.files(files, &key).iter()).map(|&i| (i, &files[i]));
         let Some((i, first)) = listed.next() else {
             return Err(self.missing(format!("file {shown}{}", what())));
         };
@@ -157,7 +156,8 @@ impl Probe {
                     first.cipher_bits,
                 )
         };
-        if !listed.all(|(_, other)| same(other)) {
+        let all_same = listed.all(|(_, other)| same(other));
+        if !all_same {
             return Err(self.missing(format!(
                 "file {shown} (listed more than once with different facts: collect it again)"
             )));
@@ -194,10 +194,8 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
     let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
     probe.charge(registry.len())?;
     let key = matching::registry_key(path);
-    let Some((name, value)) = registry
-        .iter()
-        .find(|(k, _)| matching::registry_key(k) == key)
-    else {
+    let found = probe.index.registry(registry, &key);
+    let Some((name, value)) = found.and_then(|name| registry.get_key_value(name)) else {
         return Err(probe.missing(format!("registry {path}")));
     };
     Ok(match (value, default) {
@@ -499,7 +497,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let facts = probe.facts.clone();
         let key = matching::registry_key(path);
         let found = match facts.registry.get() {
-            Ok(Some(registry)) => registry.keys().any(|k| matching::registry_key(k) == key),
+            Ok(Some(registry)) => probe.index.registry(registry, &key).is_some(),
             _ => false,
         };
         let said = if found { "collected" } else { "not collected" };

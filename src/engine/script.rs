@@ -80,6 +80,8 @@ pub struct CompileError {
 pub struct Sandbox {
     engine: Engine,
     probe: Shared,
+    /// The outcomes of the bound host's shared expressions (`memo.rs`).
+    memo: std::cell::RefCell<crate::engine::memo::Memo>,
     /// What this thread held when the running expression started.
     memory: std::rc::Rc<std::cell::Cell<isize>>,
 }
@@ -136,6 +138,7 @@ impl Sandbox {
         Sandbox {
             engine,
             probe,
+            memo: Default::default(),
             memory,
         }
     }
@@ -173,6 +176,12 @@ impl Sandbox {
     /// Makes `facts` the host, and `table` the file table, that helpers read.
     pub fn bind(&self, facts: Rc<Facts>, knowledge: Rc<Knowledge>) {
         let mut probe = self.probe.borrow_mut();
+        // Another host: what the last one's shared expressions gave is not this one's. (The
+        // last host is held until here, so a new host is never at its address.)
+        if !Rc::ptr_eq(&probe.facts, &facts) {
+            self.memo.borrow_mut().next_host();
+            probe.index = Default::default();
+        }
         probe.facts = facts;
         probe.knowledge = knowledge;
         probe.spent = 0;
@@ -185,6 +194,43 @@ impl Sandbox {
             Some(outcome) => outcome,
             None => self.eval(ast),
         }
+    }
+
+    /// Keeps the outcome of `expr` on each host, for the other rules that write it the same way
+    /// (when it reads only the host's facts: `memo.rs`). Called when the rules load.
+    pub fn share(&self, expr: &str) {
+        self.memo.borrow_mut().share(expr);
+    }
+
+    /// [`Sandbox::run`] for the expression written `expr`: when it is shared
+    /// ([`Sandbox::share`]), once per host whatever the rule, the others taking its outcome and
+    /// its cost in operations. An error is not kept: each rule meets it anew.
+    pub fn run_shared(&self, expr: &str, ast: &AST, native: Option<&Native>) -> (Value, Trace) {
+        use crate::engine::memo::{Found, Kept};
+        match self.memo.borrow().look(expr) {
+            Found::Kept(kept) => {
+                let mut probe = self.probe.borrow_mut();
+                probe.spent += kept.operations;
+                if probe.spent > limits::RULE_OPERATIONS {
+                    return (Value::Error(over_budget()), Trace::default());
+                }
+                return (kept.value.clone(), kept.trace.clone());
+            }
+            Found::Own => return self.run(ast, native),
+            Found::Shared => {}
+        }
+        let before = self.probe.borrow().spent;
+        let (value, trace) = self.run(ast, native);
+        if !matches!(value, Value::Error(_)) {
+            let operations = self.probe.borrow().spent - before;
+            let kept = Kept {
+                value: value.clone(),
+                trace: trace.clone(),
+                operations,
+            };
+            self.memo.borrow_mut().keep(expr, kept);
+        }
+        (value, trace)
     }
 
     /// Evaluates a native condition on the bound host; `None` when Rhai must (nothing it did

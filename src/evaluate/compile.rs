@@ -38,6 +38,19 @@ pub struct CompiledRule {
     pub texts: Texts,
 }
 
+impl CompiledRule {
+    /// Every condition of the rule.
+    pub fn conditions(&self) -> impl Iterator<Item = &Node> {
+        [&self.applies, &self.cause]
+            .into_iter()
+            .chain(self.products.iter())
+            .chain(self.symptoms.iter().flatten())
+            .chain(self.fixed.iter())
+            .chain(self.prerequisites.iter())
+            .chain(self.workaround_first.iter())
+    }
+}
+
 /// The texts a diagnosis quotes from its rule unchanged, shared (see [`Shared`]).
 pub struct Texts {
     /// The rule's id.
@@ -59,6 +72,55 @@ pub struct Texts {
     /// The articles of the knowledge base whose fix is a later build of every file of this
     /// one's table: `KB320392 (a later build of Tcpip.sys)`.
     pub covered_by: Vec<Shared>,
+    /// The `%VAR%`s the texts shown for a host name (`SystemRoot`), each once, ignoring case.
+    pub vars: Vec<String>,
+}
+
+/// The `%VAR%`s of the texts `rule` shows for a host, each once (ignoring case), in order.
+fn text_vars(rule: &Rule) -> Vec<String> {
+    let mut texts: Vec<&str> = vec![&rule.cause.text];
+    for s in &rule.symptoms {
+        texts.push(&s.text);
+        texts.extend(s.ask.as_deref());
+    }
+    for p in &rule.prerequisites {
+        texts.push(&p.text);
+        texts.extend(p.install.as_deref());
+    }
+    if let Some(r) = &rule.resolution {
+        texts.push(&r.summary);
+        texts.extend(
+            [
+                &r.caveat,
+                &r.obtain,
+                &r.install,
+                &r.note,
+                &r.files_note,
+                &r.to,
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
+        );
+        texts.extend(r.steps.iter().map(String::as_str));
+    }
+    if let Some(w) = &rule.workaround {
+        texts.extend(w.text.as_deref());
+        texts.extend(w.steps.iter().map(String::as_str));
+    }
+    for a in &rule.alternatives {
+        texts.extend(a.text.as_deref());
+        texts.extend(a.steps.iter().map(String::as_str));
+    }
+    let mut vars: Vec<String> = Vec::new();
+    for text in texts {
+        for name in crate::engine::matching::expand_vars(text, |_| None).1 {
+            if !vars.iter().any(|v| v.eq_ignore_ascii_case(&name)) {
+                vars.push(name);
+            }
+        }
+    }
+    vars
 }
 
 /// [`Texts::not_applicable`].
@@ -109,6 +171,7 @@ impl Texts {
                 }),
             not_applicable: not_applicable(rule),
             covered_by: Vec::new(),
+            vars: text_vars(rule),
         }
     }
 }
@@ -181,6 +244,21 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
             }
         }
     }
+    // An expression several rules write the same way is evaluated once per host (the
+    // sandbox keeps those that read only the host's facts).
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for r in &rules {
+        for node in r.conditions() {
+            for e in node.exprs() {
+                if let Node::Expr { expr, .. } = e {
+                    if !seen.insert(expr.as_str()) {
+                        sandbox.share(expr);
+                    }
+                }
+            }
+        }
+    }
+    drop(seen);
     // Each rule's helpers see every rule's file table and rollups.
     let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
     for r in &mut rules {

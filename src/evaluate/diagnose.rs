@@ -21,6 +21,8 @@ pub struct Evaluator {
     sandbox: Sandbox,
     rules: Vec<CompiledRule>,
     warnings: Vec<Problem>,
+    /// The `%VAR%`s the rules' texts name, each once: a report carries the host's values.
+    vars: Vec<String>,
 }
 
 impl Evaluator {
@@ -28,10 +30,17 @@ impl Evaluator {
     pub fn new(files: &[RuleFile]) -> Result<Evaluator, Vec<Problem>> {
         let sandbox = Sandbox::new();
         let loaded = compile::load(&sandbox, files)?;
+        let mut vars: Vec<String> = Vec::new();
+        for name in loaded.rules.iter().flat_map(|r| &r.texts.vars) {
+            if !vars.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+                vars.push(name.clone());
+            }
+        }
         Ok(Evaluator {
             sandbox,
             rules: loaded.rules,
             warnings: loaded.warnings,
+            vars,
         })
     }
 
@@ -81,6 +90,9 @@ impl Evaluator {
                         Some(reason) => format!("{}: {reason}", n.fact),
                         None => n.fact.as_str().to_owned(),
                     })
+                    .collect(),
+                env: (self.vars.iter())
+                    .filter_map(|n| Some((n.clone(), as_windows_path(facts.env_var(n)?))))
                     .collect(),
                 results: Some(self.diagnose(facts)),
                 error: None,

@@ -396,6 +396,10 @@ pub struct Report {
     /// The offending line with a caret, for the text report.
     #[serde(skip)]
     pub snippet: Option<String>,
+    /// The host's values of the `%VAR%`s the rules' texts name (as the texts are filled in), for
+    /// the brief JSON form, whose article texts are written unfilled (`report::brief`).
+    #[serde(skip)]
+    pub env: Vec<(String, String)>,
 }
 
 impl Report {
@@ -411,6 +415,7 @@ impl Report {
             location: problem.location,
             snippet: problem.snippet,
             file: problem.file,
+            env: Vec::new(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Reports: the diagnosis model (`diagnosis`), counts (`summary`), and the text, JSON, NDJSON
-//! and HTML renderings (`render`, `compact`, `html`).
+//! and HTML renderings (`render`, `compact`, `html`; `brief` for the JSON and NDJSON that name
+//! each article by id).
 
+pub mod brief;
 pub mod compact;
 pub mod diagnosis;
 pub mod html;

@@ -79,9 +79,12 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The lines of NDJSON output but the articles' records a brief run starts with
+/// (`{"article": …}`): one line per input, and the summary line if asked for.
 pub fn ndjson(o: &Output) -> Vec<serde_json::Value> {
     stdout(o)
         .lines()
+        .filter(|l| !l.starts_with("{\"article\":"))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }

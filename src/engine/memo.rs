@@ -1,0 +1,185 @@
+//! Conditions shared across rules, evaluated once per host. An expression that reads only the
+//! host's facts gives the same value, reads and matches in every rule that writes it the same
+//! way (the thirty articles of the NT 4.0 family test "Windows NT", "4.0" and SP6a's Q246009
+//! each in the same words): the first rule to evaluate it on a host keeps the outcome, and the
+//! others take it, charged the operations it cost, so a rule's budget counts them as before.
+//! Likewise the host's files and registry values are indexed by the key paths compare by, once
+//! per host, for every rule's lookups ([`Index`]).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::engine::matching::{path_key, registry_key};
+use crate::engine::script::{Trace, Value};
+use crate::facts::{FileEntry, Registry};
+
+/// Whether an expression's outcome on a host is the same in every rule. Not for those that
+/// read the rule's own file table or fix (`file_bits`, `.bits`, `fixed_file`, `fix_installed`),
+/// nor for those that could call one by a name made at run time (`Fn(…)`, `call`).
+pub fn shareable(expr: &str) -> bool {
+    !["bits", "fixed_file", "fix_installed", "Fn", "call"]
+        .iter()
+        .any(|name| expr.contains(name))
+}
+
+/// FNV-1a: the keys are an expression's text, and SipHash's set-up is most of hashing one.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// One shared expression's outcome on the bound host, and the operations it cost.
+#[derive(Clone)]
+pub(crate) struct Kept {
+    pub(crate) value: Value,
+    pub(crate) trace: Trace,
+    pub(crate) operations: u64,
+}
+
+/// The expressions shared by several rules ([`Memo::share`]), by their text, each with its
+/// outcome on the host it was last evaluated on.
+#[derive(Default)]
+pub(crate) struct Memo {
+    kept: FnvMap<Box<str>, Option<(u64, Kept)>>,
+    /// The bound host's number: an outcome of another host's is not this one's.
+    host: u64,
+}
+
+/// What [`Memo::look`] found for an expression.
+pub(crate) enum Found<'m> {
+    /// Its outcome on the bound host.
+    Kept(&'m Kept),
+    /// Shared, not yet evaluated on the bound host.
+    Shared,
+    /// Written by one rule only, or reading the rule's own table or fix: evaluated every time.
+    Own,
+}
+
+impl Memo {
+    /// Keeps `expr`'s outcome on each host from now on, if it is [`shareable`]: for an
+    /// expression that more than one rule (or one rule more than once) writes.
+    pub(crate) fn share(&mut self, expr: &str) {
+        if shareable(expr) {
+            self.kept.entry(expr.into()).or_insert(None);
+        }
+    }
+
+    /// Another host is bound.
+    pub(crate) fn next_host(&mut self) {
+        self.host += 1;
+    }
+
+    pub(crate) fn look(&self, expr: &str) -> Found<'_> {
+        match self.kept.get(expr) {
+            Some(Some((host, kept))) if *host == self.host => Found::Kept(kept),
+            Some(_) => Found::Shared,
+            None => Found::Own,
+        }
+    }
+
+    pub(crate) fn keep(&mut self, expr: &str, kept: Kept) {
+        if let Some(slot) = self.kept.get_mut(expr) {
+            *slot = Some((self.host, kept));
+        }
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// The bound host's `files` and `registry` by the keys lookups compare (`path_key`,
+/// `registry_key`), each made when a helper first looks one up on the host. What a lookup finds
+/// is what a walk of the list finds; only the walk is saved (the budget is charged as before).
+#[derive(Default)]
+pub(crate) struct Index {
+    files: Option<FnvMap<String, Vec<usize>>>,
+    registry: Option<FnvMap<String, String>>,
+    /// Lookups so far on the bound host: the first few walk the list, which costs less than
+    /// indexing it for a rule or two.
+    file_lookups: u32,
+    registry_lookups: u32,
+    /// What a walk found, as the index gives it.
+    walked: Vec<usize>,
+}
+
+/// Lookups on one host before its list is indexed.
+const WALKS: u32 = 4;
+
+impl Index {
+    /// The positions of the entries of `files` (the bound host's) whose path has `key`.
+    pub(crate) fn files(&mut self, files: &[FileEntry], key: &str) -> &[usize] {
+        if self.files.is_none() && self.file_lookups < WALKS {
+            self.file_lookups += 1;
+            self.walked.clear();
+            self.walked.extend(
+                (files.iter().enumerate())
+                    .filter(|(_, f)| crate::engine::matching::path_matches(f.path.as_str(), key))
+                    .map(|(i, _)| i),
+            );
+            return &self.walked;
+        }
+        let index = self.files.get_or_insert_with(|| {
+            let mut index: FnvMap<String, Vec<usize>> = FnvMap::default();
+            for (i, f) in files.iter().enumerate() {
+                index.entry(path_key(f.path.as_str())).or_default().push(i);
+            }
+            index
+        });
+        index.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The name, as the facts write it, of the value of `registry` (the bound host's) whose path
+    /// has `key` (paths are unique by it: facts/mod.rs).
+    pub(crate) fn registry<'r>(&mut self, registry: &'r Registry, key: &str) -> Option<&'r str> {
+        if self.registry.is_none() && self.registry_lookups < WALKS {
+            self.registry_lookups += 1;
+            return (registry.keys())
+                .find(|name| registry_key(name) == key)
+                .map(String::as_str);
+        }
+        let index = self.registry.get_or_insert_with(|| {
+            (registry.keys())
+                .map(|name| (registry_key(name), name.clone()))
+                .collect()
+        });
+        // The index holds the names as the facts write them, to find them in `registry`.
+        let name = index.get(key)?;
+        registry.get_key_value(name).map(|(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shareable;
+
+    #[test]
+    fn only_expressions_that_read_facts_alone_are_shared() {
+        assert!(shareable(r#"icontains(fact("os.name"), "Windows NT")"#));
+        assert!(shareable(
+            r#"has_hotfix("Q246009") && registry_or(`HKLM\X`, 0) == 1"#
+        ));
+        for own in [
+            r#"file_bits("%SystemRoot%/System32/Security.dll") == 56"#,
+            r#"file("%SystemRoot%/System32/Security.dll").bits == 56"#,
+            r#"if file_collected("x") { fixed_file("x") } else { fix_installed() }"#,
+            r#"Fn("fixed_" + "file").call("x")"#,
+            r#"call(Fn("f"), 1)"#,
+        ] {
+            assert!(!shareable(own), "{own}");
+        }
+    }
+}

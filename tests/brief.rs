@@ -1,0 +1,265 @@
+//! The brief JSON and NDJSON form (`--detail brief`, the default): each article's texts once per
+//! run in its record, each host's line what is the host's, its texts once. Nothing the full form
+//! says is lost: the records and the lines give back every field of `--detail full`.
+
+mod common;
+
+use common::{kbdiag, ndjson, stdout};
+use serde_json::Value;
+
+/// `text` with each `%NAME%` replaced from `env` (names in any case), as kbdiag fills them.
+fn fill(text: &str, env: &serde_json::Map<String, Value>) -> String {
+    let mut out = text.to_owned();
+    for (name, value) in env {
+        let value = value.as_str().unwrap();
+        loop {
+            let lower = out.to_lowercase();
+            let Some(at) = lower.find(&format!("%{}%", name.to_lowercase())) else {
+                break;
+            };
+            out.replace_range(at..at + name.len() + 2, value);
+        }
+    }
+    out
+}
+
+/// The texts a brief list of positions stands for.
+fn texts(line: &Value, positions: &Value) -> Vec<Value> {
+    let all = line["texts"].as_array().cloned().unwrap_or_default();
+    (positions.as_array().cloned().unwrap_or_default().iter())
+        .map(|i| all[i.as_u64().unwrap() as usize].clone())
+        .collect()
+}
+
+fn list(v: &Value) -> Vec<Value> {
+    v.as_array().cloned().unwrap_or_default()
+}
+
+const INPUTS: [&str; 2] = ["examples/hosts", "tests/fixtures/family"];
+
+#[test]
+fn brief_lines_and_the_articles_records_give_back_every_field_of_the_full_form() {
+    let brief = kbdiag(
+        &[&["eval", "--format", "ndjson"][..], &INPUTS].concat(),
+        None,
+    );
+    let full = kbdiag(
+        &[
+            &["eval", "--format", "ndjson", "--detail", "full"][..],
+            &INPUTS,
+        ]
+        .concat(),
+        None,
+    );
+    let out = stdout(&brief);
+    let records: Vec<Value> = (out.lines())
+        .take_while(|l| l.starts_with("{\"article\":"))
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["article"].take())
+        .collect();
+    assert_eq!(records.len(), 30, "one record per article, first");
+    let (lines, full) = (ndjson(&brief), ndjson(&full));
+    assert_eq!(lines.len(), full.len());
+    assert!(lines.len() > 10);
+    let mut checked = 0;
+    for (line, whole) in lines.iter().zip(&full) {
+        for key in ["file", "line", "host", "error", "location"] {
+            assert_eq!(line.get(key), whole.get(key), "{key}");
+        }
+        let env = line["env"].as_object().cloned().unwrap_or_default();
+        let results = list(&line["results"]);
+        assert_eq!(results.len(), list(&whole["results"]).len());
+        for (r, d) in results.iter().zip(list(&whole["results"])) {
+            let record = (records.iter())
+                .find(|a| a["kb"] == r["kb"])
+                .expect("every result names a record");
+            assert_eq!(line["rules"], record["rules"]);
+            // The article's side.
+            for key in ["kb", "title", "revision", "digest"] {
+                assert_eq!(record[key], d[key], "{key}");
+            }
+            assert_eq!(record.get("aliases"), d.get("aliases"));
+            if let Some(explanation) = d.get("explanation") {
+                assert_eq!(
+                    fill(record["explanation"].as_str().unwrap(), &env),
+                    explanation.as_str().unwrap()
+                );
+            }
+            // The host's side.
+            assert_eq!(r["status"], d["status"]);
+            let seen: Vec<String> = (list(&d["symptoms"]).iter())
+                .filter(|s| s["observed"] == "observed")
+                .flat_map(|s| {
+                    let id = s["id"].as_str().unwrap().to_owned();
+                    list(&s["evidence"])
+                        .into_iter()
+                        .map(move |m| format!("symptom {id}: {}", m.as_str().unwrap()))
+                })
+                .collect();
+            let evidence: Vec<Value> = (list(&d["evidence"]).into_iter())
+                .filter(|e| !seen.iter().any(|s| s == e.as_str().unwrap()))
+                .collect();
+            assert_eq!(texts(line, &r["evidence"]), evidence);
+            assert_eq!(texts(line, &r["missing"]), list(&d["missing"]));
+            assert_eq!(texts(line, &r["notes"]), list(&d["notes"]));
+            assert_eq!(r.get("error"), d.get("error"));
+            match d.get("scope") {
+                Some(scope) if scope["listed"] != "listed" => {
+                    assert_eq!(r["scope"]["listed"], scope["listed"]);
+                    assert_eq!(
+                        texts(line, &r["scope"]["evidence"]),
+                        list(&scope["evidence"])
+                    );
+                    assert_eq!(texts(line, &r["scope"]["missing"]), list(&scope["missing"]));
+                    assert_eq!(record["products"], scope["products"]);
+                }
+                _ => assert!(r.get("scope").is_none()),
+            }
+            let symptoms = list(&r["symptoms"]);
+            let mut shown = symptoms.iter();
+            for (s, text) in list(&d["symptoms"]).iter().zip(list(&record["symptoms"])) {
+                assert_eq!(s["id"], text["id"]);
+                assert_eq!(
+                    fill(text["text"].as_str().unwrap(), &env),
+                    s["text"].as_str().unwrap()
+                );
+                if s["observed"] == "report_only" {
+                    assert!(text.get("ask").is_some() || s.get("ask").is_none());
+                    continue;
+                }
+                let b = shown.next().expect("each symptom the facts speak to");
+                assert_eq!(b["id"], s["id"]);
+                assert_eq!(b["observed"], s["observed"]);
+                assert_eq!(texts(line, &b["evidence"]), list(&s["evidence"]));
+                assert_eq!(texts(line, &b["missing"]), list(&s["missing"]));
+            }
+            assert!(shown.next().is_none());
+            let (rec, whole_rec) = (&r["recommendation"], &d["recommendation"]);
+            if whole_rec["action"] == "none" {
+                assert!(r.get("recommendation").is_none());
+            } else {
+                assert_eq!(rec["action"], whole_rec["action"]);
+                assert_eq!(texts(line, &rec["collect"]), list(&whole_rec["collect"]));
+                let ps = list(&whole_rec["prerequisites"]);
+                assert_eq!(list(&rec["prerequisites"]).len(), ps.len());
+                for (b, p) in list(&rec["prerequisites"]).iter().zip(&ps) {
+                    assert_eq!(b["id"], p["id"]);
+                    assert_eq!(b["status"], p["status"]);
+                    assert_eq!(texts(line, &b["evidence"]), list(&p["evidence"]));
+                    assert_eq!(texts(line, &b["missing"]), list(&p["missing"]));
+                }
+                if let Some(hotfix) = whole_rec.get("hotfix") {
+                    let ours = &record["resolution"]["hotfix"];
+                    assert_eq!(
+                        fill(ours["summary"].as_str().unwrap(), &env),
+                        hotfix["summary"].as_str().unwrap()
+                    );
+                    assert_eq!(ours.get("files"), hotfix.get("files"));
+                    assert_eq!(ours.get("links"), hotfix.get("links"));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn a_host_line_says_no_article_text_and_each_of_its_texts_once() {
+    let o = kbdiag(&["eval", "--format", "ndjson", "examples/hosts"], None);
+    let out = stdout(&o);
+    let lines = ndjson(&o);
+    let (records, hosts): (Vec<&str>, Vec<&str>) =
+        out.lines().partition(|l| l.starts_with("{\"article\":"));
+    let brief: usize = hosts.iter().map(|l| l.len()).sum();
+    let full = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            "--detail",
+            "full",
+            "examples/hosts",
+        ],
+        None,
+    );
+    let full: usize = stdout(&full).lines().map(str::len).sum();
+    assert!(brief * 4 < full, "{brief} bytes against {full}");
+    for record in &records {
+        let a: Value = serde_json::from_str::<Value>(record).unwrap()["article"].take();
+        for host in &hosts {
+            for text in [&a["title"], &a["explanation"]] {
+                let text = serde_json::to_string(text).unwrap();
+                assert!(!host.contains(&text), "{text} in a host's line");
+            }
+        }
+    }
+    for line in &lines {
+        let texts = list(&line["texts"]);
+        for (i, t) in texts.iter().enumerate() {
+            assert!(!texts[..i].contains(t), "{t} twice");
+        }
+    }
+}
+
+#[test]
+fn list_json_gives_the_records_eval_starts_with_and_json_has_them_as_articles() {
+    let list = kbdiag(&["list", "--format", "json"], None);
+    assert_eq!(list.status.code(), Some(0));
+    let eval = kbdiag(
+        &["eval", "--format", "ndjson", "examples/hosts/pdc-nt4.yaml"],
+        None,
+    );
+    let eval = stdout(&eval);
+    let records: Vec<&str> = (eval.lines())
+        .filter(|l| l.starts_with("{\"article\":"))
+        .collect();
+    assert_eq!(stdout(&list).lines().collect::<Vec<_>>(), records);
+    let json = kbdiag(&["eval", "--format", "json", "examples/hosts"], None);
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let articles = doc["articles"].as_array().unwrap();
+    assert_eq!(articles.len(), 30);
+    let first: Value = serde_json::from_str::<Value>(records[0]).unwrap()["article"].take();
+    assert_eq!(articles[0], first);
+    let report = &doc["reports"][0];
+    assert_eq!(report["rules"], first["rules"]);
+    assert!(report["results"][0].get("title").is_none());
+    assert!(report["texts"].is_array());
+    // --detail full keeps the self-contained document.
+    let full = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "json",
+            "--detail",
+            "full",
+            "examples/hosts",
+        ],
+        None,
+    );
+    let doc: Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert!(doc.get("articles").is_none());
+    assert!(doc["reports"][0]["results"][0]["title"].is_string());
+}
+
+#[test]
+fn the_rules_digest_changes_with_any_rule_and_names_every_line() {
+    let dir = common::scratch("brief-rules");
+    let rule = std::fs::read_to_string(common::root().join("kb/KB322051.yaml")).unwrap();
+    std::fs::write(
+        dir.join("KB322051.yaml"),
+        rule.replace("revision: \"6.0\"", "revision: \"6.1\""),
+    )
+    .unwrap();
+    let run = |kb: &str| {
+        let o = kbdiag(
+            &["eval", "--kb", kb, "--format", "ndjson", "examples/hosts"],
+            None,
+        );
+        ndjson(&o)
+    };
+    let (ours, theirs) = (run("kb/KB322051.yaml"), run(dir.to_str().unwrap()));
+    let rules = &ours[0]["rules"];
+    assert!(rules.as_str().unwrap().starts_with("sha256:"));
+    assert!(ours.iter().all(|l| l["rules"] == *rules));
+    assert_ne!(theirs[0]["rules"], *rules);
+}
