@@ -61,15 +61,88 @@ pub fn path_matches(path: &str, key: &str) -> bool {
 
 pub use crate::facts::values::hotfix_key;
 
-/// Whether `needle` occurs in `haystack`, ignoring case.
+/// Whether `needle` occurs in `haystack`, ignoring case, in time linear in both.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
-    if haystack.is_ascii() && needle.is_ascii() {
-        // The usual texts: compared in place, without building their lowercase.
-        return needle.is_empty()
-            || (haystack.as_bytes().windows(needle.len()))
-                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    // A short needle is compared in place, without building any lowercase, where its first byte
+    // (in either case) occurs: at most `SHORT_NEEDLE` byte comparisons per byte of the haystack.
+    if needle.len() <= SHORT_NEEDLE && haystack.is_ascii() && needle.is_ascii() {
+        let (hay, want) = (haystack.as_bytes(), needle.as_bytes());
+        let Some(&first) = want.first() else {
+            return true;
+        };
+        let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+        return memchr::memchr2_iter(lower, upper, hay).any(|at| {
+            hay.get(at..at + want.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(want))
+        });
     }
-    haystack.to_lowercase().contains(&needle.to_lowercase())
+    Caseless::new(needle).found_in(haystack)
+}
+
+/// Needles of at most this many bytes are compared in place (`contains_ci`).
+const SHORT_NEEDLE: usize = 16;
+
+/// A needle to look for in many texts ignoring case, as Unicode lower-cases both: lower-cased
+/// once, then found in each text in time linear in that text (Knuth-Morris-Pratt), so a long
+/// needle in a long text is not the product of their lengths. (memchr's `memmem` searches
+/// faster, but building its searcher for a 32 KiB needle took milliseconds: a condition may build
+/// one per call.)
+pub struct Caseless {
+    lower: String,
+    /// Whether `lower` is ASCII, known once (not for each text).
+    ascii: bool,
+    /// For each prefix of `lower`, the length of its longest proper prefix that is also its suffix.
+    border: Vec<usize>,
+}
+
+impl Caseless {
+    pub fn new(needle: &str) -> Caseless {
+        let lower = needle.to_lowercase();
+        let w = lower.as_bytes();
+        let mut border = vec![0; w.len()];
+        let mut k = 0;
+        for i in 1..w.len() {
+            while k > 0 && w[i] != w[k] {
+                k = border[k - 1];
+            }
+            if w[i] == w[k] {
+                k += 1;
+            }
+            border[i] = k;
+        }
+        Caseless {
+            ascii: lower.is_ascii(),
+            lower,
+            border,
+        }
+    }
+
+    /// Whether the needle occurs in `haystack`, ignoring case.
+    pub fn found_in(&self, haystack: &str) -> bool {
+        let w = self.lower.as_bytes();
+        if w.is_empty() {
+            return true;
+        }
+        if haystack.is_ascii() && (w.len() > haystack.len() || !self.ascii) {
+            // An ASCII text's lowercase is ASCII, as long as the text: a longer needle, or one
+            // whose lowercase is not ASCII, is not in it.
+            return false;
+        }
+        // A byte match of UTF-8 text is a match of its characters.
+        let mut k = 0;
+        for &b in haystack.to_lowercase().as_bytes() {
+            while k > 0 && b != w[k] {
+                k = self.border[k - 1];
+            }
+            if b == w[k] {
+                k += 1;
+                if k == w.len() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// The name of the last path component, e.g. `Security.dll` for `C:\WINNT\System32\Security.dll`.
@@ -79,32 +152,53 @@ pub fn file_name(path: &str) -> &str {
 
 /// Replaces each `%NAME%` in `text` with `lookup(NAME)`; names it cannot resolve are returned.
 pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> (String, Vec<String>) {
-    let mut out = String::with_capacity(text.len());
+    match expand_vars_within(text, lookup, usize::MAX) {
+        Ok(expanded) => expanded,
+        Err(_) => unreachable!("no text is longer than usize::MAX"),
+    }
+}
+
+/// [`expand_vars`], stopped as soon as the text would be longer than `max` bytes: an error with
+/// the length reached, before more is made (a value from the facts can be megabytes long, and a
+/// text can name it thousands of times).
+pub fn expand_vars_within(
+    text: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+    max: usize,
+) -> Result<(String, Vec<String>), usize> {
+    let mut out = String::with_capacity(text.len().min(max));
     let mut unresolved = Vec::new();
     let mut rest = text;
+    let push = |out: &mut String, piece: &str| {
+        if out.len().saturating_add(piece.len()) > max {
+            return Err(out.len().saturating_add(piece.len()));
+        }
+        out.push_str(piece);
+        Ok(())
+    };
     while let Some(start) = rest.find('%') {
         let after = &rest[start + 1..];
         match after.find('%') {
             Some(end) if end > 0 && !after[..end].contains(char::is_whitespace) => {
                 let name = &after[..end];
-                out.push_str(&rest[..start]);
+                push(&mut out, &rest[..start])?;
                 match lookup(name) {
-                    Some(value) => out.push_str(&value),
+                    Some(value) => push(&mut out, &value)?,
                     None => {
-                        out.push_str(&rest[start..start + end + 2]);
+                        push(&mut out, &rest[start..start + end + 2])?;
                         unresolved.push(name.to_owned());
                     }
                 }
                 rest = &after[end + 1..];
             }
             _ => {
-                out.push_str(&rest[..start + 1]);
+                push(&mut out, &rest[..start + 1])?;
                 rest = after;
             }
         }
     }
-    out.push_str(rest);
-    (out, unresolved)
+    push(&mut out, rest)?;
+    Ok((out, unresolved))
 }
 
 #[cfg(test)]
@@ -129,22 +223,123 @@ mod tests {
                 })
                 .collect()
         };
-        let (mut found, mut ascii) = (0, 0);
+        let (mut found, mut ascii, mut long) = (0, 0, 0);
         for round in 0..20_000_u64 {
-            let haystack = text(round % 12);
-            let needle = text(round % 4);
+            let haystack = text(round % 12 + (round % 3) * 20);
+            // Short needles, and long ones (past the in-place comparison), often taken from the
+            // haystack with their case changed.
+            let needle = match round % 3 {
+                2 => {
+                    let chars: Vec<char> = haystack.chars().collect();
+                    let from = (round as usize / 3) % 8;
+                    let piece: String = chars[from..from + 18 + (round as usize % 15)]
+                        .iter()
+                        .collect();
+                    if round % 2 == 0 {
+                        piece.to_uppercase()
+                    } else {
+                        piece
+                    }
+                }
+                _ => text(round % 4),
+            };
             let expect = haystack.to_lowercase().contains(&needle.to_lowercase());
             assert_eq!(
                 contains_ci(&haystack, &needle),
                 expect,
                 "{haystack:?} {needle:?}"
             );
+            assert_eq!(Caseless::new(&needle).found_in(&haystack), expect);
             found += usize::from(expect);
             ascii += usize::from(haystack.is_ascii() && needle.is_ascii());
+            long += usize::from(expect && needle.len() > SHORT_NEEDLE);
         }
         assert!(
-            found > 2_000 && ascii > 2_000,
-            "{found} found, {ascii} ASCII"
+            found > 2_000 && ascii > 2_000 && long > 1_000,
+            "{found} found, {ascii} ASCII, {long} long"
+        );
+    }
+
+    /// A long needle that almost matches everywhere is found, or not, in linear time (the
+    /// windows compared in turn took 32,768 × 32,768 steps).
+    #[test]
+    fn contains_ci_is_linear() {
+        let haystack = "a".repeat(1 << 16);
+        let needle = format!("{}B", "A".repeat(1 << 15));
+        let start = std::time::Instant::now();
+        assert!(!contains_ci(&haystack, &needle));
+        assert!(contains_ci(&format!("{haystack}b"), &needle));
+        let many = Caseless::new(&needle);
+        assert!((0..20).all(|_| !many.found_in(&haystack)));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    /// `find_token` (one pass over every occurrence) finds what searching again after each
+    /// occurrence found, on random texts with word and other characters, and in linear time.
+    #[test]
+    fn find_token_agrees_with_searching_again() {
+        use crate::facts::values::find_token;
+        fn again(haystack: &str, needle: &str) -> Option<(usize, usize)> {
+            let needle = needle.trim();
+            if needle.is_empty() {
+                return None;
+            }
+            let (hay, want) = (haystack.to_lowercase(), needle.to_lowercase());
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            let mut from = 0;
+            while let Some(i) = hay[from..].find(&want) {
+                let (start, end) = (from + i, from + i + want.len());
+                let starts_ok =
+                    !word(want.chars().next()) || !word(hay[..start].chars().next_back());
+                let ends_ok = !word(want.chars().next_back()) || !word(hay[end..].chars().next());
+                if starts_ok && ends_ok {
+                    if haystack.len() == hay.len() {
+                        return Some((start, end));
+                    }
+                    let chars_to = |i: usize| hay[..i].chars().count();
+                    let byte_at = |n: usize| {
+                        (haystack.char_indices().nth(n)).map_or(haystack.len(), |(b, _)| b)
+                    };
+                    return Some((byte_at(chars_to(start)), byte_at(chars_to(end))));
+                }
+                from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
+            }
+            None
+        }
+        let alphabet: Vec<char> = "aA-a_ 1.İ\u{212a}".chars().collect();
+        let mut seed = 0x1234_5678_9abc_def1_u64;
+        let mut text = |len: u64| -> String {
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect()
+        };
+        let mut found = 0;
+        for round in 0..30_000_u64 {
+            let haystack = text(round % 14);
+            let needle = text(round % 5);
+            let ours = find_token(&haystack, &needle);
+            assert_eq!(ours, again(&haystack, &needle), "{haystack:?} {needle:?}");
+            found += usize::from(ours.is_some());
+        }
+        assert!(found > 1_500, "{found}");
+        // A needle that occurs everywhere but never as a whole word.
+        let start = std::time::Instant::now();
+        let haystack = "a".repeat(1 << 16);
+        assert_eq!(find_token(&haystack, &"a".repeat(1 << 15)), None);
+        assert_eq!(find_token("a", &"a".repeat(1 << 15)), None);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
         );
     }
 
@@ -252,6 +447,17 @@ mod tests {
         assert_eq!(hotfix_key("Q299444"), hotfix_key("kb299444"));
         assert_ne!(hotfix_key("Q299444"), hotfix_key("Q29944"));
         assert_eq!(hotfix_key("SP6a-Hotfix"), "SP6A-HOTFIX");
+    }
+
+    #[test]
+    fn expansion_stops_past_its_limit() {
+        let lookup = |_: &str| Some("x".repeat(1000));
+        let text = "%A%".repeat(100);
+        assert_eq!(expand_vars_within(&text, lookup, 5000), Err(5000 + 1000));
+        assert_eq!(
+            expand_vars_within("%A%", lookup, 1000).unwrap().0.len(),
+            1000
+        );
     }
 
     #[test]

@@ -329,7 +329,10 @@ fn find_hex_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
 
 fn find_text_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
     let needle = needle.trim();
-    if needle.is_empty() {
+    // Lower-casing makes a text at most 1.5 times as long (`İ`), and a needle at least a third
+    // as long (`K`, the Kelvin sign): a needle more than 4.5 times as long cannot match, and is
+    // not lower-cased (for each event or error of a host) to find it out.
+    if needle.is_empty() || needle.len() > haystack.len().saturating_mul(5) {
         return None;
     }
     let hay = haystack.to_lowercase();
@@ -337,21 +340,51 @@ fn find_text_token(haystack: &str, needle: &str) -> Option<(usize, usize)> {
     // Lower-casing can change lengths outside ASCII; then fall back to the lowered text's offsets
     // mapped by characters.
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let mut from = 0;
-    while let Some(i) = hay[from..].find(&want) {
-        let start = from + i;
+    let first = want.chars().next();
+    let last = want.chars().next_back();
+    // A boundary is needed only where the needle itself starts or ends with a word character.
+    let whole = |start: usize| {
         let end = start + want.len();
-        let before = hay[..start].chars().next_back();
-        let after = hay[end..].chars().next();
-        let first = want.chars().next();
-        let last = want.chars().next_back();
-        // A boundary is needed only where the needle itself starts or ends with a word character.
-        let starts_ok = !word(first) || !word(before);
-        let ends_ok = !word(last) || !word(after);
-        if starts_ok && ends_ok {
-            return Some(original_range(haystack, &hay, start, end));
+        let starts_ok = !word(first) || !word(hay[..start].chars().next_back());
+        let ends_ok = !word(last) || !word(hay[end..].chars().next());
+        starts_ok && ends_ok
+    };
+    // Usually the first occurrence, or none, decides.
+    let at = hay.find(&want)?;
+    if whole(at) {
+        return Some(original_range(haystack, &hay, at, at + want.len()));
+    }
+    // Then every later occurrence, overlapping ones too, in one pass (Knuth-Morris-Pratt):
+    // searching again after each occurrence took the product of the two lengths. A byte match
+    // of UTF-8 text starts and ends on character boundaries.
+    let (w, h) = (want.as_bytes(), hay.as_bytes());
+    let mut border = vec![0usize; w.len()];
+    let mut k = 0;
+    for i in 1..w.len() {
+        while k > 0 && w[i] != w[k] {
+            k = border[k - 1];
         }
-        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
+        if w[i] == w[k] {
+            k += 1;
+        }
+        border[i] = k;
+    }
+    let mut k = 0;
+    for (i, &b) in h.iter().enumerate().skip(at + 1) {
+        while k > 0 && b != w[k] {
+            k = border[k - 1];
+        }
+        if b == w[k] {
+            k += 1;
+        }
+        if k < w.len() {
+            continue;
+        }
+        k = border[k - 1];
+        let start = i + 1 - w.len();
+        if whole(start) {
+            return Some(original_range(haystack, &hay, start, i + 1));
+        }
     }
     None
 }
