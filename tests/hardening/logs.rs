@@ -666,6 +666,8 @@ fn symptom_on(name: &str, filter: &str, kind: &str, strings: &[&str]) -> String 
             kb.to_str().unwrap(),
             "--format",
             "json",
+            "--detail",
+            "full",
             dir.join("h.json").to_str().unwrap(),
         ],
         None,
