@@ -60,7 +60,9 @@ fn not_collected(doc: &serde_json::Value) -> String {
 /// The first host of `eval --format ndjson` over collected documents.
 fn eval(kb: &str, docs: &str) -> serde_json::Value {
     let o = kbdiag(
-        &["eval", "--kb", kb, "--format", "ndjson", "--detail", "full", "-"],
+        &[
+            "eval", "--kb", kb, "--format", "ndjson", "--detail", "full", "-",
+        ],
         Some(docs.as_bytes()),
     );
     let lines = ndjson(&o);
@@ -379,7 +381,10 @@ fn one_registry_value_spelled_two_ways_by_the_rules_is_collected_once() {
         .filter(|k| k.to_lowercase().ends_with("\\lsa\\lmcompatibilitylevel"))
         .collect();
     assert_eq!(lsa.len(), 1, "{lsa:?}");
-    let o = kbdiag(&["eval", "--format", "ndjson", "--detail", "full", "-"], Some(&o.stdout));
+    let o = kbdiag(
+        &["eval", "--format", "ndjson", "--detail", "full", "-"],
+        Some(&o.stdout),
+    );
     let l = &ndjson(&o)[0];
     assert!(l.get("error").is_none(), "{l}");
     let errors: Vec<&serde_json::Value> = (l["results"].as_array().unwrap().iter())

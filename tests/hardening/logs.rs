@@ -524,9 +524,17 @@ fn templates_reusing_one_value_do_not_blow_up_the_fact_document() {
     let (o, doc) = collect_log(&path);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // Within what `eval` reads, so the host is still evaluated.
-    assert!(o.stdout.len() < 8 << 20, "{} bytes of facts", o.stdout.len());
+    assert!(
+        o.stdout.len() < 8 << 20,
+        "{} bytes of facts",
+        o.stdout.len()
+    );
     let e = kbdiag(&["eval", "--format", "summary", "-"], Some(&o.stdout));
-    assert!(stdout(&e).starts_with("Summary: 1 host evaluated\n"), "{}", stdout(&e));
+    assert!(
+        stdout(&e).starts_with("Summary: 1 host evaluated\n"),
+        "{}",
+        stdout(&e)
+    );
     assert!(string_bytes(&doc) <= kbdiag::collect::evtx::MAX_DOCUMENT_STRINGS);
     for e in doc["events"].as_array().unwrap() {
         let bytes: usize = (e["strings"].as_array().unwrap().iter())
