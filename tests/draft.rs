@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{kbdiag, root, scratch, stderr, stdout};
+use common::{kbdiag, kbdiag_within, root, scratch, stderr, stdout};
 use std::path::{Path, PathBuf};
 
 const SOURCE: &str = "/work/shared/kb-source";
@@ -221,6 +221,51 @@ fn what_cannot_be_read_is_said_located_and_the_rest_drafted() {
         "{rule}"
     );
     check_warns_of_todos_only(&out.join("KB900001.yaml"));
+}
+
+/// An article far past any real one (a paragraph of 150,000 sentences under SYMPTOMS, 6,000
+/// tables, 60,000 articles named) is drafted in time that grows with its size: the drafter once
+/// made symptom ids unique by trying every number against every id (this input did not end).
+#[test]
+fn a_huge_article_is_drafted_in_bounded_time() {
+    let dir = scratch("draft-huge");
+    let table = "   Date      Time    Size     File name     Platform\n   \
+                 ---------------------------------------------\n   \
+                 01/26/2000  03:15p  154,384  Schannel.dll  Intel\n\n";
+    let mut text = String::from("DOCUMENT:Q900004  03-JUN-2002  [winnt]\nTITLE   :Huge\n\n");
+    text.push_str(&"=".repeat(70));
+    text.push_str("\n\nSYMPTOMS\n========\n\n");
+    text.push_str(&"It fails. ".repeat(150_000));
+    text.push_str("\n\nRESOLUTION\n==========\n\n");
+    text.push_str(&table.repeat(6_000));
+    text.push_str("MORE INFORMATION\n================\n\n");
+    for k in 0..60_000 {
+        text.push_str(&format!("   Q{} Title {k}\n", 100_000 + k));
+    }
+    let article = dir.join("Q900004.TXT");
+    std::fs::write(&article, text).unwrap();
+    let out = dir.join("kb");
+    let o = kbdiag_within(
+        60,
+        &[
+            "new",
+            "KB900004",
+            "--from",
+            article.to_str().unwrap(),
+            "--dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let notes = stderr(&o);
+    assert!(
+        notes.contains("Q900004.TXT: 150000 sentences under SYMPTOMS; the first 100 are drafted"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("Q900004.TXT: 6000 file tables, 6000 rows read"),
+        "{notes}"
+    );
 }
 
 /// The `[winnt]` articles of the archive, `(path, text)`, from the `.tar.xz`.
