@@ -110,6 +110,7 @@ pub fn find(
             line: lines[i].0,
             ..Table::default()
         };
+        let first_note = notes.len();
         used.extend((i..first_row).map(|k| lines[k].0));
         j = first_row;
         let mut alternative = false;
@@ -166,6 +167,14 @@ pub fn find(
                 table.line
             ));
         }
+        // The table's notes in the article's order, whatever found them.
+        let line_of = |n: &String| {
+            n.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(':'))
+                .and_then(|r| r.split(':').next())
+                .and_then(|l| l.parse::<usize>().ok())
+        };
+        notes[first_note..].sort_by_key(line_of);
         tables.push(table);
         i = j;
     }
@@ -329,6 +338,39 @@ mod tests {
         assert_eq!(tables[0].rows[1].size_text.as_deref(), Some("122 KB"));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].starts_with("Q1.TXT:4: "), "{notes:?}");
+    }
+
+    #[test]
+    fn a_boxed_table_without_a_date_is_read_and_marked() {
+        let lines = [
+            (1, "+------------------------------+"),
+            (2, "| File name    | Version        |"),
+            (3, "+------------------------------+"),
+            (4, "| Emsmta.exe   | 5.5.2653.13    |"),
+            (5, "+------------------------------+"),
+            (6, "| Dsamain.exe  | -              |"),
+            (7, "+------------------------------+"),
+        ];
+        let mut notes = Vec::new();
+        let (tables, used) = find("Q3.TXT", &lines, &mut notes);
+        let t = &tables[0];
+        assert_eq!(used, [2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            t.rows
+                .iter()
+                .map(|r| (r.file.as_str(), r.version.as_deref(), r.date.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                ("Emsmta.exe", Some("5.5.2653.13"), None),
+                ("Dsamain.exe", None, None)
+            ]
+        );
+        assert!(t.marked);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("Q3.TXT:2: TODO the table has no Date column"),
+            "{notes:?}"
+        );
     }
 
     #[test]
