@@ -18,6 +18,9 @@ use table::Table;
 use text::{events, first_sentence, paragraphs, prerequisite, quote, sentences, slug, texts};
 use write::{Yaml, file_row};
 
+/// The most symptoms of each kind (sentences, event blocks) a draft lists.
+const MAX_SYMPTOMS: usize = 100;
+
 /// A drafted rule, and what the article held that the draft could not read.
 pub struct Draft {
     pub rule: String,
@@ -55,7 +58,8 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
     let mut section_paras = Vec::new();
     let mut symptom_events = Vec::new();
     for s in &article.sections {
-        let (t, mut used) = table::find(name, &s.lines, &mut notes);
+        let (t, used) = table::find(name, &s.lines, &mut notes);
+        let mut used: std::collections::HashSet<usize> = used.into_iter().collect();
         if s.name.starts_with("SYMPTOM") || s.name == "MORE INFORMATION" {
             let (e, u) = events(article.layout, &s.lines);
             if s.name.starts_with("SYMPTOM") {
@@ -150,16 +154,25 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
         .flat_map(|(_, ps)| ps.iter().filter(|p| !p.heading))
         .flat_map(|p| sentences(&p.text).into_iter().map(|s| (p.line, s)))
         .collect();
+    // An article has a few symptoms: past MAX_SYMPTOMS of either kind, the text is no list of
+    // symptoms, and the draft says so rather than grow without bound.
+    if symptom_events.len() > MAX_SYMPTOMS {
+        notes.push(format!(
+            "{name}: {} event blocks under SYMPTOMS; the first {MAX_SYMPTOMS} are drafted",
+            symptom_events.len()
+        ));
+        symptom_events.truncate(MAX_SYMPTOMS);
+    }
     // The sentence that introduces an event ("the following error may also be logged:") goes
     // with it: the last one before it that ends in a colon.
-    let mut intros = Vec::new();
+    let mut intros = std::collections::HashSet::new();
     for e in &mut symptom_events {
         let at = symptom_sentences
             .iter()
             .rposition(|(line, s)| *line < e.line && s.ends_with(':'));
         if let Some(at) = at {
             e.intro = Some(symptom_sentences[at].1.clone());
-            intros.push(at);
+            intros.insert(at);
         }
     }
     let mut k = 0;
@@ -167,17 +180,26 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
         k += 1;
         !intros.contains(&(k - 1))
     });
+    if symptom_sentences.len() > MAX_SYMPTOMS {
+        notes.push(format!(
+            "{name}: {} sentences under SYMPTOMS; the first {MAX_SYMPTOMS} are drafted as symptoms",
+            symptom_sentences.len()
+        ));
+        symptom_sentences.truncate(MAX_SYMPTOMS);
+    }
     let sentences_of_symptoms: Vec<String> =
         symptom_sentences.into_iter().map(|(_, s)| s).collect();
-    let mut ids: Vec<String> = Vec::new();
+    // Ids made unique with a number: the next one to try for each base.
+    let mut ids = std::collections::HashSet::new();
+    let mut next = std::collections::HashMap::new();
     let mut unique = |base: String| {
         let mut id = base.clone();
-        let mut k = 2;
+        let k = next.entry(base.clone()).or_insert(2);
         while ids.contains(&id) {
             id = format!("{base}-{k}");
-            k += 1;
+            *k += 1;
         }
-        ids.push(id.clone());
+        ids.insert(id.clone());
         id
     };
     if sentences_of_symptoms.is_empty() && symptom_events.is_empty() {
@@ -474,7 +496,15 @@ pub fn draft(id: &str, name: &str, text: &str, schemas: &str) -> Draft {
             let text: Vec<&str> = text.iter().map(|(p, _)| p.as_str()).collect();
             y.text(2, "text", &text.join(" "));
         }
-        y.line(2, "steps:");
+        // Only warnings, or a workaround cut short: no step, which the rule still lists.
+        y.line(
+            2,
+            if steps.is_empty() {
+                "steps: []"
+            } else {
+                "steps:"
+            },
+        );
         for (s, _) in steps {
             y.item(4, s);
         }

@@ -32,10 +32,19 @@ fn blank(line: Option<&&str>) -> bool {
 /// Related articles, in the order the text first names them, without the article itself.
 pub(super) fn related(article: &Article, own: &str) -> Vec<(String, Option<String>)> {
     let mut out: Vec<(String, Option<String>)> = Vec::new();
-    let mut add = |d: String, title: Option<String>| match out.iter_mut().find(|(id, _)| *id == d) {
-        Some(e) if e.1.is_none() => e.1 = title,
-        Some(_) => {}
-        None => out.push((d, title)),
+    // Where each number is in `out`: an article may name thousands (a list of fixes).
+    let mut at = std::collections::HashMap::new();
+    let mut add = |d: String, title: Option<String>| match at.get(&d) {
+        Some(&k) => {
+            let e: &mut (String, Option<String>) = &mut out[k];
+            if e.1.is_none() {
+                e.1 = title;
+            }
+        }
+        None => {
+            at.insert(d.clone(), out.len());
+            out.push((d, title));
+        }
     };
     let all: Vec<&str> = article
         .preamble

@@ -99,7 +99,10 @@ impl Header {
             // `File name` may stand as `File  Name`: each word after the one before.
             let mut start = None;
             for word in name.to_ascii_lowercase().split(' ') {
-                let found = chars[from..].find(word).map_or(from, |i| from + i);
+                let found = chars
+                    .get(from..)
+                    .and_then(|rest| rest.find(word))
+                    .map_or(from, |i| from + i);
                 start.get_or_insert(found);
                 from = found + word.len();
             }

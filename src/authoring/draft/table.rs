@@ -85,6 +85,7 @@ pub fn find(
 ) -> (Vec<Table>, Vec<usize>) {
     let mut tables = Vec::new();
     let mut used = Vec::new();
+    let under = headings(lines);
     let mut i = 0;
     while i < lines.len() {
         let Some(head) = header(lines[i].1) else {
@@ -109,6 +110,7 @@ pub fn find(
             line: lines[i].0,
             ..Table::default()
         };
+        let first_note = notes.len();
         used.extend((i..first_row).map(|k| lines[k].0));
         j = first_row;
         let mut alternative = false;
@@ -153,7 +155,7 @@ pub fn find(
                 Err(e) => notes.push(format!("{name}:{n}: {e}")),
             }
         }
-        context(name, lines, i, &head.columns, &mut table, notes);
+        context(name, lines, &under, i, &head.columns, &mut table, notes);
         for r in &table.rows {
             for m in &r.marks {
                 notes.push(format!("{name}:{}: {m}", r.line));
@@ -165,6 +167,14 @@ pub fn find(
                 table.line
             ));
         }
+        // The table's notes in the article's order, whatever found them.
+        let line_of = |n: &String| {
+            n.strip_prefix(name)
+                .and_then(|r| r.strip_prefix(':'))
+                .and_then(|r| r.split(':').next())
+                .and_then(|l| l.parse::<usize>().ok())
+        };
+        notes[first_note..].sort_by_key(line_of);
         tables.push(table);
         i = j;
     }
@@ -175,6 +185,7 @@ pub fn find(
 fn context(
     name: &str,
     lines: &[(usize, &str)],
+    under: &[Option<(usize, String)>],
     at: usize,
     columns: &[Column],
     table: &mut Table,
@@ -185,7 +196,7 @@ fn context(
         table.comments.push(text);
         table.marked = true;
     };
-    let heading = heading(&lines[..at]);
+    let heading = under[at].clone();
     let mut place = format!("The table at line {}", table.line);
     if let Some((n, h)) = &heading {
         place.push_str(&format!(", under the heading {h:?} (line {n})"));
@@ -266,33 +277,45 @@ fn one_platform(text: &str) -> Option<&'static str> {
     found
 }
 
-/// The sub-heading the lines end under: a line underlined with dashes, or a short paragraph of
+/// Whether `lines[k]` is a sub-heading: a line underlined with dashes, or a short paragraph of
 /// its own ending in a colon that names a system or a platform (`For Windows 95:`, `Alpha:`).
-fn heading(lines: &[(usize, &str)]) -> Option<(usize, String)> {
-    for k in (0..lines.len()).rev() {
-        let (n, l) = lines[k];
-        let t = l.trim();
-        if t.is_empty() {
-            continue;
-        }
-        let next = lines.get(k + 1).map_or("", |x| x.1.trim());
-        let underlined = next.len() >= 3
-            && next.chars().all(|c| c == '-')
-            && next.len() + 3 >= t.len()
-            && t.len() + 3 >= next.len();
-        if underlined && header(l).is_none() {
-            return Some((n, t.to_owned()));
-        }
-        let alone = |x: Option<&(usize, &str)>| x.is_none_or(|(_, l)| l.trim().is_empty());
-        let short = t.ends_with(':') && t.split_whitespace().count() <= 8;
-        if short && alone(k.checked_sub(1).and_then(|p| lines.get(p))) && alone(lines.get(k + 1)) {
-            let h = t.trim_end_matches(':');
-            if cell::names_nt4(h) || cell::names_other_windows(h) || one_platform(h).is_some() {
-                return Some((n, h.to_owned()));
-            }
+fn heading_at(lines: &[(usize, &str)], k: usize) -> Option<String> {
+    let l = lines[k].1;
+    let t = l.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let next = lines.get(k + 1).map_or("", |x| x.1.trim());
+    let underlined = next.len() >= 3
+        && next.chars().all(|c| c == '-')
+        && next.len() + 3 >= t.len()
+        && t.len() + 3 >= next.len();
+    if underlined && header(l).is_none() {
+        return Some(t.to_owned());
+    }
+    let alone = |x: Option<&(usize, &str)>| x.is_none_or(|(_, l)| l.trim().is_empty());
+    let short = t.ends_with(':') && t.split_whitespace().count() <= 8;
+    if short && alone(k.checked_sub(1).and_then(|p| lines.get(p))) && alone(lines.get(k + 1)) {
+        let h = t.trim_end_matches(':');
+        if cell::names_nt4(h) || cell::names_other_windows(h) || one_platform(h).is_some() {
+            return Some(h.to_owned());
         }
     }
     None
+}
+
+/// For each line, the sub-heading it is under (the last one above it) and that heading's line:
+/// one pass, so that many tables cost no more than one.
+fn headings(lines: &[(usize, &str)]) -> Vec<Option<(usize, String)>> {
+    let mut out: Vec<Option<(usize, String)>> = Vec::with_capacity(lines.len());
+    let mut last: Option<(usize, String)> = None;
+    for k in 0..lines.len() {
+        out.push(last.clone());
+        if let Some(h) = heading_at(lines, k) {
+            last = Some((lines[k].0, h));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -315,6 +338,39 @@ mod tests {
         assert_eq!(tables[0].rows[1].size_text.as_deref(), Some("122 KB"));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].starts_with("Q1.TXT:4: "), "{notes:?}");
+    }
+
+    #[test]
+    fn a_boxed_table_without_a_date_is_read_and_marked() {
+        let lines = [
+            (1, "+------------------------------+"),
+            (2, "| File name    | Version        |"),
+            (3, "+------------------------------+"),
+            (4, "| Emsmta.exe   | 5.5.2653.13    |"),
+            (5, "+------------------------------+"),
+            (6, "| Dsamain.exe  | -              |"),
+            (7, "+------------------------------+"),
+        ];
+        let mut notes = Vec::new();
+        let (tables, used) = find("Q3.TXT", &lines, &mut notes);
+        let t = &tables[0];
+        assert_eq!(used, [2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            t.rows
+                .iter()
+                .map(|r| (r.file.as_str(), r.version.as_deref(), r.date.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                ("Emsmta.exe", Some("5.5.2653.13"), None),
+                ("Dsamain.exe", None, None)
+            ]
+        );
+        assert!(t.marked);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("Q3.TXT:2: TODO the table has no Date column"),
+            "{notes:?}"
+        );
     }
 
     #[test]

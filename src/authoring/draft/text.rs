@@ -44,7 +44,11 @@ pub(super) fn indent_of(line: &str) -> usize {
 }
 
 /// The paragraphs of `lines`, without the lines in `skip`.
-pub(super) fn paragraphs(layout: Layout, lines: &[(usize, &str)], skip: &[usize]) -> Vec<Para> {
+pub(super) fn paragraphs(
+    layout: Layout,
+    lines: &[(usize, &str)],
+    skip: &std::collections::HashSet<usize>,
+) -> Vec<Para> {
     let mut out: Vec<Para> = Vec::new();
     let mut cur: Option<(Para, usize)> = None;
     let flush = |cur: &mut Option<(Para, usize)>, out: &mut Vec<Para>| {
