@@ -22,7 +22,8 @@ pub fn shareable(expr: &str) -> bool {
         .any(|name| expr.contains(name))
 }
 
-/// FNV-1a: the keys are an expression's text, and SipHash's set-up is most of hashing one.
+/// FNV-1a: the keys are short texts (an expression, a path, one line's texts in `report::brief`),
+/// and SipHash's set-up is most of hashing one.
 #[derive(Default)]
 pub(crate) struct Fnv(u64);
 

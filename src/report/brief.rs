@@ -6,7 +6,7 @@
 //! (`render::ndjson`). How a consumer joins the two: docs/reports.md.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 
@@ -193,33 +193,11 @@ fn record<'a>(rule: &'a CompiledRule, rules: &'a str) -> Record<'a> {
     }
 }
 
-/// FNV-1a: the texts of one line are few and short, and SipHash's start-up cost is most of
-/// hashing them.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
 /// The texts of one line, each once, in the order results first use them.
 #[derive(Default)]
 struct Texts<'a> {
     list: Vec<&'a str>,
-    at: HashMap<&'a str, u32, BuildHasherDefault<Fnv>>,
+    at: HashMap<&'a str, u32, BuildHasherDefault<crate::engine::memo::Fnv>>,
 }
 
 impl<'a> Texts<'a> {
