@@ -1,13 +1,17 @@
 //! The condition engine: compiled conditions and their three-valued evaluation (`condition`),
 //! native conditions (`native`), the Rhai sandbox (`script`), the helpers rules call (`helpers`,
-//! `events`, `compare`, `matching`) and their signatures (`signatures`).
+//! `files`, `events`, `compare`, `matching`), what they record (`evidence`), Rhai's string functions checked
+//! before they grow a value (`strings`) and their signatures (`signatures`).
 
 pub mod compare;
 pub mod condition;
 pub mod events;
+pub mod evidence;
+pub mod files;
 pub mod fixes;
 pub mod helpers;
 pub mod matching;
 pub mod native;
 pub mod script;
 pub mod signatures;
+pub mod strings;
