@@ -119,3 +119,48 @@ fn a_missing_fact_is_unknown_even_where_rhai_would_say_true() {
         Status::Affected
     );
 }
+
+/// Diagnoses `host` (YAML) with a cause of `expr`: the status and the error.
+fn run_on(expr: &str, host: &str) -> (Status, Option<String>) {
+    let evaluator = Evaluator::new(&rule(expr)).unwrap_or_else(|p| panic!("{p:?}"));
+    let facts = facts::parse("h.yaml", host.as_bytes()).unwrap();
+    let d = evaluator.diagnose(facts).remove(0);
+    (d.status, d.error)
+}
+
+#[test]
+fn texts_that_would_grow_past_the_limit_are_refused_before_they_are_made() {
+    fails_fast(
+        "let s = \"ab\"; s.pad(40000, \"ab\"); s.replace(\"b\", \"xyz\"); true",
+        "replace() would make a text of 80,000 bytes, more than the 65,536",
+    );
+    fails_fast(
+        "let s = \"a\"; s.pad(100, \"\"); true",
+        "the padding is empty",
+    );
+    fails_fast(
+        "let s = \"a\"; s.pad(70000, 'b'); true",
+        "Length of string too large",
+    );
+    // A host's value repeated by the text: refused before the copies are made.
+    let host = format!("{HOST}env: {{PATH: {}}}\n", "p".repeat(10_000));
+    let (status, error) = run_on(
+        "let s = \"%PATH%\"; s.pad(60, \"%PATH%\"); expand(s) != \"\"",
+        &host,
+    );
+    assert_eq!(status, Status::Error);
+    let error = error.unwrap();
+    assert!(
+        error.contains("with its %VAR%s expanded would be longer than the 65,536 bytes"),
+        "{error}"
+    );
+    // Within the limit, each does what Rhai's own does.
+    assert_eq!(
+        run("let s = \"abcabc\"; s.replace(\"bc\", '-'); s.pad(6, \"xy\"); s == \"a-a-xy\"").0,
+        Status::Affected
+    );
+    assert_eq!(
+        run_on("expand(\"%PATH%;%PATH%\").len() == 20001", &host).0,
+        Status::Affected
+    );
+}

@@ -38,6 +38,8 @@ impl Version {
 
 /// A version read from the facts: one that cannot be read is unknown, with the reason.
 fn read_version(probe: &Shared, text: &str) -> Fallible<Version> {
+    let bytes = crate::engine::script::limits::BYTES_PER_OPERATION;
+    probe.borrow_mut().charge(text.len() / bytes)?;
     Version::parse(text)
         .map_err(|reason| probe.borrow_mut().missing(format!("a version ({reason})")))
 }

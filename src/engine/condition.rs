@@ -3,6 +3,7 @@
 use rhai::AST;
 use serde::Serialize;
 
+use crate::engine::evidence::Entries;
 use crate::engine::native::Native;
 use crate::engine::script::{CompileError, Sandbox, Value};
 use crate::input::source::Location;
@@ -120,40 +121,41 @@ pub struct EvalError {
     pub message: String,
 }
 
-/// The value of a condition on one host, with what decided it.
+/// The value of a condition on one host, with what decided it (each list bounded, saying what
+/// it left out: `evidence.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub truth: Truth,
     /// Facts that decided the value (`name=value`).
-    pub evidence: Vec<String>,
+    pub evidence: Entries,
     /// Facts whose absence left it unknown; empty unless `truth` is unknown.
-    pub missing: Vec<String>,
+    pub missing: Entries,
     /// Events or reported errors matched on the way to a true value.
-    pub matches: Vec<String>,
+    pub matches: Entries,
+}
+
+/// How the entries left out of each list are named (`Entries::into_vec`).
+pub mod nouns {
+    pub const READS: &str = "facts read";
+    pub const MISSING: &str = "missing facts";
+    pub const MATCHES: &str = "matching events or reported errors";
+    pub const EVIDENCE: &str = "items of evidence";
 }
 
 impl Verdict {
     fn of(truth: Truth) -> Verdict {
         Verdict {
             truth,
-            evidence: Vec::new(),
-            missing: Vec::new(),
-            matches: Vec::new(),
+            evidence: Entries::new(),
+            missing: Entries::new(),
+            matches: Entries::new(),
         }
     }
 
     fn absorb(&mut self, other: Verdict) {
-        merge(&mut self.evidence, other.evidence);
-        merge(&mut self.missing, other.missing);
-        merge(&mut self.matches, other.matches);
-    }
-}
-
-fn merge(into: &mut Vec<String>, from: Vec<String>) {
-    for item in from {
-        if !into.contains(&item) {
-            into.push(item);
-        }
+        self.evidence.extend(other.evidence);
+        self.missing.extend(other.missing);
+        self.matches.extend(other.matches);
     }
 }
 
@@ -199,7 +201,7 @@ impl Node {
                             truth: Truth::Unknown,
                             evidence: trace.reads,
                             missing,
-                            matches: Vec::new(),
+                            matches: Entries::new(),
                         });
                     }
                     Value::Error(message) => {
@@ -212,11 +214,11 @@ impl Node {
                 Ok(Verdict {
                     truth,
                     evidence: trace.reads,
-                    missing: Vec::new(),
+                    missing: Entries::new(),
                     matches: if truth == Truth::True {
                         trace.matches
                     } else {
-                        Vec::new()
+                        Entries::new()
                     },
                 })
             }
@@ -286,13 +288,13 @@ impl Node {
                 let (value, trace) = sandbox.run(ast, native.as_deref());
                 e.label = label.clone();
                 e.expr = Some(expr.trim().to_owned());
-                e.read = trace.reads;
-                e.matched = trace.matches;
+                e.read = trace.reads.into_vec(nouns::READS);
+                e.matched = trace.matches.into_vec(nouns::MATCHES);
                 e.value = match value {
                     Value::True => "true",
                     Value::False => "false",
                     Value::Unknown(missing) => {
-                        e.missing = missing;
+                        e.missing = missing.into_vec(nouns::MISSING);
                         "unknown"
                     }
                     Value::Error(message) => {

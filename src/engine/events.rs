@@ -192,7 +192,7 @@ pub(crate) fn events(
 ) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let events = probe.list("events", &facts.events)?;
-    probe.charge(events.len())?;
+    probe.charge_events(events)?;
     let mut found = false;
     let mut near = 0;
     for e in events.iter().filter(|e| {

@@ -6,7 +6,7 @@
 
 use std::cmp::Ordering;
 
-use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text};
+use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text, scan_cost};
 use crate::engine::matching::{file_name, hotfix_key};
 use crate::facts::values::{self, platform};
 use crate::rules::rule::FileRow;
@@ -19,7 +19,8 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
     let mut unknown = Vec::new();
     // Each hotfix's own registry key, when collected, is the primary source (docs/facts.md).
     if let Ok(Some(registry)) = facts.registry.get() {
-        probe.charge(registry.len() * k.sources.len())?;
+        let cost = probe.index.registry_cost(registry);
+        probe.charge(cost * k.sources.len())?;
         for s in &k.sources {
             let found = (probe.index.registry(registry, &s.registry))
                 .and_then(|name| registry.get_key_value(name));
@@ -34,7 +35,7 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
     }
     match facts.hotfixes.get() {
         Ok(Some(hotfixes)) => {
-            probe.charge(hotfixes.len() * k.sources.len())?;
+            probe.charge(scan_cost(hotfixes.iter().map(|h| h.as_str())) * k.sources.len())?;
             for s in &k.sources {
                 if let Some(h) = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == s.key) {
                     let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
@@ -104,12 +105,14 @@ pub(crate) fn file_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
 /// it was collected. Never unknown.
 pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
+    probe.charge_expansion(path)?;
     let (expanded, _) =
         crate::engine::matching::expand_vars(path, |n| facts.env_var(n).map(str::to_owned));
     let key = crate::engine::matching::path_key(&expanded);
     let found = match facts.files.get() {
         Ok(Some(files)) => {
-            probe.charge(files.len())?;
+            let cost = probe.index.files_cost(files);
+            probe.charge(cost)?;
             !probe.index.files(files, &key).is_empty()
         }
         Ok(None) => false,
@@ -125,7 +128,8 @@ pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
 pub(crate) fn registry_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
-    probe.charge(registry.len())?;
+    let cost = probe.index.registry_cost(registry);
+    probe.charge(cost)?;
     let key = crate::engine::matching::registry_key(path.trim_end_matches('\\'));
     if let Some((name, value)) = registry
         .iter()

@@ -13,12 +13,14 @@ use serde::de::DeserializeOwned;
 use crate::engine::compare::{register_strict_comparisons, register_versions};
 pub use crate::engine::events::EVENT_FILTERS;
 use crate::engine::events::{EventFilter, events};
-use crate::engine::matching::{self, contains_ci, expand_vars, file_name, hotfix_key, path_key};
+use crate::engine::evidence::Entries;
+pub(crate) use crate::engine::files::{file_bits_at, listed};
+use crate::engine::matching::{self, Caseless, expand_vars_within, hotfix_key};
 use crate::engine::script::Trace;
+use crate::engine::script::limits::BYTES_PER_OPERATION;
 use crate::facts::values;
-use crate::facts::{Facts, FileEntry, Lazy, RegData, Text};
+use crate::facts::{Event, Facts, Lazy, RegData, Text};
 use crate::rules::catalogue::Knowledge;
-use crate::rules::rule::FileRow;
 
 /// The paths `fact()` reads; any other is an error.
 pub fn fact_paths() -> Vec<&'static str> {
@@ -35,9 +37,10 @@ pub(crate) struct Probe {
     /// The bound rule's file table and fix, and the knowledge base's catalogue.
     pub(crate) knowledge: Rc<Knowledge>,
     pub(crate) trace: Trace,
-    pub(crate) missing: Vec<String>,
+    pub(crate) missing: Entries,
     /// Operations the bound rule has spent on the bound host: its conditions', and the work its
-    /// helpers did (an entry looked at is one operation).
+    /// helpers did (an entry looked at is one operation, and so are [`BYTES_PER_OPERATION`]
+    /// bytes of text scanned or recorded).
     pub(crate) spent: u64,
     /// Operations of the expression running now, as Rhai counts them.
     pub(crate) running: u64,
@@ -61,11 +64,54 @@ impl Probe {
 
     /// Counts `work` helper operations against the rule's budget on this host.
     pub(crate) fn charge(&mut self, work: usize) -> Fallible<()> {
-        self.spent += work as u64;
+        self.spent = self.spent.saturating_add(work as u64);
         if self.spent + self.running > crate::engine::script::limits::RULE_OPERATIONS {
             return fail(crate::engine::script::over_budget());
         }
         Ok(())
+    }
+
+    /// Counts the work of expanding the `%VAR%`s of `text`: its bytes, and for each variable a
+    /// pass over the host's environment and the longest value it could put in the text.
+    pub(crate) fn charge_expansion(&mut self, text: &str) -> Fallible<()> {
+        let lookups = memchr::memchr_iter(b'%', text.as_bytes()).count() / 2;
+        let per_lookup = self.facts.env.as_ref().map_or(0, |env| {
+            let longest = env.0.values().map(|v| v.as_str().len()).max().unwrap_or(0);
+            scan_cost(env.0.keys().map(String::as_str)) + longest / BYTES_PER_OPERATION
+        });
+        self.charge(text.len() / BYTES_PER_OPERATION + lookups.saturating_mul(per_lookup))
+    }
+
+    /// `text` with its `%VAR%`s expanded from the host's environment, and the names it lacks;
+    /// an error, before it is made, past the string limit.
+    pub(crate) fn expand_within(&mut self, text: &str) -> Fallible<(String, Vec<String>)> {
+        self.charge_expansion(text)?;
+        let max = crate::engine::script::limits::STRING_SIZE;
+        expand_vars_within(text, |n| self.env(n), max).or_else(|_| {
+            fail(format!(
+                "Length of string too large: \"{}\" with its %VAR%s expanded would be longer \
+                 than the {} bytes a text may hold (nothing was made)",
+                crate::input::source::shorten(text, 60),
+                crate::engine::evidence::thousands(max)
+            ))
+        })
+    }
+
+    /// Counts the work of looking through `events`: each event, and its text.
+    pub(crate) fn charge_events(&mut self, events: &[Event]) -> Fallible<()> {
+        let text = |t: &Option<Text>| t.as_ref().map_or(0, |t| t.as_str().len());
+        let bytes: usize = (events.iter())
+            .map(|e| {
+                text(&e.source)
+                    + text(&e.message)
+                    + e.strings
+                        .iter()
+                        .flatten()
+                        .map(|s| s.as_str().len())
+                        .sum::<usize>()
+            })
+            .sum();
+        self.charge(events.len() + bytes / BYTES_PER_OPERATION)
     }
 
     /// Records a missing fact and returns the error that aborts the expression. The error
@@ -73,10 +119,21 @@ impl Probe {
     /// whatever a script does with the error, so a message would be made for nobody.
     pub(crate) fn missing(&mut self, fact: impl Into<String>) -> Box<EvalAltResult> {
         let fact = fact.into();
-        if !self.missing.contains(&fact) {
-            self.missing.push(fact);
-        }
+        self.record_cost(&fact);
+        self.missing.push(fact);
         EvalAltResult::ErrorRuntime(Dynamic::UNIT, Position::NONE).into()
+    }
+
+    /// Counts the making of a record against the budget. Recording cannot fail the helper; a
+    /// rule past its budget is stopped at its next operations (`Sandbox::new`'s progress check).
+    fn record_cost(&mut self, entry: &str) {
+        self.spent = (self.spent).saturating_add((entry.len() / BYTES_PER_OPERATION) as u64);
+    }
+
+    /// Records an event or a reported error that matched.
+    pub(crate) fn matched(&mut self, seen: String) {
+        self.record_cost(&seen);
+        self.trace.matches.push(seen);
     }
 
     /// A list of the host's facts: recorded missing when absent, a failure when malformed.
@@ -93,9 +150,8 @@ impl Probe {
     }
 
     pub(crate) fn read(&mut self, fact: String) {
-        if !self.trace.reads.contains(&fact) {
-            self.trace.reads.push(fact);
-        }
+        self.record_cost(&fact);
+        self.trace.reads.push(fact);
     }
 
     fn env(&self, name: &str) -> Option<String> {
@@ -103,86 +159,30 @@ impl Probe {
     }
 
     fn expand(&mut self, text: &str) -> Result<String, Box<EvalAltResult>> {
-        let (out, unresolved) = expand_vars(text, |n| self.env(n));
+        let (out, unresolved) = self.expand_within(text)?;
         match unresolved.first() {
             None => Ok(out),
             Some(name) => Err(self.missing(format!("env.{name}"))),
         }
     }
-
-    /// Finds a file by its path (`%VAR%` expanded, `/` or `\\`, any case). When the host has no
-    /// `files` list, or the list lacks it, the file itself is the missing fact.
-    fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
-        self.file_needing(path, String::new)
-    }
-
-    /// [`Probe::file`], saying what about the file a missing one should be collected for.
-    pub(crate) fn file_needing(
-        &mut self,
-        path: &str,
-        what: impl Fn() -> String,
-    ) -> Result<usize, Box<EvalAltResult>> {
-        let (expanded, unresolved) = expand_vars(path, |n| self.env(n));
-        let shown = expanded.replace('/', "\\");
-        let facts = self.facts.clone();
-        let files = match facts.files.get() {
-            Ok(Some(files)) => {
-                self.charge(files.len())?;
-                files
-            }
-            Ok(None) => {
-                for name in &unresolved {
-                    let _ = self.missing(format!("env.{name}"));
-                }
-                return Err(self.missing(format!("file {shown}{}", what())));
-            }
-            Err(message) => return fail(message),
-        };
-        if let Some(name) = unresolved.first() {
-            return Err(self.missing(format!("env.{name}")));
-        }
-        let key = path_key(&expanded);
-        let mut listed = (self.index.files(files, &key).iter()).map(|&i| (i, &files[i]));
-        let Some((i, first)) = listed.next() else {
-            return Err(self.missing(format!("file {shown}{}", what())));
-        };
-        // The same file listed twice with different facts: neither can be trusted.
-        let same = |f: &FileEntry| {
-            (f.size, &f.modified, &f.version, f.cipher_bits)
-                == (
-                    first.size,
-                    &first.modified,
-                    &first.version,
-                    first.cipher_bits,
-                )
-        };
-        let all_same = listed.all(|(_, other)| same(other));
-        if !all_same {
-            return Err(self.missing(format!(
-                "file {shown} (listed more than once with different facts: collect it again)"
-            )));
-        }
-        Ok(i)
-    }
 }
-
-/// The entry a [`FileRef`] stands for.
-pub(crate) fn listed(facts: &Facts, index: usize) -> Fallible<&FileEntry> {
-    match facts.files.get() {
-        Ok(Some(files)) if index < files.len() => Ok(&files[index]),
-        _ => fail("a file reference outlived its host".to_owned()),
-    }
-}
-
-/// A file from the host's `files` list, as Rhai sees it: `file(path).size`.
-#[derive(Debug, Clone, Copy)]
-struct FileRef(usize);
 
 pub(crate) type Shared = Rc<RefCell<Probe>>;
 pub(crate) type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 pub(crate) fn fail<T>(message: String) -> Fallible<T> {
     Err(EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into())
+}
+
+/// The operations that looking through `texts` costs: one per text, and one per
+/// [`BYTES_PER_OPERATION`] bytes of them.
+pub(crate) fn scan_cost<'a>(texts: impl IntoIterator<Item = &'a str>) -> usize {
+    let (mut count, mut bytes) = (0usize, 0usize);
+    for t in texts {
+        count += 1;
+        bytes += t.len();
+    }
+    count + bytes / BYTES_PER_OPERATION
 }
 
 /// A registry value as its Windows type says: REG_DWORD and REG_QWORD a number, REG_SZ,
@@ -192,7 +192,8 @@ fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible
     let facts = probe.facts.clone();
     // Without a registry map, the value asked for is what to collect.
     let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
-    probe.charge(registry.len())?;
+    let cost = probe.index.registry_cost(registry);
+    probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
     let key = matching::registry_key(path);
     let found = probe.index.registry(registry, &key);
     let Some((name, value)) = found.and_then(|name| registry.get_key_value(name)) else {
@@ -301,7 +302,7 @@ pub(crate) fn read_fact_text(probe: &mut Probe, path: &str) -> Fallible<Option<S
 
 /// A fact's text as a Rhai string. (`Dynamic::from` takes any type: given a `Text`, or the
 /// `CompactString` inside it, it makes an opaque value no string function accepts.)
-fn text_value(t: &Text) -> Dynamic {
+pub(crate) fn text_value(t: &Text) -> Dynamic {
     ImmutableString::from(t.as_str()).into()
 }
 
@@ -333,20 +334,11 @@ pub(crate) fn fact(probe: &mut Probe, path: &str) -> Fallible<Dynamic> {
     }
 }
 
-/// `file_bits(path)`: the strength of the file at `path`.
-pub(crate) fn file_bits_at(probe: &mut Probe, path: &str) -> Fallible<i64> {
-    // What to collect is worked out only for a file the facts lack.
-    let table = probe.knowledge.table.clone();
-    let what = || format!(": {}", bits_need(&table, file_name(path)));
-    let index = probe.file_needing(path, what)?;
-    file_bits(probe, index)
-}
-
 /// `has_hotfix(id)`: whether the complete hotfix list holds `id` (`KB` and `Q` alike).
 pub(crate) fn has_hotfix(probe: &mut Probe, id: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
-    probe.charge(hotfixes.len())?;
+    probe.charge(scan_cost(hotfixes.iter().map(Text::as_str)) + id.len() / BYTES_PER_OPERATION)?;
     let key = hotfix_key(id);
     let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
     match found {
@@ -360,24 +352,31 @@ pub(crate) fn has_hotfix(probe: &mut Probe, id: &str) -> Fallible<bool> {
 pub(crate) fn reported(probe: &mut Probe, text: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let errors = probe.list("reported_errors", &facts.reported_errors)?;
-    probe.charge(errors.len())?;
+    // `find_token` takes time linear in each error (a needle much longer than it is not even
+    // lower-cased).
+    probe.charge(scan_cost(errors.iter().map(Text::as_str)) + text.len() / BYTES_PER_OPERATION)?;
     let mut found = false;
     for e in errors
         .iter()
         .filter(|e| values::find_token(e.as_str(), text).is_some())
     {
         found = true;
-        let seen = format!("reported error \"{e}\"");
-        if !probe.trace.matches.contains(&seen) {
-            probe.trace.matches.push(seen);
-        }
+        probe.matched(format!("reported error \"{e}\""));
     }
     Ok(found)
 }
 
 /// `ieq(a, b)`: equal, ignoring case.
-pub(crate) fn ieq(a: &str, b: &str) -> bool {
-    values::eq_ignore_case(a, b)
+pub(crate) fn ieq(probe: &mut Probe, a: &str, b: &str) -> Fallible<bool> {
+    probe.charge((a.len() + b.len()) / BYTES_PER_OPERATION)?;
+    Ok(values::eq_ignore_case(a, b))
+}
+
+/// `icontains(haystack, needle)`: whether `needle` occurs in `haystack`, ignoring case; charged
+/// by the bytes it scans.
+pub(crate) fn icontains(probe: &mut Probe, haystack: &str, needle: &str) -> Fallible<bool> {
+    probe.charge((haystack.len() + needle.len()) / BYTES_PER_OPERATION)?;
+    Ok(matching::contains_ci(haystack, needle))
 }
 
 /// Registers every helper on `engine`, reading the host through `probe`.
@@ -405,6 +404,9 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("env", move |name: &str| -> Fallible<String> {
         let mut probe = p.borrow_mut();
+        let env = probe.facts.env.as_ref();
+        let cost = env.map_or(0, |env| scan_cost(env.0.keys().map(String::as_str)));
+        probe.charge(cost + name.len() / BYTES_PER_OPERATION)?;
         match probe.env(name) {
             Some(v) => {
                 probe.read(format!("env.{name}={v}"));
@@ -417,18 +419,6 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_fn("expand", move |text: &str| -> Fallible<String> {
         p.borrow_mut().expand(text)
-    });
-
-    let p = probe.clone();
-    engine.register_type_with_name::<FileRef>("File");
-    engine.register_fn("file", move |path: &str| -> Fallible<FileRef> {
-        p.borrow_mut().file(path).map(FileRef)
-    });
-    register_file_getters(engine, probe);
-
-    let p = probe.clone();
-    engine.register_fn("file_bits", move |path: &str| -> Fallible<i64> {
-        file_bits_at(&mut p.borrow_mut(), path)
     });
 
     let p = probe.clone();
@@ -462,12 +452,20 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
-        probe.charge(hotfixes.len())?;
         let ids: Vec<String> = ids.iter().map(|d| d.to_string()).collect();
-        let found = ids.iter().find_map(|id| {
-            let key = hotfix_key(id);
-            hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key)
-        });
+        probe.charge(
+            scan_cost(hotfixes.iter().map(Text::as_str))
+                + scan_cost(ids.iter().map(String::as_str)),
+        )?;
+        // The first hotfix listed under each key, in one pass: each id then looks up its own
+        // (looking through the list for each id took ids × hotfixes).
+        let mut first: std::collections::HashMap<String, &Text> = Default::default();
+        for h in hotfixes {
+            first.entry(hotfix_key(h.as_str())).or_insert(h);
+        }
+        let found = ids
+            .iter()
+            .find_map(|id| first.get(&hotfix_key(id)).copied());
         match found {
             Some(h) => probe.read(format!("hotfixes include {h} (one of {})", ids.join(", "))),
             None => probe.read(format!(
@@ -492,17 +490,21 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     );
 
     let p = probe.clone();
-    engine.register_fn("registry_collected", move |path: &str| -> bool {
+    engine.register_fn("registry_collected", move |path: &str| -> Fallible<bool> {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let key = matching::registry_key(path);
         let found = match facts.registry.get() {
-            Ok(Some(registry)) => probe.index.registry(registry, &key).is_some(),
+            Ok(Some(registry)) => {
+                let cost = probe.index.registry_cost(registry);
+                probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
+                probe.index.registry(registry, &key).is_some()
+            }
             _ => false,
         };
         let said = if found { "collected" } else { "not collected" };
         probe.read(format!("registry {path} {said}"));
-        found
+        Ok(found)
     });
 
     let p = probe.clone();
@@ -528,12 +530,11 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let software = probe.list("software", &facts.software)?;
-        probe.charge(software.len())?;
-        let found = software.iter().find(|s| {
-            s.name
-                .as_ref()
-                .is_some_and(|n| contains_ci(n.as_str(), name))
-        });
+        probe.charge(software_cost(software, name))?;
+        let needle = Caseless::new(name);
+        let found = software
+            .iter()
+            .find(|s| s.name.as_ref().is_some_and(|n| needle.found_in(n.as_str())));
         match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
             Some((Some(n), Some(v))) => {
                 probe.read(format!("software {n} version={v}"));
@@ -549,11 +550,12 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
         let mut probe = p.borrow_mut();
         let facts = probe.facts.clone();
         let software = probe.list("software", &facts.software)?;
-        probe.charge(software.len())?;
+        probe.charge(software_cost(software, name))?;
+        let needle = Caseless::new(name);
         let found = software
             .iter()
             .filter_map(|s| s.name.as_ref())
-            .find(|n| contains_ci(n.as_str(), name));
+            .find(|n| needle.found_in(n.as_str()));
         match found {
             Some(n) => probe.read(format!("software includes {n}")),
             None => probe.read(format!("software lacks {name}")),
@@ -575,193 +577,24 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     register_strict_comparisons(engine);
 
     register_versions(engine, probe);
-    engine.register_fn("icontains", |haystack: &str, needle: &str| {
-        contains_ci(haystack, needle)
-    });
-    engine.register_fn("ieq", ieq);
-}
-
-fn register_file_getters(engine: &mut Engine, probe: &Shared) {
+    crate::engine::files::register_files(engine, probe);
     let p = probe.clone();
-    engine.register_get(
-        "path",
-        move |f: &mut FileRef| -> Fallible<ImmutableString> {
-            let facts = p.borrow().facts.clone();
-            Ok(listed(&facts, f.0)?.path.as_str().into())
+    engine.register_fn(
+        "icontains",
+        move |haystack: &str, needle: &str| -> Fallible<bool> {
+            icontains(&mut p.borrow_mut(), haystack, needle)
         },
     );
-    type Getter = fn(&FileEntry) -> Option<Dynamic>;
-    let getters: [(&str, Getter); 4] = [
-        ("size", |e| e.size.map(Dynamic::from)),
-        ("modified", |e| e.modified.as_ref().map(text_value)),
-        ("version", |e| e.version.as_ref().map(text_value)),
-        ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
-    ];
-    for (name, get) in getters {
-        let p = probe.clone();
-        engine.register_get(name, move |f: &mut FileRef| -> Fallible<Dynamic> {
-            let mut probe = p.borrow_mut();
-            let facts = probe.facts.clone();
-            let entry = listed(&facts, f.0)?;
-            match get(entry) {
-                Some(v) => {
-                    probe.read(format!("{} {name}={v}", entry.path));
-                    Ok(v)
-                }
-                None => Err(probe.missing(format!("{} {name}", entry.path))),
-            }
-        });
-    }
     let p = probe.clone();
-    engine.register_get("date", move |f: &mut FileRef| -> Fallible<String> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let entry = listed(&facts, f.0)?;
-        match entry.modified.as_ref() {
-            Some(m) => {
-                let date: String = m.as_str().chars().take(10).collect();
-                probe.read(format!("{} modified={m}", entry.path));
-                Ok(date)
-            }
-            None => Err(probe.missing(format!("{} modified", entry.path))),
-        }
-    });
-    let p = probe.clone();
-    engine.register_get("bits", move |f: &mut FileRef| -> Fallible<i64> {
-        file_bits(&mut p.borrow_mut(), f.0)
+    engine.register_fn("ieq", move |a: &str, b: &str| -> Fallible<bool> {
+        ieq(&mut p.borrow_mut(), a, b)
     });
 }
 
-/// A file's strength: its `cipher_bits`, or else the one build in the rule's file table with the
-/// same name, size and date. Unknown when neither tells.
-fn file_bits(probe: &mut Probe, index: usize) -> Fallible<i64> {
-    let facts = probe.facts.clone();
-    let entry = listed(&facts, index)?;
-    if entry.exists == Some(false) {
-        return Err(probe.missing(format!(
-            "{} (the facts say it is absent: a file that is not there has no cipher strength)",
-            entry.path
-        )));
-    }
-    if let Some(bits) = entry.cipher_bits {
-        let mut number = itoa::Buffer::new();
-        probe.read([entry.path.as_str(), " cipher_bits=", number.format(bits)].concat());
-        return Ok(bits);
-    }
-    let name = file_name(entry.path.as_str());
-    // `modified` is UTC (offsets are converted when facts are read), as the article's table is.
-    let modified = entry.modified.as_ref().map(|m| m.as_str());
-    let date = modified.map(|m| &m[..m.len().min(10)]);
-    let time = modified.and_then(|m| m.get(11..16));
-    let table = probe.knowledge.table.clone();
-    let (Some(size), Some(date), Some(modified)) = (entry.size, date, modified) else {
-        return Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name))));
-    };
-    // A time on both sides must agree to the minute: 09:04 UTC is not the 12:04 build.
-    let same_time = |r: &FileRow| match (time, &r.time) {
-        (Some(t), Some(row)) => row.as_str().trim() == t,
-        _ => true,
-    };
-    let rows: Vec<&FileRow> = table
+/// The work of looking for `name` in the names of `software`.
+fn software_cost(software: &[crate::facts::Software], name: &str) -> usize {
+    let names = software
         .iter()
-        .filter(|r| {
-            r.file.eq_ignore_ascii_case(name)
-                && r.size == Some(size)
-                && r.date.as_str() == date
-                && same_time(r)
-        })
-        .collect();
-    match rows.first().map(|r| (r, r.bits)) {
-        Some((first, Some(bits))) if rows.iter().all(|r| r.bits == first.bits) => {
-            let package = first
-                .package
-                .as_deref()
-                .map_or(String::new(), |p| format!(", {p}"));
-            probe.read(format!(
-                "{} size={size} modified={modified}: the {}-bit build{package} in the article's file table",
-                entry.path, bits
-            ));
-            Ok(bits)
-        }
-        Some(_) => Err(probe.missing(format!("{}: {}", entry.path, bits_need(&table, name)))),
-        None => {
-            let why = no_row_matches(&table, name, size, modified)
-                .unwrap_or_else(|| bits_need(&table, name));
-            Err(probe.missing(format!("{}: {why}", entry.path)))
-        }
-    }
-}
-
-/// Why a file's collected size and modified time matched no row of the file table: the user
-/// must not be sent to collect what was collected. A size that is a build's with another date
-/// is the usual sign of a copy that did not keep the file's times (a git checkout, a plain copy).
-fn no_row_matches(table: &[FileRow], name: &str, size: i64, modified: &str) -> Option<String> {
-    let rows: Vec<&FileRow> = table
-        .iter()
-        .filter(|r| r.file.eq_ignore_ascii_case(name))
-        .collect();
-    rows.first()?;
-    let shown = modified.get(..16).unwrap_or(modified).replacen('T', " ", 1);
-    let collected = format!(
-        "its cipher_bits: the size and modified time collected ({}, {shown} UTC) match no row of \
-         the article's file table",
-        thousands(size)
-    );
-    let date = modified.get(..10).unwrap_or(modified);
-    let same_date = rows
-        .iter()
-        .find(|r| r.size == Some(size) && r.date.as_str() == date);
-    if let Some(row) = same_date {
-        return Some(format!(
-            "{collected}; its size and date are those of its row of {date} {}, the time is not: \
-             was the time read as local time instead of UTC?",
-            row.time.as_ref().map_or("", |t| t.as_str().trim())
-        ));
-    }
-    Some(match rows.iter().find(|r| r.size == Some(size)) {
-        Some(row) => format!(
-            "{collected}; the size is that of its {}row of {}, the date is not: was the file \
-             copied without its times?",
-            row.bits.map_or(String::new(), |b| format!("{b}-bit ")),
-            row.date
-        ),
-        None => format!("{collected}, by size or by date"),
-    })
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-/// What tells a file's cipher strength, given the rule's file table: what to collect.
-fn bits_need(table: &[FileRow], name: &str) -> String {
-    let rows: Vec<&FileRow> = table
-        .iter()
-        .filter(|r| r.file.eq_ignore_ascii_case(name))
-        .collect();
-    let Some(first) = rows.first() else {
-        return "its cipher_bits (the article's file table has no row for it)".to_owned();
-    };
-    let alike = rows
-        .iter()
-        .all(|r| r.size == first.size && r.date.as_str() == first.date.as_str());
-    let strengths: std::collections::BTreeSet<i64> = rows.iter().filter_map(|r| r.bits).collect();
-    if let (true, true, Some(size)) = (alike, strengths.len() > 1, first.size) {
-        format!(
-            "its cipher_bits (every build of {} in the article's file table has size {} and date \
-             {}, so only the cipher strength tells them apart)",
-            first.file, size, first.date
-        )
-    } else {
-        "its cipher_bits, or its size and modified date (UTC) to match the article's file table"
-            .to_owned()
-    }
+        .map(|s| s.name.as_ref().map_or("", Text::as_str));
+    scan_cost(names) + name.len() / BYTES_PER_OPERATION
 }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::engine::helpers::scan_cost;
 use crate::engine::matching::{path_key, registry_key};
 use crate::engine::script::{Trace, Value};
 use crate::facts::{FileEntry, Registry};
@@ -104,7 +105,7 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// The bound host's `files` and `registry` by the keys lookups compare (`path_key`,
 /// `registry_key`), each made when a helper first looks one up on the host. What a lookup finds
-/// is what a walk of the list finds; only the walk is saved (the budget is charged as before).
+/// is what a walk of the list finds; only the walk is saved (the budget is charged for the walk).
 #[derive(Default)]
 pub(crate) struct Index {
     files: Option<FnvMap<String, Vec<usize>>>,
@@ -115,12 +116,26 @@ pub(crate) struct Index {
     registry_lookups: u32,
     /// What a walk found, as the index gives it.
     walked: Vec<usize>,
+    /// What a walk of each list costs ([`scan_cost`]): charged for every lookup, walked or not,
+    /// so a rule's budget does not depend on what other rules looked up first.
+    files_cost: Option<usize>,
+    registry_cost: Option<usize>,
 }
 
 /// Lookups on one host before its list is indexed.
 const WALKS: u32 = 4;
 
 impl Index {
+    /// What a walk of `files` (the bound host's) costs.
+    pub(crate) fn files_cost(&mut self, files: &[FileEntry]) -> usize {
+        *(self.files_cost).get_or_insert_with(|| scan_cost(files.iter().map(|f| f.path.as_str())))
+    }
+
+    /// What a walk of `registry` (the bound host's) costs.
+    pub(crate) fn registry_cost(&mut self, registry: &Registry) -> usize {
+        *(self.registry_cost).get_or_insert_with(|| scan_cost(registry.keys().map(String::as_str)))
+    }
+
     /// The positions of the entries of `files` (the bound host's) whose path has `key`.
     pub(crate) fn files(&mut self, files: &[FileEntry], key: &str) -> &[usize] {
         if self.files.is_none() && self.file_lookups < WALKS {

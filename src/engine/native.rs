@@ -116,11 +116,11 @@ impl Native {
                 Err(e) => Some(Err(e)),
                 Ok(v) => {
                     let have = v.read_lock::<rhai::ImmutableString>()?;
-                    Some(Ok(if *whole {
-                        helpers::ieq(&have, text)
+                    Some(if *whole {
+                        helpers::ieq(probe, &have, text)
                     } else {
-                        crate::engine::matching::contains_ci(&have, text)
-                    }))
+                        helpers::icontains(probe, &have, text)
+                    })
                 }
             },
         }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult};
 
+use crate::engine::evidence::Entries;
 use crate::engine::helpers::{Shared, register_helpers};
 use crate::engine::native::Native;
 use crate::facts::Facts;
@@ -24,8 +25,12 @@ pub mod limits {
     pub const ARRAY_SIZE: usize = 4096;
     pub const MAP_SIZE: usize = 1024;
     /// Operations one rule may spend on one host, over all its conditions and the work of the
-    /// helpers they call (one per list entry looked at).
+    /// helpers they call (one per list entry looked at, and one per [`BYTES_PER_OPERATION`]
+    /// bytes of text scanned or made).
     pub const RULE_OPERATIONS: u64 = 1_000_000;
+    /// Bytes of text a helper (or a string function of `strings.rs`) scans or makes for one
+    /// operation: about the time of one of Rhai's.
+    pub const BYTES_PER_OPERATION: usize = 256;
     /// Bytes one condition's script values may hold at once (where the binary counts them:
     /// `alloc.rs`).
     pub const MEMORY: isize = 64 << 20;
@@ -34,8 +39,8 @@ pub mod limits {
 /// The error of a rule past its budget on one host.
 pub(crate) fn over_budget() -> String {
     format!(
-        "the rule spent more than its budget of {} operations on this host (its conditions and \
-         the list entries its helpers looked at)",
+        "the rule spent more than its budget of {} operations on this host (its conditions, and \
+         the list entries and text its helpers looked at)",
         limits::RULE_OPERATIONS
     )
 }
@@ -53,7 +58,7 @@ pub enum Value {
     True,
     False,
     /// It read facts the host does not have (named).
-    Unknown(Vec<String>),
+    Unknown(Entries),
     /// The expression failed: a bug in the rule, or a sandbox limit.
     Error(String),
 }
@@ -62,9 +67,9 @@ pub enum Value {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Trace {
     /// Facts read, as `name=value`.
-    pub reads: Vec<String>,
+    pub reads: Entries,
     /// Events or reported errors that matched, for symptom evidence.
-    pub matches: Vec<String>,
+    pub matches: Entries,
 }
 
 /// A compile error in an expression, positioned within the expression (1-based).
@@ -114,6 +119,7 @@ impl Sandbox {
         engine.on_debug(|_, _, _| {});
         let probe = Shared::default();
         register_helpers(&mut engine, &probe);
+        crate::engine::strings::register_checked_strings(&mut engine, &probe);
         // The rule's budget on this host, and the memory its values hold, checked as it runs.
         let p = probe.clone();
         let memory = std::rc::Rc::new(std::cell::Cell::new(0isize));
@@ -171,6 +177,12 @@ impl Sandbox {
                 .map(|name| name.trim_start_matches("get$").to_owned())
                 .collect()
         })
+    }
+
+    /// Operations the bound rule has spent on the bound host so far.
+    #[cfg(test)]
+    pub(crate) fn spent(&self) -> u64 {
+        self.probe.borrow().spent
     }
 
     /// Makes `facts` the host, and `table` the file table, that helpers read.

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::engine::condition::{EvalError, Truth, Verdict};
+use crate::engine::condition::{EvalError, Truth, Verdict, nouns};
 use crate::engine::matching::expand_vars;
 use crate::engine::script::Sandbox;
 use crate::evaluate::compile::{self, CompiledRule};
@@ -125,8 +125,10 @@ fn diagnose_rule(
     let applies = compiled.applies.eval(sb)?;
     let mut d = blank(compiled);
     d.status = Status::NotApplicable;
-    d.evidence = applies.evidence.clone();
+    // The diagnosis's evidence, from every part, each item once and bounded (`evidence.rs`).
+    let mut evidence = applies.evidence.clone();
     if applies.truth == Truth::False {
+        d.evidence = evidence.into_vec(nouns::EVIDENCE);
         d.summary = compiled.texts.not_applicable.clone();
         return Ok(d);
     }
@@ -136,10 +138,9 @@ fn diagnose_rule(
 
     let cause = compiled.cause.eval(sb)?;
     d.explanation = Some(filled(facts, &compiled.texts.explanation));
-    for item in cause.evidence.iter() {
-        push_unique(&mut d.evidence, item.clone());
-    }
+    evidence.extend(cause.evidence.clone());
     let reports = reported_symptoms(compiled, facts, &mut d.notes)?;
+    let mut counts = Vec::new();
     for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
         let verdict = match node {
             Some(node) => Some(node.eval(sb)?),
@@ -151,10 +152,20 @@ fn diagnose_rule(
             .collect();
         let (text, ask) = &compiled.texts.symptoms[i];
         let texts = (filled(facts, text), ask.as_ref().map(|a| filled(facts, a)));
+        // Where the line counting the matches left out stands: after those kept.
+        let count_at = (verdict.as_ref())
+            .filter(|v| v.matches.left_out() > 0)
+            .map(|v| v.matches.len() - v.matches.left_out());
         let result = symptom_result(symptom, &texts, verdict, by_people);
-        for m in &result.evidence {
-            if result.observed == Observed::Observed {
-                push_unique(&mut d.evidence, ["symptom ", &result.id, ": ", m].concat());
+        if result.observed == Observed::Observed {
+            for (i, m) in result.evidence.iter().enumerate() {
+                let line = ["symptom ", &result.id, ": ", m].concat();
+                // The count of the matches a symptom left out is told whatever else there is.
+                if count_at == Some(i) {
+                    counts.push(line);
+                } else {
+                    evidence.push(line);
+                }
             }
         }
         d.symptoms.push(result);
@@ -170,10 +181,10 @@ fn diagnose_rule(
         _ => None,
     };
     if let Some(f) = fixed.as_ref() {
-        for item in f.evidence.iter() {
-            push_unique(&mut d.evidence, item.clone());
-        }
+        evidence.extend(f.evidence.clone());
     }
+    d.evidence = evidence.into_vec(nouns::EVIDENCE);
+    d.evidence.extend(counts);
     let fix_truth = fixed.as_ref().map_or(Truth::False, |f| f.truth);
     let trigger_only = rule.cause.shows == crate::rules::rule::Shows::Trigger;
     d.status = match (applies.truth, cause.truth, fix_truth) {
@@ -250,13 +261,11 @@ fn diagnose_rule(
         Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts)?),
         Status::Suspected | Status::Unknown => {
             let mut missing = applies.missing.clone();
-            for m in cause
-                .missing
-                .into_iter()
-                .chain(fixed.into_iter().flat_map(|f| f.missing))
-            {
-                push_unique(&mut missing, m);
+            missing.extend(cause.missing);
+            if let Some(f) = fixed {
+                missing.extend(f.missing);
             }
+            let missing = missing.into_vec(nouns::MISSING);
             d.missing = missing.clone();
             Recommendation {
                 action: Action::CollectFacts,
@@ -296,8 +305,8 @@ fn scope(rule: &crate::rules::rule::Rule, v: Verdict) -> Scope {
                     .map(|n| n.trim().to_owned())
             })
             .flatten(),
-        evidence: v.evidence,
-        missing: v.missing,
+        evidence: v.evidence.into_vec(nouns::READS),
+        missing: v.missing.into_vec(nouns::MISSING),
     }
 }
 
@@ -368,11 +377,11 @@ fn symptom_result(
             Truth::Unknown => Observed::Unknown,
         };
         result.evidence = if v.matches.is_empty() {
-            v.evidence
+            v.evidence.into_vec(nouns::READS)
         } else {
-            v.matches
+            v.matches.into_vec(nouns::MATCHES)
         };
-        result.missing = v.missing;
+        result.missing = v.missing.into_vec(nouns::MISSING);
     }
     if !by_people.is_empty() {
         // A person's report is an observation, whatever the other facts could show.
@@ -406,8 +415,8 @@ fn remedy(
                 Truth::False => PrerequisiteStatus::NotMet,
                 Truth::Unknown => PrerequisiteStatus::Unknown,
             },
-            evidence: v.evidence,
-            missing: v.missing,
+            evidence: v.evidence.into_vec(nouns::READS),
+            missing: v.missing.into_vec(nouns::MISSING),
         });
     }
     // The rule's texts, shared; only one naming a `%VAR%` is made anew for this host.
@@ -649,11 +658,5 @@ fn as_windows_path(value: &str) -> String {
         value.replace('/', "\\")
     } else {
         value.to_owned()
-    }
-}
-
-fn push_unique(into: &mut Vec<String>, item: String) {
-    if !into.contains(&item) {
-        into.push(item);
     }
 }
