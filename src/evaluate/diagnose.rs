@@ -403,7 +403,7 @@ fn remedy(
     facts: &Facts,
 ) -> Result<Recommendation, EvalError> {
     let rule = &compiled.rule;
-    let expand = |text: &str| expand_vars(text.trim(), |n| facts.env_var(n).map(as_windows_path)).0;
+    let expand = |text: &str| expand_vars(text.trim(), |n| shown_var(facts, n)).0;
     let mut prerequisites = Vec::new();
     for (p, node) in rule.prerequisites.iter().zip(&compiled.prerequisites) {
         let v = node.eval(sb)?;
@@ -645,10 +645,23 @@ fn failed(compiled: &CompiledRule, e: EvalError) -> Diagnosis {
 /// A rule's text with the host's `%VAR%`s filled in; shared unchanged when it names none.
 fn filled(facts: &Facts, text: &Shared) -> Shared {
     if text.contains('%') {
-        Shared::new(&expand_vars(text, |n| facts.env_var(n).map(as_windows_path)).0)
+        Shared::new(&expand_vars(text, |n| shown_var(facts, n)).0)
     } else {
         text.clone()
     }
+}
+
+/// Longest value of a `%VAR%` put into a rule's text: a system root is a path (at most 260
+/// characters on Windows NT), and a value of megabytes from hostile facts would otherwise grow
+/// every text that names it, in every rule, on every host.
+const MAX_SHOWN_VALUE: usize = 1024;
+
+/// The host's value of `%name%` as a rule's text shows it; none (the text keeps `%name%`) when it
+/// is not collected or longer than [`MAX_SHOWN_VALUE`].
+fn shown_var(facts: &Facts, name: &str) -> Option<String> {
+    (facts.env_var(name))
+        .filter(|v| v.len() <= MAX_SHOWN_VALUE)
+        .map(as_windows_path)
 }
 
 /// A value such as `c:/winnt` shown as the Windows path `c:\winnt`; other values unchanged.

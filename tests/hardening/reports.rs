@@ -491,3 +491,38 @@ fn a_line_break_in_a_field_forges_no_explain_line() {
         "{out}"
     );
 }
+
+/// A `%VAR%` in a rule's text is filled in from the host's facts. A system root of 60,000
+/// characters (hostile facts, within the 64 KiB a text may hold) grew every step naming it: 286 KB
+/// of NDJSON for one host. Values longer than a path can be are not put in: the text keeps
+/// `%SystemRoot%`.
+#[test]
+fn a_huge_system_root_is_not_copied_into_every_text() {
+    let dir = scratch("rep-huge-root");
+    let root = format!("C:\\{}", "W".repeat(60_000));
+    let facts = dir.join("huge.json");
+    std::fs::write(&facts, affected("HUGE", &root).to_string()).unwrap();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--format",
+            "ndjson",
+            "--detail",
+            "full",
+            facts.to_str().unwrap(),
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    let results = ndjson(&o);
+    let kb = results[0]["results"].as_array().unwrap();
+    let affected = (kb.iter())
+        .find(|r| r["kb"] == "KB322051")
+        .expect("KB322051's result");
+    assert_eq!(affected["status"], "affected", "{affected}");
+    let steps = affected["recommendation"].to_string();
+    assert!(steps.contains("%SystemRoot%\\\\System32"), "{steps}");
+    // Not in any text; evidence naming a file shows its path cut to 600 characters.
+    assert_eq!(out.matches(&"W".repeat(60_000)).count(), 0);
+    assert!(out.len() < 150_000, "{} bytes", out.len());
+}
