@@ -4,6 +4,9 @@
 //! then checking every draft as `kbdiag check` does (one round). `cargo bench --bench draft`
 //! (figures in docs/performance.md, "Drafting"); KBDIAG_DRAFT_ARCHIVE names another archive.
 
+#[path = "support/untar.rs"]
+mod untar;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,36 +22,6 @@ fn archive() -> PathBuf {
         PathBuf::from("/work/shared/kb-source")
     };
     dir.join("archive-winnt.tar.xz")
-}
-
-/// The `.TXT` files of a tar archive, `(path, text)`.
-fn untar(tar: &[u8]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 512 <= tar.len() {
-        let header = &tar[at..at + 512];
-        if header.iter().all(|b| *b == 0) {
-            break;
-        }
-        let field = |r: std::ops::Range<usize>| {
-            let f = &header[r];
-            let end = f.iter().position(|b| *b == 0).unwrap_or(f.len());
-            String::from_utf8_lossy(&f[..end]).trim().to_owned()
-        };
-        let size = usize::from_str_radix(&field(124..136), 8).unwrap_or(0);
-        let name = match field(345..500) {
-            p if p.is_empty() => field(0..100),
-            p => format!("{p}/{}", field(0..100)),
-        };
-        let body = at + 512;
-        let file = header[156] == b'0' || header[156] == 0;
-        if file && name.to_ascii_uppercase().ends_with(".TXT") {
-            let bytes = &tar[body..(body + size).min(tar.len())];
-            out.push((name, String::from_utf8_lossy(bytes).into_owned()));
-        }
-        at = body + size.div_ceil(512) * 512;
-    }
-    out
 }
 
 /// This thread's processor time (user and system), from `/proc/thread-self/stat` on Linux: on
@@ -79,7 +52,9 @@ fn main() {
         .unwrap_or_else(|e| panic!("{}: {e} (set KBDIAG_DRAFT_ARCHIVE)", path.display()));
     let mut tar = Vec::new();
     lzma_rs::xz_decompress(&mut std::io::BufReader::new(file), &mut tar).unwrap();
-    let articles = untar(&tar);
+    let articles: Vec<(String, String)> = (untar::untar(&tar).into_iter())
+        .filter(|(name, _)| name.to_ascii_uppercase().ends_with(".TXT"))
+        .collect();
     let unpack = start.elapsed();
     let bytes: usize = articles.iter().map(|(_, t)| t.len()).sum();
     println!(

@@ -10,19 +10,6 @@ use common::{kbdiag, kbdiag_within, root, scratch, stderr, stdout};
 
 const COLLECTED: &str = "2026-11-28T10:00:00Z";
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn set_modified(path: &Path, iso: &str) {
     let seconds = kbdiag::facts::values::utc_seconds(iso).unwrap() as u64;
     let f = std::fs::File::options().write(true).open(path).unwrap();
@@ -33,8 +20,7 @@ fn set_modified(path: &Path, iso: &str) {
 /// The example volume, copied, with its DLLs dated as the article's file table dates them
 /// (git keeps no modification times).
 fn volume(name: &str) -> PathBuf {
-    let dir = scratch(name).join("nt4-srp");
-    copy_tree(&root().join("examples/volumes/nt4-srp"), &dir);
+    let dir = common::example_volume(name);
     let sys = dir.join("WINNT/system32");
     set_modified(&sys.join("Security.dll"), "1999-11-18T12:04:00Z");
     set_modified(&sys.join("Ntlmssps.dll"), "2001-07-16T12:05:00Z");

@@ -124,3 +124,24 @@ pub fn hostile(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     std::fs::write(rules.join("KB322051.yaml"), rule).unwrap();
     (path, rules)
 }
+
+/// Copies the folder `from` into `to`, file by file (times are not kept).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The example volume `examples/volumes/nt4-srp`, copied into a scratch folder of its own.
+pub fn example_volume(name: &str) -> PathBuf {
+    let dir = scratch(name).join("nt4-srp");
+    copy_tree(&root().join("examples/volumes/nt4-srp"), &dir);
+    dir
+}

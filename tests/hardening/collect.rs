@@ -10,24 +10,9 @@ use super::common::{kbdiag, kbdiag_within, ndjson, root, scratch, stderr, stdout
 
 const COLLECTED: &str = "2026-11-28T10:00:00Z";
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The example volume, copied into a scratch folder of its own.
 fn volume(name: &str) -> PathBuf {
-    let dir = scratch(name).join("nt4-srp");
-    copy_tree(&root().join("examples/volumes/nt4-srp"), &dir);
-    dir
+    super::common::example_volume(name)
 }
 
 fn config(volume: &Path) -> PathBuf {
