@@ -470,3 +470,32 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("invalid value 'xml'"));
 }
+
+/// A registry value that does not fit its type is an error that names it as the fact file writes
+/// it (it read `registryHKLM\SOFTWARE\X: a REG_DWORD cannot hold Text("no")`), and
+/// `registry_collected` says so instead of calling the value not collected.
+#[test]
+fn a_registry_value_of_the_wrong_type_is_an_error_naming_it() {
+    let dir = scratch("registry-wrong-type");
+    let rule = "id: KB900031\naliases: []\ntitle: A value collected or not\nrevision: \"1.0\"\n\
+         last_reviewed: 2026-01-01\napplies_to:\n  products: [Windows]\n  \
+         when: 'registry_collected(`HKLM\\SOFTWARE\\X`)'\nsymptoms: []\ncause:\n  text: The value.\n  \
+         when: 'true'\nprerequisites: []\nresolution:\n  summary: Nothing to install.\n  \
+         obtain: Nowhere.\n  files: []\nrelated: []\n";
+    std::fs::write(dir.join("KB900031.yaml"), rule).unwrap();
+    let facts = r#"{"host": "H", "os": {"name": "Windows NT Server 4.0", "version": "4.0"},
+        "registry": {"HKLM\\SOFTWARE\\X": {"type": "REG_DWORD", "value": "no"}}}"#;
+    std::fs::write(dir.join("facts.json"), facts).unwrap();
+    let o = kbdiag(
+        &[
+            "eval",
+            "--kb",
+            dir.join("KB900031.yaml").to_str().unwrap(),
+            dir.join("facts.json").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let said = r#"registry["HKLM\\SOFTWARE\\X"]: a REG_DWORD cannot hold the text "no""#;
+    assert!(stdout(&o).contains(said), "{}", stdout(&o));
+}

@@ -500,7 +500,9 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
                 probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
                 probe.index.registry(registry, &key).is_some()
             }
-            _ => false,
+            Ok(None) => false,
+            // A registry that does not parse is not "not collected": the fact file is wrong.
+            Err(message) => return fail(message),
         };
         let said = if found { "collected" } else { "not collected" };
         probe.read(format!("registry {path} {said}"));

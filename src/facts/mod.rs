@@ -171,10 +171,33 @@ fn parse_raw<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, String> {
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         format!(
             "{key}{}: {}",
-            e.path().to_string().trim_start_matches('.'),
+            json_path(e.path()),
             strip_position(&e.inner().to_string())
         )
     })
+}
+
+/// Where in a fact list or map an error is, after its key: `[0].size` in `files`, and a
+/// registry path as the JSON writes it, `["HKLM\\SOFTWARE\\X"]`, which is not a name.
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key }
+                if key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                out.push('.');
+                out.push_str(key);
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(&format!("[{}]", serde_json::Value::from(key.as_str())));
+            }
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    out
 }
 
 fn strip_position(message: &str) -> String {

@@ -124,8 +124,13 @@ impl<'de> Deserialize<'de> for RegValue {
                     _ => false,
                 };
                 if !fits {
+                    let held = match &data {
+                        RegData::Int(i) => format!("the number {i}"),
+                        RegData::Text(t) => format!("the text {t:?}"),
+                        RegData::List(l) => format!("a list of {} texts", l.len()),
+                    };
                     return Err(de::Error::custom(format_args!(
-                        "a {} cannot hold {data:?}",
+                        "a {} cannot hold {held}",
                         kind.as_str()
                     )));
                 }
