@@ -74,16 +74,36 @@ impl Volume {
 
     /// The entry of `dir` named `name`, ignoring case: the exact spelling first.
     pub fn child(&self, dir: &Path, name: &str) -> Option<PathBuf> {
+        self.child_checked(dir, name).ok().flatten()
+    }
+
+    /// [`Volume::child`], and on an image the error when `dir` cannot be listed (a damaged
+    /// file system), located at `dir`.
+    fn child_checked(&self, dir: &Path, name: &str) -> Result<Option<PathBuf>, String> {
         let Some((tree, parts)) = self.parts(dir) else {
-            return child(dir, name);
+            return Ok(child(dir, name));
         };
-        let entries = tree.list(&parts).ok()?;
+        let entries = tree
+            .list(&parts)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         let wanted = name.to_lowercase();
-        entries
+        Ok(entries
             .iter()
             .find(|e| e.name == name)
             .or_else(|| entries.iter().find(|e| e.name.to_lowercase() == wanted))
-            .map(|e| dir.join(&e.name))
+            .map(|e| dir.join(&e.name)))
+    }
+
+    /// [`Volume::find`] with the first error met on the way.
+    fn find_checked(&self, root: &Path, rel: &str) -> Result<Option<PathBuf>, String> {
+        let mut dir = root.to_path_buf();
+        for part in rel.split(['\\', '/']).filter(|p| !p.is_empty()) {
+            match self.child_checked(&dir, part)? {
+                Some(next) => dir = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(dir))
     }
 
     /// `rel` (`\` or `/` separated) below `root`, each part matched ignoring case.
@@ -133,27 +153,46 @@ impl Volume {
     }
 
     /// The Windows folders of an image's volume: each folder at its top holding
-    /// `system32\config\SOFTWARE` (and the root itself when it does), sorted.
-    pub fn installations(&self) -> Vec<PathBuf> {
-        let holds = |dir: &Path| self.find(dir, "system32/config/SOFTWARE").is_some();
+    /// `system32\config\SOFTWARE` (and the root itself when it does), sorted; and the errors
+    /// met looking (a folder on the way that cannot be read), located.
+    pub fn installations(&self) -> (Vec<PathBuf>, Vec<String>) {
         let mut found = Vec::new();
+        let mut errors = Vec::new();
+        let mut holds = |dir: &Path| match self.find_checked(dir, "system32/config/SOFTWARE") {
+            Ok(f) => f.is_some(),
+            Err(e) => {
+                errors.push(e);
+                false
+            }
+        };
         if holds(&self.root) {
             found.push(self.root.clone());
         }
-        let Some((tree, parts)) = self.parts(&self.root) else {
-            return found;
+        let listed = match self
+            .parts(&self.root)
+            .map(|(tree, parts)| tree.list(&parts))
+        {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                errors.push(format!("{}: {e}", self.root.display()));
+                return (found, errors);
+            }
+            None => return (found, errors),
         };
-        let mut dirs: Vec<PathBuf> = tree
-            .list(&parts)
-            .unwrap_or_default()
+        let mut dirs: Vec<PathBuf> = listed
             .into_iter()
             .filter(|e| e.dir && !e.name.starts_with('$'))
             .take(MAX_ENTRIES)
             .map(|e| self.root.join(e.name))
             .collect();
         dirs.sort();
-        found.extend(dirs.into_iter().filter(|d| holds(d)));
-        found
+        for dir in dirs {
+            if holds(&dir) {
+                found.push(dir);
+            }
+        }
+        errors.dedup();
+        (found, errors)
     }
 
     /// The modified time of a file below an image's volume root, or `None` when `path` is not

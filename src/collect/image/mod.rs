@@ -236,7 +236,8 @@ pub fn open(path: &Path, force: bool) -> Result<Opened, String> {
             }
         };
         let volume = Volume::image(PathBuf::from(&name), tree);
-        let found = volume.installations();
+        let (found, errors) = volume.installations();
+        opened.errors.extend(errors);
         if found.is_empty() {
             opened.looked.push(format!(
                 "{name}: no folder holding system32\\config\\SOFTWARE"
