@@ -134,6 +134,30 @@ impl Budget {
     }
 }
 
+/// Where a window's next read starts, once asked for. `fatfs` keeps a file's first cluster to
+/// itself, and its first read of a file is of that cluster: the FAT reader learns it so, to walk
+/// the file's cluster chain itself before `fatfs` reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Watch(Rc<(Cell<bool>, Cell<Option<u64>>)>);
+
+impl Watch {
+    /// Notes the start of the next read, and only of that one.
+    pub fn arm(&self) {
+        self.0.0.set(true);
+        self.0.1.set(None);
+    }
+    /// The start of the read noted since [`Watch::arm`], if there was one.
+    pub fn take(&self) -> Option<u64> {
+        self.0.0.set(false);
+        self.0.1.take()
+    }
+    fn saw(&self, pos: u64) {
+        if self.0.0.replace(false) {
+            self.0.1.set(Some(pos));
+        }
+    }
+}
+
 /// A window of a shared disk (a partition) as `Read + Seek` for the file-system crates; writing
 /// is refused (the image is never written: `fatfs` tries to clear a dirty flag when dropped).
 pub struct Window {
@@ -142,10 +166,28 @@ pub struct Window {
     pub len: u64,
     pub pos: u64,
     pub budget: Budget,
+    pub watch: Watch,
+}
+
+impl Window {
+    /// Another reader of the same window, from its start, spending the same budget.
+    pub fn sibling(&self) -> Window {
+        Window {
+            disk: self.disk.clone(),
+            start: self.start,
+            len: self.len,
+            pos: 0,
+            budget: self.budget.clone(),
+            watch: Watch::default(),
+        }
+    }
 }
 
 impl Read for Window {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !buf.is_empty() {
+            self.watch.saw(self.pos);
+        }
         if self.pos >= self.len || buf.is_empty() {
             return Ok(0);
         }
@@ -234,6 +276,7 @@ mod tests {
             len: 4096,
             pos: 0,
             budget,
+            watch: Watch::default(),
         };
         let mut b = [0u8; 512];
         assert!(w.read(&mut b).is_ok());

@@ -25,7 +25,7 @@ pub use disk::{Disk, Source};
 pub use partition::Partition;
 
 use super::volume::Volume;
-use disk::{Budget, Flat, Window};
+use disk::{Budget, Flat, Watch, Window};
 
 /// A folder's entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +223,7 @@ pub fn open(path: &Path, force: bool) -> Result<Opened, String> {
             len: part.len,
             pos: 0,
             budget: Budget::default(),
+            watch: Watch::default(),
         };
         let tree: Rc<dyn Tree> = match file_system(window) {
             Ok(Some(t)) => t,
