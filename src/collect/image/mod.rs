@@ -143,9 +143,11 @@ pub fn open_disk(
     })
 }
 
-/// The partitions of a disk, and a located error for each entry that is not one.
+/// The partitions of a disk, and a located error for each entry that is not one. Not
+/// [`guarded`]: kbdiag's own code, fuzzed (`fuzz/fuzz_targets/image.rs`), where a panic must
+/// reach the fuzzer; [`open`] guards it for the user.
 pub fn partitions(disk: &mut dyn Disk) -> Result<(Vec<Partition>, Vec<String>), String> {
-    guarded(|| partition::partitions(disk))
+    partition::partitions(disk)
 }
 
 /// One Windows installation in an image.
@@ -205,7 +207,7 @@ pub fn open(path: &Path, force: bool) -> Result<Opened, String> {
         }
     });
     let mut disk = open_disk(source, kind, dir).map_err(|e| at(format!("{}: {e}", kind.name())))?;
-    let (parts, errors) = partitions(&mut *disk).map_err(at)?;
+    let (parts, errors) = guarded(|| partitions(&mut *disk)).map_err(at)?;
     let mut opened = Opened {
         errors: errors.into_iter().map(at).collect(),
         ..Opened::default()
@@ -285,10 +287,18 @@ fn file_system(mut window: Window) -> Result<Option<Rc<dyn Tree>>, String> {
     Ok(None)
 }
 
-/// Runs a file-system or partition reader, its panic turned into an error. The readers' loops
-/// are bounded by the read budget; this is for the crates' own assertions and slicing.
+/// Runs a file-system reader, its panic turned into one located error. The readers' loops are
+/// bounded by the read budget, and a FAT file's chain is checked before `fatfs` follows it: this
+/// is for what is left, the crates' own assertions and slicing on damaged data. While it runs,
+/// a panic on this thread prints nothing (the default hook would write Rust's panic message on
+/// standard error); its message and place are kept for the error. Panics on other threads, and
+/// outside this call, are reported as before.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    quiet_hook();
+    let was = QUIET.with(|q| q.replace(Some(String::new())));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let place = QUIET.with(|q| q.replace(was)).unwrap_or_default();
+    match result {
         Ok(r) => r,
         Err(p) => {
             let why = p
@@ -296,7 +306,60 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, Str
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(format!("the reader failed on damaged data ({why})"))
+            let at = if place.is_empty() {
+                String::new()
+            } else {
+                format!(", at {place}")
+            };
+            Err(format!("the reader failed on damaged data ({why}{at})"))
         }
+    }
+}
+
+thread_local! {
+    /// Inside [`guarded`]: where a panic happened (empty until one does). `None` outside.
+    static QUIET: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Installs, once, a panic hook that is silent on a thread inside [`guarded`] and otherwise
+/// hands the panic to the hook that was there before (the default one, or a fuzzer's).
+fn quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let before = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let quiet = QUIET.with(|q| {
+                let mut q = q.borrow_mut();
+                match q.as_mut() {
+                    Some(place) => {
+                        if let Some(l) = info.location() {
+                            *place = format!("{}:{}", l.file(), l.line());
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !quiet {
+                before(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn a_guarded_panic_is_one_error_with_its_place() {
+        let r: Result<(), String> = guarded(|| panic!("index out of range"));
+        let e = r.unwrap_err();
+        assert!(e.starts_with("the reader failed on damaged data (index out of range, at "));
+        assert!(e.contains("image/mod.rs:"), "{e}");
+        // Nested, and afterwards: the outer call's state is back.
+        let r: Result<u8, String> = guarded(|| guarded(|| Ok(7)));
+        assert_eq!(r, Ok(7));
+        super::QUIET.with(|q| assert!(q.borrow().is_none()));
     }
 }
