@@ -77,9 +77,13 @@ fn checked(number: u32, start: u64, sectors: u64, size: u64) -> Result<Partition
             start: start * 512,
             len: sectors * 512,
         }),
+        _ if start == 0 => Err(format!(
+            "partition {number}: starts at sector 0, the partition table's own: not read"
+        )),
         _ => Err(format!(
-            "partition {number}: sectors {start} to {} are not on the disk ({} sectors)",
-            start.saturating_add(sectors),
+            "partition {number}: sectors {start} to {} end past the disk's end ({} sectors): \
+             not read",
+            start.saturating_add(sectors.saturating_sub(1)),
             size / 512
         )),
     }
@@ -295,7 +299,7 @@ mod tests {
             }
         );
         assert!(
-            errors[0].starts_with("partition 6: sectors 25 to 125 are not on the disk"),
+            errors[0].starts_with("partition 6: sectors 25 to 124 end past the disk's end"),
             "{errors:?}"
         );
         // The entry pointing at sector 16 + 0 ends the chain (next offset 0).

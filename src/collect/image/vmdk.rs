@@ -112,10 +112,10 @@ impl Disk for Sparse {
             let n = ((self.grain - within) as usize).min(buf.len());
             let (part, rest) = buf.split_at_mut(n);
             match self.locate(g)? {
-                Some(at) => self
-                    .source
-                    .read_at(at + within, part)
-                    .map_err(|e| format!("grain {g}: {e}"))?,
+                Some(at) => self.source.read_at(at + within, part).map_err(|e| {
+                    let disk = g * self.grain;
+                    format!("grain {g} (disk offset {disk}, file offset {at}): {e}")
+                })?,
                 None => part.fill(0),
             }
             offset += n as u64;
