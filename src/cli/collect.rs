@@ -21,10 +21,14 @@ use crate::report::render;
 /// file was refused.
 #[derive(Debug, clap::Args)]
 pub(super) struct CollectArgs {
-    /// System volumes as folders: a mounted image or a copy, holding WINNT\ or Windows\ (found
-    /// ignoring case). Each gives one document.
-    #[arg(value_name = "ROOT")]
+    /// System volumes as folders (a mounted image or a copy, holding WINNT\ or Windows\, found
+    /// ignoring case), or disk images (raw, VHD, VMDK, VDI, qcow2; told by their content). Each
+    /// Windows installation gives one document.
+    #[arg(value_name = "ROOT|IMAGE")]
     roots: Vec<PathBuf>,
+    /// Read each file given as a disk image, a raw disk when no format's signature names it.
+    #[arg(long)]
+    image: bool,
     /// The SOFTWARE hive, given by itself (a support bundle).
     #[arg(long, value_name = "HIVE")]
     software: Option<PathBuf>,
@@ -109,6 +113,7 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
     let needs = Needs::of(ev.rules());
     let loose = Artifacts {
         root: None,
+        image: None,
         software: given.software,
         system: given.system,
         event_logs: given.event_logs,
@@ -120,25 +125,82 @@ pub(super) fn run(ev: &Evaluator, given: CollectArgs, out: &mut impl Write) -> i
         || !loose.files.is_empty();
     // Artifacts named one by one complete (and win over) the first volume that holds a system;
     // with none, they make a document of their own.
-    let completed = (given.roots.iter()).position(|r| loose_given && collect::holds_system(r));
+    // A file (not a folder) is read as a disk image when its content says so, or with --image.
+    let force = given.image;
+    let is_image = |r: &PathBuf| r.is_file() && (force || collect::image::is_image(r));
+    let completed =
+        (given.roots.iter()).position(|r| loose_given && !is_image(r) && collect::holds_system(r));
     let alone = given.roots.is_empty() || loose_given && completed.is_none();
-    let mut hosts: Vec<Artifacts> = Vec::new();
+    let mut hosts: Vec<(Artifacts, bool)> = Vec::new();
     for (i, root) in given.roots.into_iter().enumerate() {
         let base = if Some(i) == completed {
             loose.clone()
         } else {
             Artifacts::default()
         };
-        hosts.push(Artifacts {
-            root: Some(root),
-            ..base
-        });
+        let image = is_image(&root);
+        hosts.push((
+            Artifacts {
+                root: Some(root),
+                ..base
+            },
+            image,
+        ));
     }
     if alone {
-        hosts.push(loose);
+        hosts.push((loose, false));
     }
-    for artifacts in &hosts {
-        code = code.max(write_one(artifacts, &needs, &options, &mut with, out)?);
+    for (artifacts, image) in &hosts {
+        let written = match (image, &artifacts.root) {
+            (true, Some(path)) => write_image(path, force, &needs, &options, &mut with, out)?,
+            _ => write_one(artifacts, &needs, &options, &mut with, out)?,
+        };
+        code = code.max(written);
+    }
+    Ok(code)
+}
+
+/// Collects and writes a document for each Windows installation of a disk image; a located
+/// error for each part of it that could not be read (exit status 2), the others still read.
+fn write_image(
+    path: &std::path::Path,
+    force: bool,
+    needs: &Needs,
+    options: &Options,
+    with: &mut Option<collect::given::Given>,
+    out: &mut impl Write,
+) -> io::Result<i32> {
+    let opened = match collect::image::open(path, force) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{}", render::clean(&format!("kbdiag collect: {e}")));
+            return Ok(2);
+        }
+    };
+    let mut code = 0;
+    for e in &opened.errors {
+        eprintln!("{}", render::clean(&format!("kbdiag collect: {e}")));
+        code = 2;
+    }
+    if opened.installations.is_empty() {
+        let looked = if opened.looked.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", opened.looked.join("; "))
+        };
+        let line = format!(
+            "kbdiag collect: {}: no Windows installation found (a folder holding system32\\config\\SOFTWARE){looked}",
+            path.display()
+        );
+        eprintln!("{}", render::clean(&line));
+        return Ok(2);
+    }
+    for found in opened.installations {
+        let artifacts = Artifacts {
+            image: Some(found),
+            ..Artifacts::default()
+        };
+        code = code.max(write_one(&artifacts, needs, options, with, out)?);
     }
     Ok(code)
 }

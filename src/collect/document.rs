@@ -78,6 +78,12 @@ pub struct File {
     pub exists: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
+    /// The time a FAT volume keeps, in the host's local time, when its zone is unknown (no
+    /// `TimeZoneInformation` in the SYSTEM hive): `1999-11-18T07:04:00`, without an offset.
+    /// Rules do not read it: `modified` (UTC) is then not written, so a check by date is
+    /// unknown rather than off by the zone's hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modified_local: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +100,7 @@ impl File {
             size: None,
             exists: Some(false),
             modified: None,
+            modified_local: None,
             version: None,
             product_version: None,
             version_strings: BTreeMap::new(),
@@ -130,6 +137,10 @@ pub(super) struct Collecting {
     pub(super) doc: Document,
     /// The volume the artifacts were found on, when there is one: links must stay on it.
     pub(super) volume: Option<Volume>,
+    /// The host's time zone (SYSTEM hive), for the local times of a FAT volume.
+    pub(super) zone: Option<super::zone::Zone>,
+    /// Whether a file time was converted with `zone` (said once in `collector.artifacts`).
+    pub(super) zone_used: bool,
     /// Entries listed, by the kind of fact (its first word).
     listed: BTreeMap<String, usize>,
     /// Entries past [`MAX_LISTED`], counted by kind and whether they are broken.
@@ -143,6 +154,8 @@ impl Collecting {
         Collecting {
             doc,
             volume,
+            zone: None,
+            zone_used: false,
             listed: BTreeMap::new(),
             omitted: BTreeMap::new(),
             unlisted: BTreeSet::new(),

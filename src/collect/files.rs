@@ -4,8 +4,10 @@
 use std::path::Path;
 
 use super::document::{Collecting, File};
+use super::image::FileTime;
 use super::volume::{self, Volume};
 use super::{Artifacts, Needs, pe};
+use crate::facts::values::iso_utc;
 
 /// Longest path Windows accepts (`\\?\` paths: 32,767 UTF-16 units); a longer expansion is no
 /// path on the host.
@@ -63,9 +65,10 @@ impl Collecting {
             // The volume is the system drive: a path on another drive is not on it.
             let system_drive = system_root.as_ref().ok().and_then(|r| drive(r));
             let on_system_drive = system_drive.is_some() && system_drive == drive(&windows);
+            let on = self.volume.as_ref().filter(|_| on_system_drive);
             let below_root = |p: &str| {
-                let root = artifacts.root.as_deref().filter(|_| on_system_drive)?;
-                volume::find(root, p.get(2..)?)
+                let v = on?;
+                v.find(&v.root, p.get(2..)?)
             };
             let Some(local) = given.cloned().or_else(|| below_root(&windows)) else {
                 // Its folder is on the volume and the file is not in it: absent, not unknown.
@@ -73,12 +76,12 @@ impl Collecting {
                 let looked = folder
                     .filter(|d| d.len() > 2)
                     .and_then(below_root)
-                    .is_some_and(|dir| dir.is_dir());
+                    .is_some_and(|dir| on.is_some_and(|v| v.is_dir(&dir)));
                 if looked {
                     files.push(File::absent(windows));
                     continue;
                 }
-                if artifacts.root.is_some() || !artifacts.files.is_empty() {
+                if self.volume.is_some() || !artifacts.files.is_empty() {
                     self.missing(
                         &format!("file {windows}"),
                         "not on the volume and not given".into(),
@@ -88,10 +91,11 @@ impl Collecting {
                 continue;
             };
             match file_facts(&local, &windows, self.volume.as_ref()) {
-                Ok((file, problem)) => {
+                Ok((mut file, problem, time)) => {
                     if let Some(p) = problem {
                         self.missing(&format!("file {windows} version"), p, true);
                     }
+                    self.file_time(&mut file, time);
                     self.read(&local, &format!("files ({windows})"));
                     files.push(file);
                 }
@@ -104,6 +108,40 @@ impl Collecting {
         }
         if !files.is_empty() {
             self.doc.files = Some(files);
+        }
+    }
+}
+
+impl Collecting {
+    /// A file's time as the fact format has it: UTC. A FAT volume's local time is converted with
+    /// the SYSTEM hive's time zone; without one its zone is unknown, and it is written as
+    /// `modified_local`, never as UTC.
+    fn file_time(&mut self, file: &mut File, time: Option<FileTime>) {
+        match time {
+            None => {}
+            Some(FileTime::Utc(t)) => file.modified = Some(iso_utc(t)),
+            Some(FileTime::Local(t)) => match &self.zone {
+                Some(zone) => {
+                    file.modified = Some(iso_utc(zone.to_utc(t)));
+                    if !self.zone_used {
+                        self.zone_used = true;
+                        let described = zone.describe();
+                        self.read(std::path::Path::new("SYSTEM hive"), &described);
+                    }
+                }
+                None => {
+                    let local = iso_utc(t);
+                    file.modified_local = Some(local.trim_end_matches('Z').to_owned());
+                    self.missing(
+                        &format!("file {} modified", file.path),
+                        "the volume is FAT, which keeps local time, and the SYSTEM hive gives \
+                         no time zone (TimeZoneInformation): the time's zone is unknown, so it \
+                         is written as modified_local"
+                            .into(),
+                        false,
+                    );
+                }
+            },
         }
     }
 }
@@ -143,21 +181,16 @@ fn expand(path: &str, system_root: &str) -> Result<String, &'static str> {
 
 /// A file's size, modified time and version resource; a broken resource is reported beside the
 /// facts that could be read.
+#[allow(clippy::type_complexity)]
 fn file_facts(
     local: &Path,
     windows: &str,
     on: Option<&Volume>,
-) -> Result<(File, Option<String>), String> {
+) -> Result<(File, Option<String>, Option<FileTime>), String> {
     let data = volume::read(local, on)?;
-    let meta = std::fs::metadata(local).map_err(|e| e.to_string())?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| crate::facts::values::iso_utc(d.as_secs() as i64));
+    let time = volume::modified(local, on)?;
     let mut file = File {
         size: Some(data.len() as u64),
-        modified,
         ..File::absent(windows.to_owned())
     };
     file.exists = None;
@@ -171,7 +204,7 @@ fn file_facts(
         Ok(None) => None,
         Err(e) => Some(format!("{}: {e}", local.display())),
     };
-    Ok((file, problem))
+    Ok((file, problem, time))
 }
 
 #[cfg(test)]

@@ -126,11 +126,14 @@ impl Collecting {
 pub(super) fn volume_logs(c: &mut Collecting, config: &Path, windows: &Path) -> Vec<PathBuf> {
     let mut logs = Vec::new();
     let mut folders = vec![(config.to_path_buf(), ".evt")];
-    if let Some(dir) = volume::find(windows, "system32/winevt/Logs") {
+    let Some(v) = c.volume.clone() else {
+        return logs;
+    };
+    if let Some(dir) = v.find(windows, "system32/winevt/Logs") {
         folders.push((dir, ".evtx"));
     }
     for (dir, ext) in folders {
-        let (found, more) = volume::files_ending(&dir, ext);
+        let (found, more) = v.files_ending(&dir, ext);
         if more {
             c.missing(
                 "events",

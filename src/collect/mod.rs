@@ -22,6 +22,7 @@ pub mod evt;
 pub mod evtx;
 mod files;
 pub mod given;
+pub mod image;
 mod installed;
 mod logs;
 pub mod needs;
@@ -31,6 +32,7 @@ pub mod regf;
 mod registry;
 mod system;
 mod volume;
+mod zone;
 
 use std::path::PathBuf;
 
@@ -51,6 +53,8 @@ const CURRENT_VERSION: &str = "Microsoft\\Windows NT\\CurrentVersion";
 pub struct Artifacts {
     /// A system volume as a folder (the one holding `WINNT\` or `Windows\`).
     pub root: Option<PathBuf>,
+    /// A Windows installation found in a disk image (instead of `root`).
+    pub image: Option<image::Installation>,
     /// The SOFTWARE and SYSTEM hives, when given one by one (they win over the volume's).
     pub software: Option<PathBuf>,
     pub system: Option<PathBuf>,
@@ -93,7 +97,10 @@ pub fn collect(
     needs: &Needs,
     options: &Options,
 ) -> Result<Document, CollectError> {
-    let located = artifacts.root.as_deref().map(system::locate).transpose()?;
+    let located = match &artifacts.image {
+        Some(found) => Some(system::on_image(found)?),
+        None => artifacts.root.as_deref().map(system::locate).transpose()?,
+    };
     let doc = Document {
         collected: options.collected.clone(),
         collector: Collector {
@@ -105,15 +112,17 @@ pub fn collect(
     };
     let volume = located.as_ref().map(|s| s.volume.clone());
     let mut c = Collecting::new(doc, volume);
-    let config = located.as_ref().map(|s| s.config.clone());
     let hive_path = |given: &Option<PathBuf>, name: &str| {
-        given
-            .clone()
-            .or_else(|| config.as_deref().and_then(|c| volume::child(c, name)))
+        given.clone().or_else(|| {
+            located
+                .as_ref()
+                .and_then(|s| s.volume.child(&s.config, name))
+        })
     };
     let software = c.hive(hive_path(&artifacts.software, "SOFTWARE"), "SOFTWARE");
     let system = c.hive(hive_path(&artifacts.system, "SYSTEM"), "SYSTEM");
     let control_set = system.as_ref().and_then(|(h, p)| c.control_set(h, p));
+    c.zone = zone::of(system.as_ref().map(|(h, _)| h), control_set.as_deref());
 
     c.os(software.as_ref(), system.as_ref(), control_set.as_deref());
     let host = c.computer_name(system.as_ref(), control_set.as_deref());
@@ -165,7 +174,7 @@ pub fn collect(
         .or_else(|| options.host.clone().filter(named))
         .or_else(first_computer)
         .or_else(|| {
-            let root = artifacts.root.as_ref()?;
+            let root = &located.as_ref()?.volume.root;
             Some(root.file_name()?.to_string_lossy().into_owned()).filter(named)
         });
     c.doc.host = match host {

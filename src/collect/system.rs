@@ -45,6 +45,21 @@ pub(super) fn locate(root: &Path) -> Result<System, CollectError> {
     }
 }
 
+/// The system of an installation found in an image (its volume and Windows folder known).
+pub(super) fn on_image(found: &super::image::Installation) -> Result<System, CollectError> {
+    let v = &found.volume;
+    match v.find(&found.windows, "system32/config") {
+        Some(config) => Ok(System {
+            volume: v.clone(),
+            windows: found.windows.clone(),
+            config,
+        }),
+        None => Err(CollectError::NoSystem {
+            root: found.windows.clone(),
+        }),
+    }
+}
+
 impl Collecting {
     pub(super) fn hive(&mut self, path: Option<PathBuf>, name: &str) -> Option<(Hive, PathBuf)> {
         let Some(path) = path else {
