@@ -222,19 +222,23 @@ fn write_one(
         }
     };
     let mut code = 0;
+    // An image's installations may share a host name (a copied system): say which one.
+    let who = match &artifacts.image {
+        Some(found) => format!("{} ({})", doc.host, found.name),
+        None => doc.host.to_string(),
+    };
     // Broken artifacts are errors; facts merely absent are listed in the document, and
     // counted here.
     let not_collected = &doc.collector.not_collected;
     for n in not_collected.iter().filter(|n| n.broken) {
         let reason = n.reason.as_ref().map_or("", |r| r.as_str());
-        let line = format!("kbdiag collect: {}: {}: {reason}", doc.host, n.fact);
+        let line = format!("kbdiag collect: {who}: {}: {reason}", n.fact);
         eprintln!("{}", render::clean(&line));
     }
     let absent = not_collected.iter().filter(|n| !n.broken).count();
     if absent > 0 {
         let line = format!(
-            "kbdiag collect: {}: {absent} fact{} not found on the artifacts given (collector.not_collected lists them)",
-            doc.host,
+            "kbdiag collect: {who}: {absent} fact{} not found on the artifacts given (collector.not_collected lists them)",
             if absent == 1 { "" } else { "s" }
         );
         eprintln!("{}", render::clean(&line));
