@@ -27,7 +27,15 @@ pub struct Source {
     len: u64,
     /// Where `inner` is: the next read of a sequential walk needs no seek.
     at: u64,
+    /// Blocks read for small reads, each in the slot of its number modulo [`SLOTS`], as
+    /// `(number, bytes)`: `fatfs` reads a FAT entry or a directory entry at a time (23,000 reads
+    /// of a few bytes for the example's FAT16 disk), in turn from the FAT and the clusters.
+    blocks: Vec<(u64, Vec<u8>)>,
 }
+
+/// Reads smaller than a block go through [`Source`]'s blocks.
+const BLOCK: u64 = 4096;
+const SLOTS: usize = 16;
 
 impl Source {
     pub fn new(mut inner: Box<dyn ReadSeek>) -> io::Result<Source> {
@@ -36,6 +44,7 @@ impl Source {
             inner,
             len,
             at: len,
+            blocks: Vec::new(),
         })
     }
 
@@ -45,6 +54,7 @@ impl Source {
             inner: Box::new(io::Cursor::new(data)),
             len,
             at: len,
+            blocks: Vec::new(),
         }
     }
 
@@ -66,6 +76,40 @@ impl Source {
                 self.len
             ));
         }
+        if buf.len() as u64 >= BLOCK {
+            return self.read_direct(offset, buf);
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let number = at / BLOCK;
+            let block = self.block(number)?;
+            let from = (at - number * BLOCK) as usize;
+            let n = (block.len() - from).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&block[from..from + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Block `number` (the last one may be short), from its slot or read into it.
+    fn block(&mut self, number: u64) -> Result<&[u8], String> {
+        if self.blocks.is_empty() {
+            self.blocks = vec![(u64::MAX, Vec::new()); SLOTS];
+        }
+        let slot = (number % SLOTS as u64) as usize;
+        if self.blocks[slot].0 != number {
+            let start = number * BLOCK;
+            let mut bytes = std::mem::take(&mut self.blocks[slot].1);
+            bytes.resize((BLOCK.min(self.len - start)) as usize, 0);
+            self.blocks[slot].0 = u64::MAX;
+            self.read_direct(start, &mut bytes)?;
+            self.blocks[slot] = (number, bytes);
+        }
+        Ok(&self.blocks[slot].1)
+    }
+
+    fn read_direct(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
         if self.at != offset {
             self.inner
                 .seek(SeekFrom::Start(offset))
@@ -259,6 +303,31 @@ mod tests {
         assert_eq!(b, [3, 4]);
         assert!(s.read_at(3, &mut b).is_err());
         assert!(s.read_at(u64::MAX, &mut b).is_err());
+    }
+
+    /// Small reads through the blocks give the file's bytes wherever they fall: across a
+    /// block's end, in the short last block, in slots shared by blocks far apart.
+    #[test]
+    fn small_reads_through_the_blocks_give_the_file_s_bytes() {
+        let data: Vec<u8> = (0..(BLOCK * 40 + 100))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut s = Source::from_bytes(data.clone());
+        for &(at, n) in &[
+            (0u64, 10usize),
+            (BLOCK - 3, 8),
+            (BLOCK * 17 + 5, 100),
+            (BLOCK + 1, 2),
+            (BLOCK * 40 + 90, 10),
+            (BLOCK * 33 - 1, 4095),
+            (5, BLOCK as usize),
+        ] {
+            let mut b = vec![0u8; n];
+            s.read_at(at, &mut b).unwrap();
+            assert_eq!(b, &data[at as usize..at as usize + n], "{at} {n}");
+        }
+        let mut b = [0u8; 11];
+        assert!(s.read_at(BLOCK * 40 + 90, &mut b).is_err());
     }
 
     #[test]
