@@ -613,3 +613,37 @@ fn containers_and_partition_tables_with_flipped_bytes_neither_panic_nor_stray() 
         }
     }
 }
+
+/// A FAT volume's local file times become UTC with the zone of the host's own SYSTEM hive
+/// (`fat16-zone.raw`, made by `zone.sh`: fat16.raw with US Eastern in `TimeZoneInformation`):
+/// a July time in daylight saving time (UTC-4), a November one in standard time (UTC-5).
+#[test]
+fn fat_times_become_utc_with_the_hive_s_time_zone() {
+    let dir = scratch("image-zone");
+    let path = dir.join("fat16-zone.raw");
+    std::fs::write(&path, unpack("fat16-zone.raw")).unwrap();
+    let o = run(&path);
+    let docs = documents(&o);
+    assert_eq!(docs.len(), 1, "{}", stderr(&o));
+    let time = |name: &str| {
+        let files = docs[0]["files"].as_array().unwrap();
+        let f = (files.iter())
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap();
+        assert!(f.get("modified_local").is_none(), "{f}");
+        f["modified"].as_str().unwrap().to_owned()
+    };
+    // make.sh wrote 2001-07-16 12:05 and 1999-11-18 12:04 as the volume's local times.
+    assert_eq!(time("Ntlmssps.dll"), "2001-07-16T16:05:00Z");
+    assert_eq!(time("Schannel.dll"), "2001-07-16T16:05:00Z");
+    assert_eq!(time("Security.dll"), "1999-11-18T17:04:00Z");
+    let said = docs[0]["collector"]["artifacts"].to_string();
+    assert!(said.contains("Bias 300 minutes"), "{said}");
+    assert!(
+        !docs[0]["collector"]["not_collected"]
+            .to_string()
+            .contains("zone is unknown"),
+        "{}",
+        docs[0]["collector"]["not_collected"]
+    );
+}
