@@ -9,6 +9,7 @@ pub mod engine;
 pub mod evaluate;
 pub mod facts;
 pub mod input;
+pub mod numbers;
 pub mod problem;
 pub mod report;
 pub mod rules;

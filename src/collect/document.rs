@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::volume::Volume;
 use crate::facts::registry::RegValue;
 use crate::facts::{CollectedArtifact, Collector, NotCollected, Text};
+use crate::numbers::thousands;
 
 /// Entries of `collector.not_collected` of one kind (`events`, `file`, `registry`…: the fact's
 /// first word) listed one by one; past these, they are counted
@@ -232,30 +233,9 @@ impl Collecting {
     }
 }
 
-/// `99990` as `99,990`.
-pub(super) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_have_thousands_separators() {
-        assert_eq!(thousands(7), "7");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(99_990), "99,990");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-    }
 
     #[test]
     fn not_collected_is_listed_up_to_the_cap_and_counted_past_it() {

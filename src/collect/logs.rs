@@ -140,7 +140,7 @@ pub(super) fn volume_logs(c: &mut Collecting, config: &Path, windows: &Path) -> 
                 format!(
                     "{}: more than {} entries; only the first were looked at",
                     dir.display(),
-                    super::document::thousands(volume::MAX_ENTRIES)
+                    crate::numbers::thousands(volume::MAX_ENTRIES)
                 ),
                 true,
             );

@@ -6,6 +6,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString};
 use crate::engine::helpers::{Fallible, Probe, Shared, fail, text_value};
 use crate::engine::matching::{file_name, path_key};
 use crate::facts::{Facts, FileEntry};
+use crate::numbers::thousands;
 use crate::rules::rule::FileRow;
 
 impl Probe {
@@ -247,18 +248,6 @@ fn no_row_matches(table: &[FileRow], name: &str, size: i64, modified: &str) -> O
         ),
         None => format!("{collected}, by size or by date"),
     })
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// What tells a file's cipher strength, given the rule's file table: what to collect.

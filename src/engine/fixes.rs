@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text, scan_cost};
 use crate::engine::matching::{file_name, hotfix_key};
 use crate::facts::values::{self, platform};
+use crate::numbers::thousands;
 use crate::rules::rule::FileRow;
 
 /// `fix_installed()`: the article's hotfix, a rollup of the knowledge base that includes it, or
@@ -436,17 +437,4 @@ fn later_article(
             many.join(", ")
         ),
     }
-}
-
-/// `124784` as `124,784`, as the articles write sizes.
-fn thousands(n: i64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -92,7 +92,7 @@ impl Probe {
                 "Length of string too large: \"{}\" with its %VAR%s expanded would be longer \
                  than the {} bytes a text may hold (nothing was made)",
                 crate::input::source::shorten(text, 60),
-                crate::engine::evidence::thousands(max)
+                crate::numbers::thousands(max)
             ))
         })
     }

@@ -10,9 +10,9 @@
 use memchr::memmem;
 use rhai::{Array, Dynamic, Engine, INT, ImmutableString};
 
-use crate::engine::evidence::thousands;
 use crate::engine::helpers::{Fallible, Shared, fail};
 use crate::engine::script::limits::{BYTES_PER_OPERATION, STRING_SIZE};
+use crate::numbers::thousands;
 
 /// How many times `find` occurs in `text`, as `str::replace` replaces it: without overlaps, and
 /// an empty `find` at every character boundary.
