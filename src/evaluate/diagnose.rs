@@ -143,25 +143,27 @@ fn diagnose_rule(
     lean: bool,
 ) -> Result<Diagnosis, EvalError> {
     let rule = &compiled.rule;
-    let applies = compiled.applies.eval(sb)?;
+    let mut applies = compiled.applies.eval(sb)?;
     let mut d = blank(compiled);
     d.status = Status::NotApplicable;
     // The diagnosis's evidence, from every part, each item once and bounded (`evidence.rs`).
-    let mut evidence = applies.evidence.clone();
+    let mut evidence = std::mem::take(&mut applies.evidence);
     if applies.truth == Truth::False {
         d.evidence = evidence.into_vec(nouns::EVIDENCE);
-        d.summary = compiled.texts.not_applicable.clone();
+        if !lean {
+            d.summary = compiled.texts.not_applicable.clone();
+        }
         return Ok(d);
     }
     if let Some(node) = &compiled.products {
         d.scope = Some(scope(rule, node.eval(sb)?));
     }
 
-    let cause = compiled.cause.eval(sb)?;
+    let mut cause = compiled.cause.eval(sb)?;
     if !lean {
         d.explanation = Some(filled(facts, &compiled.texts.explanation));
     }
-    evidence.extend(cause.evidence.clone());
+    evidence.extend(std::mem::take(&mut cause.evidence));
     let reports = reported_symptoms(compiled, facts, &mut d.notes)?;
     let mut counts = Vec::new();
     for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
@@ -202,12 +204,12 @@ fn diagnose_rule(
         .collect();
 
     // Whether the host has the fix: asked only where the cause or trigger may hold.
-    let fixed = match (&compiled.fixed, cause.truth) {
+    let mut fixed = match (&compiled.fixed, cause.truth) {
         (Some(node), Truth::True | Truth::Unknown) => Some(node.eval(sb)?),
         _ => None,
     };
-    if let Some(f) = fixed.as_ref() {
-        evidence.extend(f.evidence.clone());
+    if let Some(f) = fixed.as_mut() {
+        evidence.extend(std::mem::take(&mut f.evidence));
     }
     d.evidence = evidence.into_vec(nouns::EVIDENCE);
     d.evidence.extend(counts);
@@ -291,7 +293,7 @@ fn diagnose_rule(
         },
         Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts, lean)?),
         Status::Suspected | Status::Unknown => {
-            let mut missing = applies.missing.clone();
+            let mut missing = std::mem::take(&mut applies.missing);
             missing.extend(cause.missing);
             if let Some(f) = fixed {
                 missing.extend(f.missing);
