@@ -277,9 +277,9 @@ fn the_knowledge_bases_native_conditions_answer_as_rhai_does() {
             ));
         }
     }
-    // Nearly every condition of the thirty articles is native (the rest use `version()`,
-    // `parse_int` and the like).
-    assert!(native * 10 >= total * 8, "{native} of {total} native");
+    // Nearly every condition of the thirty articles is native (314 of 322; the rest use
+    // `version()`, `parse_int` and the like).
+    assert!(native * 20 >= total * 19, "{native} of {total} native");
     let mut rng = Rng::new(11);
     let mut seen = std::collections::BTreeMap::new();
     for i in 0..240 {
