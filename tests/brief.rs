@@ -3,6 +3,10 @@
 //! says is lost: the records and the lines give back every field of `--detail full`.
 
 mod common;
+#[path = "../benches/support/fleet_gen.rs"]
+mod fleet_gen;
+#[path = "../benches/support/kb_fleet.rs"]
+mod kb_fleet;
 
 use common::{kbdiag, ndjson, stdout};
 use serde_json::Value;
@@ -262,4 +266,54 @@ fn the_rules_digest_changes_with_any_rule_and_names_every_line() {
     assert!(rules.as_str().unwrap().starts_with("sha256:"));
     assert!(ours.iter().all(|l| l["rules"] == *rules));
     assert_ne!(theirs[0]["rules"], *rules);
+}
+
+/// A lean evaluator (`Evaluator::set_lean`, what a brief or summary run uses) makes none of the
+/// full form's texts, and writes the same brief lines and the same summary as one that makes them.
+#[test]
+fn a_lean_evaluator_writes_the_same_brief_lines_and_summary() {
+    use kbdiag::evaluate::diagnose::Evaluator;
+    use kbdiag::report::brief;
+    use kbdiag::report::summary::{RuleIdentity, Summary, Tally};
+    for rules in [
+        kbdiag::rules::kb::read_dir(std::path::Path::new("kb")).expect("kb/ reads"),
+        kbdiag::rules::kb::builtin(),
+    ] {
+        let full = Evaluator::new(&rules).expect("the rules load");
+        let mut lean = Evaluator::new(&rules).expect("the rules load");
+        lean.set_lean(true);
+        let digest = brief::rules_digest(full.rules());
+        let identity: Vec<RuleIdentity> = (full.rules().iter())
+            .map(|r| RuleIdentity {
+                id: r.rule.id.clone(),
+                revision: None,
+                digest: r.texts.digest.to_string(),
+            })
+            .collect();
+        let mut sums = [Summary::new(identity.clone()), Summary::new(identity)];
+        let mut lines = kb_fleet::ndjson(400);
+        lines.extend(fleet_gen::ndjson(200, 6, 10));
+        let mut written = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let (a, b) = (full.report("h.json", line), lean.report("h.json", line));
+            assert_eq!(
+                brief::ndjson(&a, &digest),
+                brief::ndjson(&b, &digest),
+                "host {i}"
+            );
+            let explained = (b.results.iter().flatten()).any(|d| d.explanation.is_some());
+            assert!(!explained, "host {i}: a lean diagnosis has its explanation");
+            written += (a.results.iter().flatten())
+                .filter(|d| d.recommendation.hotfix.is_some())
+                .count();
+            sums[0].add(Tally::of(&a));
+            sums[1].add(Tally::of(&b));
+        }
+        assert!(
+            written > 50,
+            "{written} full diagnoses with the fix's texts"
+        );
+        let [a, b] = sums.map(|s| serde_json::to_string(&s).unwrap());
+        assert_eq!(a, b);
+    }
 }

@@ -4,6 +4,8 @@
 
 #[path = "../benches/support/fleet_gen.rs"]
 mod fleet_gen;
+#[path = "../benches/support/kb_fleet.rs"]
+mod kb_fleet;
 
 use kbdiag::facts::{self, fast};
 
@@ -25,6 +27,8 @@ fn agree(text: &str) -> bool {
 
 fn corpus() -> Vec<String> {
     let mut docs = fleet_gen::ndjson(60, 6, 8);
+    // The knowledge base's hosts: registry values of every plain kind, `null` among them.
+    docs.extend(kb_fleet::ndjson(30));
     let root = env!("CARGO_MANIFEST_DIR");
     for dir in [
         "examples/hosts",

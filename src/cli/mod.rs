@@ -251,7 +251,15 @@ pub fn run(cli: Cli) -> i32 {
             stdin_name,
             summary_line,
         } => rules.files().and_then(|files| {
-            let ev = Evaluator::new(&files)?;
+            let mut ev = Evaluator::new(&files)?;
+            // A run that writes only the brief form or a summary makes none of the texts the
+            // full forms write (`Evaluator::set_lean`).
+            let brief = detail == Detail::Brief;
+            ev.set_lean(match format {
+                Format::Json | Format::Ndjson => brief,
+                Format::Summary | Format::SummaryJson => true,
+                _ => false,
+            });
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let cap = cores * JOBS_PER_CORE;
             let jobs = match jobs {

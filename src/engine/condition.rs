@@ -99,6 +99,9 @@ pub enum Node {
         /// The expression's native form, when it has one (`native.rs`).
         native: Option<Box<Native>>,
         site: Option<Site>,
+        /// Its number in the sandbox's shared expressions, when several rules write it
+        /// (`Sandbox::share`, set when the rules load).
+        shared: std::cell::Cell<Option<u32>>,
     },
     All(Option<String>, Vec<Node>),
     Any(Option<String>, Vec<Node>),
@@ -190,9 +193,12 @@ impl Node {
     pub fn eval(&self, sandbox: &Sandbox) -> Result<Verdict, EvalError> {
         match self {
             Node::Expr {
-                expr, ast, native, ..
+                ast,
+                native,
+                shared,
+                ..
             } => {
-                let (value, trace) = sandbox.run_shared(expr, ast, native.as_deref());
+                let (value, trace) = sandbox.run_slot(shared.get(), ast, native.as_deref());
                 let truth = match value {
                     Value::True => Truth::True,
                     Value::False => Truth::False,
@@ -399,6 +405,7 @@ fn compile_into(
                 native: Native::of(&ast).map(Box::new),
                 ast,
                 site,
+                shared: Default::default(),
             }
         }
         Condition::All { label, all } => Node::All(label.clone(), items("all", all, errors)),

@@ -188,7 +188,11 @@ pub(crate) fn scan_cost<'a>(texts: impl IntoIterator<Item = &'a str>) -> usize {
 /// A registry value as its Windows type says: REG_DWORD and REG_QWORD a number, REG_SZ,
 /// REG_EXPAND_SZ and REG_BINARY text, REG_MULTI_SZ a list of text. A value the facts say does not
 /// exist is `default`, or `()` without one; a value not collected is missing.
-fn registry(probe: &mut Probe, path: &str, default: Option<Dynamic>) -> Fallible<Dynamic> {
+pub(crate) fn registry(
+    probe: &mut Probe,
+    path: &str,
+    default: Option<Dynamic>,
+) -> Fallible<Dynamic> {
     let facts = probe.facts.clone();
     // Without a registry map, the value asked for is what to collect.
     let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
@@ -379,6 +383,43 @@ pub(crate) fn icontains(probe: &mut Probe, haystack: &str, needle: &str) -> Fall
     Ok(matching::contains_ci(haystack, needle))
 }
 
+/// `registry_collected(path)`: whether the facts hold the registry value at `path`. Never
+/// unknown.
+pub(crate) fn registry_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let key = matching::registry_key(path);
+    let found = match facts.registry.get() {
+        Ok(Some(registry)) => {
+            let cost = probe.index.registry_cost(registry);
+            probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
+            probe.index.registry(registry, &key).is_some()
+        }
+        Ok(None) => false,
+        // A registry that does not parse is not "not collected": the fact file is wrong.
+        Err(message) => return fail(message),
+    };
+    let said = if found { "collected" } else { "not collected" };
+    probe.read(format!("registry {path} {said}"));
+    Ok(found)
+}
+
+/// `has_software(name)`: whether an installed program's name holds `name`, ignoring case.
+pub(crate) fn has_software(probe: &mut Probe, name: &str) -> Fallible<bool> {
+    let facts = probe.facts.clone();
+    let software = probe.list("software", &facts.software)?;
+    probe.charge(software_cost(software, name))?;
+    let needle = Caseless::new(name);
+    let found = software
+        .iter()
+        .filter_map(|s| s.name.as_ref())
+        .find(|n| needle.found_in(n.as_str()));
+    match found {
+        Some(n) => probe.read(format!("software includes {n}")),
+        None => probe.read(format!("software lacks {name}")),
+    }
+    Ok(found.is_some())
+}
+
 /// Registers every helper on `engine`, reading the host through `probe`.
 pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
@@ -491,22 +532,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("registry_collected", move |path: &str| -> Fallible<bool> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let key = matching::registry_key(path);
-        let found = match facts.registry.get() {
-            Ok(Some(registry)) => {
-                let cost = probe.index.registry_cost(registry);
-                probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
-                probe.index.registry(registry, &key).is_some()
-            }
-            Ok(None) => false,
-            // A registry that does not parse is not "not collected": the fact file is wrong.
-            Err(message) => return fail(message),
-        };
-        let said = if found { "collected" } else { "not collected" };
-        probe.read(format!("registry {path} {said}"));
-        Ok(found)
+        registry_collected(&mut p.borrow_mut(), path)
     });
 
     let p = probe.clone();
@@ -549,20 +575,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("has_software", move |name: &str| -> Fallible<bool> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let software = probe.list("software", &facts.software)?;
-        probe.charge(software_cost(software, name))?;
-        let needle = Caseless::new(name);
-        let found = software
-            .iter()
-            .filter_map(|s| s.name.as_ref())
-            .find(|n| needle.found_in(n.as_str()));
-        match found {
-            Some(n) => probe.read(format!("software includes {n}")),
-            None => probe.read(format!("software lacks {name}")),
-        }
-        Ok(found.is_some())
+        has_software(&mut p.borrow_mut(), name)
     });
 
     let p = probe.clone();

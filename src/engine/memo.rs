@@ -45,6 +45,33 @@ impl Hasher for Fnv {
     }
 }
 
+/// A hasher for longer texts (a line's evidence in `report::brief`): eight bytes a step, with
+/// FxHash's mixing, where [`Fnv`] takes one.
+#[derive(Default)]
+pub(crate) struct Words(u64);
+
+impl Hasher for Words {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+        let mut h = self.0;
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            h = mix(h, u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            h = mix(h, u64::from_le_bytes(last));
+        }
+        self.0 = h;
+    }
+}
+
 /// One shared expression's outcome on the bound host, and the operations it cost.
 #[derive(Clone)]
 pub(crate) struct Kept {
@@ -53,11 +80,13 @@ pub(crate) struct Kept {
     pub(crate) operations: u64,
 }
 
-/// The expressions shared by several rules ([`Memo::share`]), by their text, each with its
-/// outcome on the host it was last evaluated on.
+/// The expressions shared by several rules ([`Memo::share`]), each by the number it was given
+/// when the rules loaded, with its outcome on the host it was last evaluated on.
 #[derive(Default)]
 pub(crate) struct Memo {
-    kept: FnvMap<Box<str>, Option<(u64, Kept)>>,
+    /// The number of each shared expression, by its text.
+    slots: FnvMap<Box<str>, u32>,
+    kept: Vec<Option<(u64, Kept)>>,
     /// The bound host's number: an outcome of another host's is not this one's.
     host: u64,
 }
@@ -74,11 +103,18 @@ pub(crate) enum Found<'m> {
 
 impl Memo {
     /// Keeps `expr`'s outcome on each host from now on, if it is [`shareable`]: for an
-    /// expression that more than one rule (or one rule more than once) writes.
-    pub(crate) fn share(&mut self, expr: &str) {
-        if shareable(expr) {
-            self.kept.entry(expr.into()).or_insert(None);
+    /// expression that more than one rule (or one rule more than once) writes. Its number, the
+    /// same for every node that writes it, is what [`Memo::look`] takes.
+    pub(crate) fn share(&mut self, expr: &str) -> Option<u32> {
+        if !shareable(expr) {
+            return None;
         }
+        let next = self.kept.len() as u32;
+        let slot = *self.slots.entry(expr.into()).or_insert(next);
+        if slot == next {
+            self.kept.push(None);
+        }
+        Some(slot)
     }
 
     /// Another host is bound.
@@ -86,17 +122,22 @@ impl Memo {
         self.host += 1;
     }
 
-    pub(crate) fn look(&self, expr: &str) -> Found<'_> {
-        match self.kept.get(expr) {
+    /// The number [`Memo::share`] gave `expr`, if it is shared.
+    pub(crate) fn slot(&self, expr: &str) -> Option<u32> {
+        self.slots.get(expr).copied()
+    }
+
+    pub(crate) fn look(&self, slot: Option<u32>) -> Found<'_> {
+        match slot.and_then(|s| self.kept.get(s as usize)) {
             Some(Some((host, kept))) if *host == self.host => Found::Kept(kept),
             Some(_) => Found::Shared,
             None => Found::Own,
         }
     }
 
-    pub(crate) fn keep(&mut self, expr: &str, kept: Kept) {
-        if let Some(slot) = self.kept.get_mut(expr) {
-            *slot = Some((self.host, kept));
+    pub(crate) fn keep(&mut self, slot: u32, kept: Kept) {
+        if let Some(at) = self.kept.get_mut(slot as usize) {
+            *at = Some((self.host, kept));
         }
     }
 }

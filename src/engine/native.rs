@@ -1,18 +1,24 @@
 //! Native conditions: the common forms of a condition, recognised once in its compiled Rhai
 //! syntax tree and evaluated in Rust, without the interpreter. They call the same helper
-//! functions Rhai calls (`helpers.rs`, `events.rs`), in the order Rhai would, so they read and
-//! record the same facts. Anything else — and any outcome Rhai would explain differently, such as
-//! a comparison of a number with text or a helper's error — is left to Rhai.
+//! functions Rhai calls (`helpers.rs`, `events.rs`, `fixes.rs`), in the order Rhai would, so
+//! they read and record the same facts and charge the same work. Anything else — and any outcome
+//! Rhai would explain differently, such as a comparison of a number with text or a helper's
+//! error — is left to Rhai.
 //!
 //! The forms: a helper that answers true or false (`has_hotfix("Q246009")`, `reported("…")`,
-//! `event("MSExchangeMTA", 9318, #{type: "Warning"})`); `fact("…")` or `file_bits("…")`
-//! compared with `==` or `!=` to a literal; `icontains(fact("…"), "…")` and `ieq(…)`; and
+//! `event("MSExchangeMTA", 9318, #{type: "Warning"})`, `file_exists`, `file_collected`,
+//! `fixed_file`, `fix_installed()`, `has_software`, `registry_collected`); a value (`fact`,
+//! `file_bits`, `registry`, `registry_or` with a literal default, a variable, `type_of(…)`)
+//! compared with `==`, `!=`, `<`, `<=`, `>` or `>=` to a literal or another value (two texts
+//! or two numbers); `icontains(…, "…")` and `ieq(…)` of a value; `&&`, `||` and `!` of native forms;
+//! `let name = …;` before a native form (a literal, or a value); and
 //! `if … { … } else if … { … } else { … }` whose tests and branches are native forms, `true`,
 //! `false` or `unknown("…")`.
 
-use rhai::{AST, Dynamic, Expr, FnCallExpr, Stmt, StmtBlock};
+use rhai::{AST, Dynamic, Expr, FnCallExpr, ImmutableString, Stmt, StmtBlock};
 
 use crate::engine::events::{EventFilter, events};
+use crate::engine::fixes;
 use crate::engine::helpers::{self, Fallible, Probe};
 
 /// A condition in one of the native forms.
@@ -20,20 +26,24 @@ use crate::engine::helpers::{self, Fallible, Probe};
 pub enum Native {
     /// A helper answering true or false.
     Test(Test),
-    /// A helper's value compared with a literal (`!=` when `equal` is false).
-    Compare {
-        value: Value,
-        equal: bool,
-        literal: Literal,
-    },
-    /// `icontains(fact(path), text)` (`ieq` when `whole` is true).
+    /// A value compared with a literal or another value.
+    Compare { value: Value, op: Op, with: Operand },
+    /// `icontains(value, text)` (`ieq` when `whole` is true).
     Text {
-        fact: String,
+        value: Value,
         text: String,
         whole: bool,
     },
     /// `if test { then } else { otherwise }` (`else if` is an `If` as `otherwise`).
     If(Box<[Native; 3]>),
+    /// `a && b && …`: the first false one decides.
+    And(Vec<Native>),
+    /// `a || b || …`: the first true one decides.
+    Or(Vec<Native>),
+    /// `!a`.
+    Not(Box<Native>),
+    /// `let name = value;` then `body`, which reads it as the next [`Value::Var`].
+    Let { value: Value, body: Box<Native> },
     /// `true` or `false`.
     Bool(bool),
     /// `unknown(fact)`: the fact named is missing.
@@ -46,13 +56,45 @@ pub enum Test {
     HasHotfix(String),
     Reported(String),
     Event(String, i64, EventFilter),
+    FileExists(String),
+    FileCollected(String),
+    FixedFile(String),
+    FixInstalled,
+    HasSoftware(String),
+    RegistryCollected(String),
 }
 
-/// A helper that gives a value.
+/// An expression that gives a value.
 #[derive(Debug, Clone)]
 pub enum Value {
     Fact(String),
     FileBits(String),
+    /// `registry(path)`, or `registry_or(path, default)`.
+    Registry(String, Option<Literal>),
+    /// A variable of a `let`: the number of `let`s around it before its own.
+    Var(usize),
+    /// A variable whose `let` gave it a text.
+    Text(String),
+    /// `type_of(value)`.
+    TypeOf(Box<Value>),
+}
+
+/// The comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// What a value is compared with.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Literal(Literal),
+    Value(Value),
 }
 
 /// A literal as Rhai reads it.
@@ -62,60 +104,97 @@ pub enum Literal {
     Int(i64),
 }
 
+impl Literal {
+    fn dynamic(&self) -> Dynamic {
+        match self {
+            Literal::Text(t) => ImmutableString::from(t.as_str()).into(),
+            Literal::Int(i) => Dynamic::from(*i),
+        }
+    }
+}
+
+/// The values of the `let`s around the running form, innermost last.
+type Vars = Vec<Dynamic>;
+
 impl Native {
-    /// The native form of a compiled expression, if it has one: a single expression, no
-    /// functions of its own.
+    /// The native form of a compiled expression, if it has one: no functions of its own.
     pub fn of(ast: &AST) -> Option<Native> {
         if ast.has_functions() {
             return None;
         }
-        match ast.statements() {
-            [stmt] => statement(stmt),
-            _ => None,
-        }
+        statements(ast.statements(), &mut Scope::default())
     }
 
     /// The condition's value on the probe's host: `None` when Rhai must evaluate it (to give
     /// its own answer or error); otherwise true, false, or a helper's error (a missing fact).
     pub(crate) fn run(&self, probe: &mut Probe) -> Option<Fallible<bool>> {
+        self.run_with(probe, &mut Vars::new())
+    }
+
+    fn run_with(&self, probe: &mut Probe, vars: &mut Vars) -> Option<Fallible<bool>> {
         match self {
             Native::Test(test) => Some(match test {
                 Test::HasHotfix(id) => helpers::has_hotfix(probe, id),
                 Test::Reported(text) => helpers::reported(probe, text),
                 Test::Event(source, id, filter) => events(probe, source, *id, filter),
+                Test::FileExists(path) => fixes::file_exists(probe, path),
+                Test::FileCollected(path) => fixes::file_collected(probe, path),
+                Test::FixedFile(path) => fixes::fixed_file(probe, path),
+                Test::FixInstalled => fixes::fix_installed(probe),
+                Test::HasSoftware(name) => helpers::has_software(probe, name),
+                Test::RegistryCollected(path) => helpers::registry_collected(probe, path),
             }),
-            Native::Compare {
-                value,
-                equal,
-                literal,
-            } => {
-                let same = match value {
-                    Value::FileBits(path) => match (helpers::file_bits_at(probe, path), literal) {
-                        (Err(e), _) => return Some(Err(e)),
-                        (Ok(bits), Literal::Int(want)) => bits == *want,
-                        _ => return None,
-                    },
-                    Value::Fact(path) => match helpers::fact(probe, path) {
+            Native::Compare { value, op, with } => {
+                let left = match value.get(probe, vars)? {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(e)),
+                };
+                let right = match with {
+                    Operand::Literal(literal) => literal.dynamic(),
+                    Operand::Value(value) => match value.get(probe, vars)? {
+                        Ok(v) => v,
                         Err(e) => return Some(Err(e)),
-                        Ok(v) => equals(&v, literal)?,
                     },
                 };
-                Some(Ok(same == *equal))
+                compare(&left, *op, &right).map(Ok)
             }
             Native::If(parts) => {
                 let [test, then, otherwise] = parts.as_ref();
-                match test.run(probe)? {
+                match test.run_with(probe, vars)? {
                     Err(e) => Some(Err(e)),
-                    Ok(true) => then.run(probe),
-                    Ok(false) => otherwise.run(probe),
+                    Ok(true) => then.run_with(probe, vars),
+                    Ok(false) => otherwise.run_with(probe, vars),
                 }
+            }
+            Native::And(items) | Native::Or(items) => {
+                let decisive = matches!(self, Native::Or(_));
+                for item in items {
+                    match item.run_with(probe, vars)? {
+                        Ok(truth) if truth == decisive => return Some(Ok(truth)),
+                        Ok(_) => {}
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                Some(Ok(!decisive))
+            }
+            Native::Not(item) => Some(item.run_with(probe, vars)?.map(|truth| !truth)),
+            Native::Let { value, body } => {
+                let v = match value.get(probe, vars)? {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(e)),
+                };
+                let depth = vars.len();
+                vars.push(v);
+                let outcome = body.run_with(probe, vars);
+                vars.truncate(depth);
+                outcome
             }
             Native::Bool(truth) => Some(Ok(*truth)),
             Native::Unknown(fact) => Some(Err(probe.missing(fact))),
-            Native::Text { fact, text, whole } => match helpers::fact(probe, fact) {
+            Native::Text { value, text, whole } => match value.get(probe, vars)? {
                 Err(e) => Some(Err(e)),
                 Ok(v) => {
-                    let have = v.read_lock::<rhai::ImmutableString>()?;
+                    let have = v.read_lock::<ImmutableString>()?;
                     Some(if *whole {
                         helpers::ieq(probe, &have, text)
                     } else {
@@ -127,112 +206,248 @@ impl Native {
     }
 }
 
+impl Value {
+    /// The value on the probe's host; `None` when Rhai must say what it is.
+    fn get(&self, probe: &mut Probe, vars: &Vars) -> Option<Fallible<Dynamic>> {
+        Some(match self {
+            Value::Fact(path) => helpers::fact(probe, path),
+            Value::FileBits(path) => helpers::file_bits_at(probe, path).map(Dynamic::from),
+            Value::Registry(path, default) => {
+                helpers::registry(probe, path, default.as_ref().map(Literal::dynamic))
+            }
+            Value::Var(i) => Ok(vars.get(*i)?.clone()),
+            Value::Text(t) => Ok(ImmutableString::from(t.as_str()).into()),
+            Value::TypeOf(value) => match value.get(probe, vars)? {
+                Err(e) => Err(e),
+                // The names Rhai's `type_of` gives the types helpers return.
+                Ok(v) => Ok(ImmutableString::from(if v.is_unit() {
+                    "()"
+                } else if v.is_int() {
+                    "i64"
+                } else if v.is_string() {
+                    "string"
+                } else if v.is_array() {
+                    "array"
+                } else if v.is_bool() {
+                    "bool"
+                } else {
+                    return None;
+                })
+                .into()),
+            },
+        })
+    }
+}
+
+/// A comparison as Rhai answers it for two texts or two numbers; `None` for other types (Rhai's
+/// strict comparisons explain the error, or compare as they do).
+fn compare(a: &Dynamic, op: Op, b: &Dynamic) -> Option<bool> {
+    use std::cmp::Ordering;
+    let order = if let (Ok(a), Ok(b)) = (a.as_int(), b.as_int()) {
+        a.cmp(&b)
+    } else if let (Some(a), Some(b)) = (
+        a.read_lock::<ImmutableString>(),
+        b.read_lock::<ImmutableString>(),
+    ) {
+        a.as_str().cmp(b.as_str())
+    } else {
+        return None;
+    };
+    Some(match op {
+        Op::Eq => order == Ordering::Equal,
+        Op::Ne => order != Ordering::Equal,
+        Op::Lt => order == Ordering::Less,
+        Op::Le => order != Ordering::Greater,
+        Op::Gt => order == Ordering::Greater,
+        Op::Ge => order != Ordering::Less,
+    })
+}
+
+/// The `let`s around the expression being converted, innermost last: a literal is put where
+/// its name is read; any other value is read as a [`Value::Var`].
+#[derive(Default, Clone)]
+struct Scope {
+    names: Vec<(String, Binding)>,
+    slots: usize,
+}
+
+#[derive(Clone)]
+enum Binding {
+    Text(String),
+    Slot(usize),
+}
+
+impl Scope {
+    fn find(&self, name: &str) -> Option<&Binding> {
+        (self.names.iter().rev())
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b)
+    }
+}
+
+/// The native form of a sequence of statements: `let`s, then one native form.
+fn statements(stmts: &[Stmt], scope: &mut Scope) -> Option<Native> {
+    match stmts {
+        [stmt] => statement(stmt, scope),
+        [Stmt::Var(var, _, _), rest @ ..] if !rest.is_empty() => {
+            let (name, expr, _) = var.as_ref();
+            let mut inner = scope.clone();
+            if let Some(text) = text_of(expr, scope) {
+                inner
+                    .names
+                    .push((name.name.to_string(), Binding::Text(text)));
+                return statements(rest, &mut inner);
+            }
+            let value = value(expr, scope)?;
+            inner
+                .names
+                .push((name.name.to_string(), Binding::Slot(scope.slots)));
+            inner.slots += 1;
+            Some(Native::Let {
+                value,
+                body: Box::new(statements(rest, &mut inner)?),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// The native form of a statement: an expression, or an `if` with both branches.
-fn statement(stmt: &Stmt) -> Option<Native> {
+fn statement(stmt: &Stmt, scope: &mut Scope) -> Option<Native> {
     match stmt {
-        Stmt::Expr(expr) => expression(expr),
-        Stmt::FnCall(call, _) => call_form(call),
+        Stmt::Expr(expr) => expression(expr, scope),
+        Stmt::FnCall(call, _) => call_form(call, scope),
         Stmt::If(flow, _) => Some(Native::If(Box::new([
-            expression(&flow.expr)?,
-            block(&flow.body)?,
-            block(&flow.branch)?,
+            expression(&flow.expr, scope)?,
+            block(&flow.body, scope)?,
+            block(&flow.branch, scope)?,
         ]))),
         _ => None,
     }
 }
 
-/// A block of one statement (an empty one, such as a missing `else`, gives `()`: Rhai's).
-fn block(block: &StmtBlock) -> Option<Native> {
-    match block.statements() {
-        [stmt] => statement(stmt),
-        _ => None,
-    }
+/// A block (an empty one, such as a missing `else`, gives `()`: Rhai's).
+fn block(block: &StmtBlock, scope: &Scope) -> Option<Native> {
+    statements(block.statements(), &mut scope.clone())
 }
 
-fn expression(expr: &Expr) -> Option<Native> {
+fn expression(expr: &Expr, scope: &mut Scope) -> Option<Native> {
     match expr {
-        Expr::FnCall(call, _) => call_form(call),
+        Expr::FnCall(call, _) => call_form(call, scope),
         Expr::BoolConstant(truth, _) => Some(Native::Bool(*truth)),
+        Expr::And(items, _) => Some(Native::And(
+            (items.iter())
+                .map(|e| expression(e, scope))
+                .collect::<Option<_>>()?,
+        )),
+        Expr::Or(items, _) => Some(Native::Or(
+            (items.iter())
+                .map(|e| expression(e, scope))
+                .collect::<Option<_>>()?,
+        )),
+        Expr::Stmt(block) => statements(block.statements(), &mut scope.clone()),
         _ => None,
     }
 }
 
-fn call_form(call: &FnCallExpr) -> Option<Native> {
+fn call_form(call: &FnCallExpr, scope: &mut Scope) -> Option<Native> {
     let args = call.args.as_slice();
+    let op = |name: &str| {
+        Some(match name {
+            "==" => Op::Eq,
+            "!=" => Op::Ne,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            _ => return None,
+        })
+    };
     match (call.name.as_str(), args) {
-        (op @ ("==" | "!="), [left, right]) => Some(Native::Compare {
-            value: value(left)?,
-            equal: op == "==",
-            literal: literal(right)?,
+        (name, [left, right]) if op(name).is_some() => Some(Native::Compare {
+            value: value(left, scope)?,
+            op: op(name)?,
+            with: match literal(right, scope) {
+                Some(literal) => Operand::Literal(literal),
+                None => Operand::Value(value(right, scope)?),
+            },
         }),
-        (name @ ("icontains" | "ieq"), [Expr::FnCall(inner, _), text]) => {
-            let [path] = inner.args.as_slice() else {
-                return None;
-            };
-            (inner.name == "fact").then_some(())?;
-            Some(Native::Text {
-                fact: text_of(path)?,
-                text: text_of(text)?,
-                whole: name == "ieq",
-            })
-        }
-        ("unknown", [fact]) => Some(Native::Unknown(text_of(fact)?)),
-        _ => test(call).map(Native::Test),
+        ("!", [item]) => Some(Native::Not(Box::new(expression(item, scope)?))),
+        (name @ ("icontains" | "ieq"), [inner, text]) => Some(Native::Text {
+            value: value(inner, scope)?,
+            text: text_of(text, scope)?,
+            whole: name == "ieq",
+        }),
+        ("unknown", [fact]) => Some(Native::Unknown(text_of(fact, scope)?)),
+        _ => test(call, scope).map(Native::Test),
     }
 }
 
-/// `==` as Rhai answers it for a fact's value and a literal of the same type; `None` for types
-/// that differ (Rhai's strict comparison explains the error).
-fn equals(v: &Dynamic, literal: &Literal) -> Option<bool> {
-    match literal {
-        Literal::Text(want) => Some(v.read_lock::<rhai::ImmutableString>()?.as_str() == want),
-        Literal::Int(want) => Some(v.as_int().ok()? == *want),
-    }
-}
-
-fn test(call: &FnCallExpr) -> Option<Test> {
+fn test(call: &FnCallExpr, scope: &Scope) -> Option<Test> {
+    let text = |e: &Expr| text_of(e, scope);
     match (call.name.as_str(), call.args.as_slice()) {
-        ("has_hotfix", [id]) => Some(Test::HasHotfix(text_of(id)?)),
-        ("reported", [text]) => Some(Test::Reported(text_of(text)?)),
+        ("has_hotfix", [id]) => Some(Test::HasHotfix(text(id)?)),
+        ("reported", [t]) => Some(Test::Reported(text(t)?)),
+        ("file_exists", [path]) => Some(Test::FileExists(text(path)?)),
+        ("file_collected", [path]) => Some(Test::FileCollected(text(path)?)),
+        ("fixed_file", [path]) => Some(Test::FixedFile(text(path)?)),
+        ("fix_installed", []) => Some(Test::FixInstalled),
+        ("has_software", [name]) => Some(Test::HasSoftware(text(name)?)),
+        ("registry_collected", [path]) => Some(Test::RegistryCollected(text(path)?)),
         ("event", [source, Expr::IntegerConstant(id, _)]) => {
-            Some(Test::Event(text_of(source)?, *id, EventFilter::default()))
+            Some(Test::Event(text(source)?, *id, EventFilter::default()))
         }
         ("event", [source, Expr::IntegerConstant(id, _), Expr::Map(map, _)]) => {
             // Built once here, as Rhai builds it on every call; a filter Rhai would refuse is
             // left to Rhai, to refuse it with its message.
             let mut filters = rhai::Map::new();
             for (name, value) in &map.0 {
-                filters.insert(name.name.as_str().into(), Dynamic::from(text_of(value)?));
+                filters.insert(name.name.as_str().into(), Dynamic::from(text(value)?));
             }
             let filter = EventFilter::from_map(&filters).ok()?;
-            Some(Test::Event(text_of(source)?, *id, filter))
+            Some(Test::Event(text(source)?, *id, filter))
         }
         _ => None,
     }
 }
 
-fn value(expr: &Expr) -> Option<Value> {
+fn value(expr: &Expr, scope: &Scope) -> Option<Value> {
+    if let Expr::Variable(var, _, _) = expr {
+        return match scope.find(var.1.as_str())? {
+            Binding::Slot(i) => Some(Value::Var(*i)),
+            Binding::Text(t) => Some(Value::Text(t.clone())),
+        };
+    }
     let Expr::FnCall(call, _) = expr else {
         return None;
     };
+    let text = |e: &Expr| text_of(e, scope);
     match (call.name.as_str(), call.args.as_slice()) {
-        ("fact", [path]) => Some(Value::Fact(text_of(path)?)),
-        ("file_bits", [path]) => Some(Value::FileBits(text_of(path)?)),
+        ("fact", [path]) => Some(Value::Fact(text(path)?)),
+        ("file_bits", [path]) => Some(Value::FileBits(text(path)?)),
+        ("registry", [path]) => Some(Value::Registry(text(path)?, None)),
+        ("registry_or", [path, default]) => {
+            Some(Value::Registry(text(path)?, Some(literal(default, scope)?)))
+        }
+        ("type_of", [inner]) => Some(Value::TypeOf(Box::new(value(inner, scope)?))),
         _ => None,
     }
 }
 
-fn literal(expr: &Expr) -> Option<Literal> {
+fn literal(expr: &Expr, scope: &Scope) -> Option<Literal> {
     match expr {
-        Expr::StringConstant(s, _) => Some(Literal::Text(s.to_string())),
         Expr::IntegerConstant(i, _) => Some(Literal::Int(*i)),
-        _ => None,
+        _ => text_of(expr, scope).map(Literal::Text),
     }
 }
 
-fn text_of(expr: &Expr) -> Option<String> {
+fn text_of(expr: &Expr, scope: &Scope) -> Option<String> {
     match expr {
         Expr::StringConstant(s, _) => Some(s.to_string()),
+        Expr::Variable(var, _, _) => match scope.find(var.1.as_str())? {
+            Binding::Text(t) => Some(t.clone()),
+            Binding::Slot(_) => None,
+        },
         _ => None,
     }
 }

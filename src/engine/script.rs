@@ -209,17 +209,30 @@ impl Sandbox {
     }
 
     /// Keeps the outcome of `expr` on each host, for the other rules that write it the same way
-    /// (when it reads only the host's facts: `memo.rs`). Called when the rules load.
-    pub fn share(&self, expr: &str) {
-        self.memo.borrow_mut().share(expr);
+    /// (when it reads only the host's facts: `memo.rs`). Called when the rules load; gives the
+    /// number by which [`Sandbox::run_slot`] finds it, when it is kept.
+    pub fn share(&self, expr: &str) -> Option<u32> {
+        self.memo.borrow_mut().share(expr)
     }
 
     /// [`Sandbox::run`] for the expression written `expr`: when it is shared
     /// ([`Sandbox::share`]), once per host whatever the rule, the others taking its outcome and
     /// its cost in operations. An error is not kept: each rule meets it anew.
     pub fn run_shared(&self, expr: &str, ast: &AST, native: Option<&Native>) -> (Value, Trace) {
+        let slot = self.memo.borrow().slot(expr);
+        self.run_slot(slot, ast, native)
+    }
+
+    /// [`Sandbox::run_shared`] for the expression [`Sandbox::share`] numbered `slot` (`None`:
+    /// not shared), without looking its text up.
+    pub fn run_slot(
+        &self,
+        slot: Option<u32>,
+        ast: &AST,
+        native: Option<&Native>,
+    ) -> (Value, Trace) {
         use crate::engine::memo::{Found, Kept};
-        match self.memo.borrow().look(expr) {
+        match self.memo.borrow().look(slot) {
             Found::Kept(kept) => {
                 let mut probe = self.probe.borrow_mut();
                 probe.spent += kept.operations;
@@ -233,14 +246,14 @@ impl Sandbox {
         }
         let before = self.probe.borrow().spent;
         let (value, trace) = self.run(ast, native);
-        if !matches!(value, Value::Error(_)) {
+        if let (Some(slot), false) = (slot, matches!(value, Value::Error(_))) {
             let operations = self.probe.borrow().spent - before;
             let kept = Kept {
                 value: value.clone(),
                 trace: trace.clone(),
                 operations,
             };
-            self.memo.borrow_mut().keep(expr, kept);
+            self.memo.borrow_mut().keep(slot, kept);
         }
         (value, trace)
     }

@@ -246,19 +246,21 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
     }
     // An expression several rules write the same way is evaluated once per host (the
     // sandbox keeps those that read only the host's facts).
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for r in &rules {
-        for node in r.conditions() {
-            for e in node.exprs() {
-                if let Node::Expr { expr, .. } = e {
-                    if !seen.insert(expr.as_str()) {
-                        sandbox.share(expr);
-                    }
-                }
+    let mut written: std::collections::HashMap<&str, usize> = Default::default();
+    let exprs = || (rules.iter()).flat_map(|r| r.conditions().flat_map(Node::exprs));
+    for e in exprs() {
+        if let Node::Expr { expr, .. } = e {
+            *written.entry(expr.as_str()).or_default() += 1;
+        }
+    }
+    for e in exprs() {
+        if let Node::Expr { expr, shared, .. } = e {
+            if written.get(expr.as_str()).is_some_and(|n| *n > 1) {
+                shared.set(sandbox.share(expr));
             }
         }
     }
-    drop(seen);
+    drop(written);
     // Each rule's helpers see every rule's file table and rollups.
     let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
     for r in &mut rules {

@@ -23,6 +23,9 @@ pub struct Evaluator {
     warnings: Vec<Problem>,
     /// The `%VAR%`s the rules' texts name, each once: a report carries the host's values.
     vars: Vec<String>,
+    /// Whether diagnoses carry only what the brief form and the summary write
+    /// ([`Evaluator::set_lean`]).
+    lean: bool,
 }
 
 impl Evaluator {
@@ -41,7 +44,23 @@ impl Evaluator {
             rules: loaded.rules,
             warnings: loaded.warnings,
             vars,
+            lean: false,
         })
+    }
+
+    /// Makes diagnoses carry only what the brief form (`report::brief`) and the summary write:
+    /// status, evidence, missing facts, scope, symptoms, notes, and the recommendation's action,
+    /// facts to collect and prerequisites (their status and evidence). Not the texts a brief run
+    /// writes once per article in its record, nor those made from them for the host (the
+    /// explanation, the summaries, the steps, the fix's texts with the host's `%VAR%`s): a run
+    /// that writes no full report does not make them. Every condition is evaluated as before.
+    pub fn set_lean(&mut self, lean: bool) {
+        self.lean = lean;
+    }
+
+    /// Whether [`Evaluator::set_lean`] was asked for.
+    pub fn is_lean(&self) -> bool {
+        self.lean
     }
 
     /// Problems found loading the rules that do not stop evaluation.
@@ -110,7 +129,8 @@ impl Evaluator {
             .iter()
             .map(|rule| {
                 self.bind(&facts, rule);
-                diagnose_rule(&self.sandbox, rule, &facts).unwrap_or_else(|e| failed(rule, e))
+                diagnose_rule(&self.sandbox, rule, &facts, self.lean)
+                    .unwrap_or_else(|e| failed(rule, e))
             })
             .collect()
     }
@@ -120,25 +140,30 @@ fn diagnose_rule(
     sb: &Sandbox,
     compiled: &CompiledRule,
     facts: &Facts,
+    lean: bool,
 ) -> Result<Diagnosis, EvalError> {
     let rule = &compiled.rule;
-    let applies = compiled.applies.eval(sb)?;
+    let mut applies = compiled.applies.eval(sb)?;
     let mut d = blank(compiled);
     d.status = Status::NotApplicable;
     // The diagnosis's evidence, from every part, each item once and bounded (`evidence.rs`).
-    let mut evidence = applies.evidence.clone();
+    let mut evidence = std::mem::take(&mut applies.evidence);
     if applies.truth == Truth::False {
         d.evidence = evidence.into_vec(nouns::EVIDENCE);
-        d.summary = compiled.texts.not_applicable.clone();
+        if !lean {
+            d.summary = compiled.texts.not_applicable.clone();
+        }
         return Ok(d);
     }
     if let Some(node) = &compiled.products {
         d.scope = Some(scope(rule, node.eval(sb)?));
     }
 
-    let cause = compiled.cause.eval(sb)?;
-    d.explanation = Some(filled(facts, &compiled.texts.explanation));
-    evidence.extend(cause.evidence.clone());
+    let mut cause = compiled.cause.eval(sb)?;
+    if !lean {
+        d.explanation = Some(filled(facts, &compiled.texts.explanation));
+    }
+    evidence.extend(std::mem::take(&mut cause.evidence));
     let reports = reported_symptoms(compiled, facts, &mut d.notes)?;
     let mut counts = Vec::new();
     for (i, (symptom, node)) in rule.symptoms.iter().zip(&compiled.symptoms).enumerate() {
@@ -151,7 +176,10 @@ fn diagnose_rule(
             .map(|(_, said)| said.clone())
             .collect();
         let (text, ask) = &compiled.texts.symptoms[i];
-        let texts = (filled(facts, text), ask.as_ref().map(|a| filled(facts, a)));
+        let texts = match lean {
+            true => (text.clone(), ask.clone()),
+            false => (filled(facts, text), ask.as_ref().map(|a| filled(facts, a))),
+        };
         // Where the line counting the matches left out stands: after those kept.
         let count_at = (verdict.as_ref())
             .filter(|v| v.matches.left_out() > 0)
@@ -176,12 +204,12 @@ fn diagnose_rule(
         .collect();
 
     // Whether the host has the fix: asked only where the cause or trigger may hold.
-    let fixed = match (&compiled.fixed, cause.truth) {
+    let mut fixed = match (&compiled.fixed, cause.truth) {
         (Some(node), Truth::True | Truth::Unknown) => Some(node.eval(sb)?),
         _ => None,
     };
-    if let Some(f) = fixed.as_ref() {
-        evidence.extend(f.evidence.clone());
+    if let Some(f) = fixed.as_mut() {
+        evidence.extend(std::mem::take(&mut f.evidence));
     }
     d.evidence = evidence.into_vec(nouns::EVIDENCE);
     d.evidence.extend(counts);
@@ -199,6 +227,7 @@ fn diagnose_rule(
     };
     let fix_on_host = cause.truth != Truth::False && fix_truth == Truth::True;
     d.summary = match d.status {
+        _ if lean => String::new(),
         Status::Affected if trigger_only && compiled.fixed.is_some() => format!(
             "The article's fix is missing, the trigger it names is present, and symptoms are observed ({}).",
             seen.join(", ")
@@ -247,7 +276,7 @@ fn diagnose_rule(
     if d.lacks_fix {
         d.covered_by = compiled.texts.covered_by.clone();
     }
-    if d.status.needs_attention() || d.status == Status::Exposed {
+    if !lean && (d.status.needs_attention() || d.status == Status::Exposed) {
         d.article = Some(Article {
             revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
             last_reviewed: rule.last_reviewed.as_ref().map(|r| r.as_str().to_owned()),
@@ -257,10 +286,14 @@ fn diagnose_rule(
         });
     }
     d.recommendation = match d.status {
-        Status::Affected => remedy(sb, compiled, facts)?,
-        Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts)?),
+        Status::Affected => remedy(sb, compiled, facts, lean)?,
+        Status::Exposed if lean => Recommendation {
+            action: Action::Watch,
+            ..remedy(sb, compiled, facts, lean)?
+        },
+        Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts, lean)?),
         Status::Suspected | Status::Unknown => {
-            let mut missing = applies.missing.clone();
+            let mut missing = std::mem::take(&mut applies.missing);
             missing.extend(cause.missing);
             if let Some(f) = fixed {
                 missing.extend(f.missing);
@@ -401,6 +434,7 @@ fn remedy(
     sb: &Sandbox,
     compiled: &CompiledRule,
     facts: &Facts,
+    lean: bool,
 ) -> Result<Recommendation, EvalError> {
     let rule = &compiled.rule;
     let expand = |text: &str| expand_vars(text.trim(), |n| shown_var(facts, n)).0;
@@ -409,7 +443,7 @@ fn remedy(
         let v = node.eval(sb)?;
         prerequisites.push(PrerequisiteResult {
             id: p.id.clone(),
-            text: expand(&p.text),
+            text: if lean { String::new() } else { expand(&p.text) },
             status: match v.truth {
                 Truth::True => PrerequisiteStatus::Met,
                 Truth::False => PrerequisiteStatus::NotMet,
@@ -418,6 +452,9 @@ fn remedy(
             evidence: v.evidence.into_vec(nouns::READS),
             missing: v.missing.into_vec(nouns::MISSING),
         });
+    }
+    if lean {
+        return lean_remedy(sb, compiled, prerequisites);
     }
     // The rule's texts, shared; only one naming a `%VAR%` is made anew for this host.
     let filled = |s: &Shared| filled(facts, s);
@@ -578,6 +615,50 @@ fn remedy(
         setting,
         alternative: workaround.map(Box::new),
         alternatives,
+        ..Recommendation::none("")
+    })
+}
+
+/// [`remedy`]'s action and prerequisites alone, decided as it decides them (and evaluating the
+/// same conditions), for a lean evaluator ([`Evaluator::set_lean`]).
+fn lean_remedy(
+    sb: &Sandbox,
+    compiled: &CompiledRule,
+    prerequisites: Vec<PrerequisiteResult>,
+) -> Result<Recommendation, EvalError> {
+    let rule = &compiled.rule;
+    if compiled.texts.hotfix.is_none() {
+        return Ok(Recommendation {
+            action: match rule.workaround {
+                Some(_) => Action::ApplyWorkaround,
+                None => Action::None,
+            },
+            ..Recommendation::none("")
+        });
+    }
+    let action = if (prerequisites.iter()).any(|p| p.status == PrerequisiteStatus::NotMet) {
+        Action::InstallPrerequisite
+    } else {
+        let first = match &compiled.workaround_first {
+            Some(node) => node.eval(sb)?.truth == Truth::True,
+            None => false,
+        };
+        match rule
+            .resolution
+            .as_ref()
+            .map_or(ResolutionKind::Hotfix, |r| r.kind)
+        {
+            _ if first && rule.workaround.is_some() => Action::ApplyWorkaround,
+            ResolutionKind::Hotfix => Action::InstallHotfix,
+            ResolutionKind::Update => Action::InstallUpdate,
+            ResolutionKind::Setting => Action::ChangeSetting,
+            ResolutionKind::Upgrade => Action::Upgrade,
+            ResolutionKind::None => Action::None,
+        }
+    };
+    Ok(Recommendation {
+        action,
+        prerequisites,
         ..Recommendation::none("")
     })
 }

@@ -97,6 +97,7 @@ pub fn run(
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
 
+    let lean = evaluator.is_lean();
     std::thread::scope(|scope| {
         let (emitted, stop, input) = (&emitted, &stop, &input);
         let leads = plan.batch > 1;
@@ -104,7 +105,7 @@ pub fn run(
         for _ in usize::from(leads)..plan.jobs {
             let done_tx = done_tx.clone();
             let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                worker(rules, input, emitted, stop, &done_tx, render)
+                worker(rules, lean, input, emitted, stop, &done_tx, render)
             });
             // A system out of threads gives fewer workers, not a failed run.
             match spawned {
@@ -280,6 +281,7 @@ impl Input<'_> {
 
 fn worker(
     rules: &[RuleFile],
+    lean: bool,
     input: &Mutex<Input>,
     emitted: &(Mutex<usize>, Condvar),
     stop: &AtomicBool,
@@ -287,8 +289,11 @@ fn worker(
     render: &(dyn Fn(&Report) -> String + Sync),
 ) {
     // Rhai values are not shared across threads: each worker compiles its own rules, which the
-    // caller has already loaded once without error.
-    let evaluator = Evaluator::new(rules);
+    // caller has already loaded once without error (and makes what the caller's makes).
+    let evaluator = Evaluator::new(rules).map(|mut e| {
+        e.set_lean(lean);
+        e
+    });
     while let Some((seq, batch)) = Input::take(input, emitted, stop) {
         let results = (batch.into_iter())
             .map(|doc| {

@@ -738,8 +738,16 @@ impl<'a> Reader<'a> {
                     f.cipher_bits = p.cipher_bits()?;
                     4
                 }
-                // Rare: serde_json reads a file marked present or absent.
-                "exists" => return None,
+                // `true`, `false` or `null`; anything else goes to serde_json for its error.
+                "exists" => {
+                    f.exists = match p.peek()? {
+                        b'n' => p.literal(b"null").map(|()| None)?,
+                        b't' => p.literal(b"true").map(|()| Some(true))?,
+                        b'f' => p.literal(b"false").map(|()| Some(false))?,
+                        _ => return None,
+                    };
+                    5
+                }
                 _ => return Some(None),
             }))
         })?;

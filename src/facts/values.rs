@@ -448,7 +448,12 @@ pub fn registry_key(path: &str) -> String {
         if c == '\\' && key.ends_with('\\') {
             continue;
         }
-        key.extend(c.to_lowercase());
+        // ASCII, nearly every path, skips Unicode's lowercase table (the same answer for it).
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+        } else {
+            key.extend(c.to_lowercase());
+        }
     }
     while key.len() > 1 && key.ends_with('\\') {
         key.pop();
@@ -459,8 +464,9 @@ pub fn registry_key(path: &str) -> String {
         ("hkey_classes_root", "hkcr"),
         ("hkey_users", "hku"),
     ] {
-        if let Some(rest) = key.strip_prefix(long) {
-            return format!("{short}{rest}");
+        if key.starts_with(long) {
+            key.replace_range(..long.len(), short);
+            return key;
         }
     }
     key

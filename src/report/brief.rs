@@ -197,7 +197,7 @@ fn record<'a>(rule: &'a CompiledRule, rules: &'a str) -> Record<'a> {
 #[derive(Default)]
 struct Texts<'a> {
     list: Vec<&'a str>,
-    at: HashMap<&'a str, u32, BuildHasherDefault<crate::engine::memo::Fnv>>,
+    at: HashMap<&'a str, u32, BuildHasherDefault<crate::engine::memo::Words>>,
 }
 
 impl<'a> Texts<'a> {
