@@ -151,8 +151,8 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 pub(crate) struct Index {
     files: Option<FnvMap<String, Vec<usize>>>,
     registry: Option<FnvMap<String, String>>,
-    /// Lookups so far on the bound host: the first few walk the list, which costs less than
-    /// indexing it for a rule or two.
+    /// Lookups so far on the bound host: the first [`Index::walks`] walk the list, which costs
+    /// less than indexing it for a rule or two.
     file_lookups: u32,
     registry_lookups: u32,
     /// What a walk found, as the index gives it.
@@ -161,12 +161,23 @@ pub(crate) struct Index {
     /// so a rule's budget does not depend on what other rules looked up first.
     files_cost: Option<usize>,
     registry_cost: Option<usize>,
+    /// Lookups of each list on one host before it is indexed.
+    walks: u32,
 }
 
-/// Lookups on one host before its list is indexed.
-const WALKS: u32 = 4;
+/// Lookups on one host before its list is indexed, for a knowledge base of a few rules; one of
+/// more rules indexes at the first (`Sandbox::index_at_once`).
+pub(crate) const WALKS: u32 = 4;
 
 impl Index {
+    /// An empty index for a new host, that walks `walks` lookups of each list before indexing it.
+    pub(crate) fn walking(walks: u32) -> Index {
+        Index {
+            walks,
+            ..Index::default()
+        }
+    }
+
     /// What a walk of `files` (the bound host's) costs.
     pub(crate) fn files_cost(&mut self, files: &[FileEntry]) -> usize {
         *(self.files_cost).get_or_insert_with(|| scan_cost(files.iter().map(|f| f.path.as_str())))
@@ -179,7 +190,7 @@ impl Index {
 
     /// The positions of the entries of `files` (the bound host's) whose path has `key`.
     pub(crate) fn files(&mut self, files: &[FileEntry], key: &str) -> &[usize] {
-        if self.files.is_none() && self.file_lookups < WALKS {
+        if self.files.is_none() && self.file_lookups < self.walks {
             self.file_lookups += 1;
             self.walked.clear();
             self.walked.extend(
@@ -202,7 +213,7 @@ impl Index {
     /// The name, as the facts write it, of the value of `registry` (the bound host's) whose path
     /// has `key` (paths are unique by it: facts/mod.rs).
     pub(crate) fn registry<'r>(&mut self, registry: &'r Registry, key: &str) -> Option<&'r str> {
-        if self.registry.is_none() && self.registry_lookups < WALKS {
+        if self.registry.is_none() && self.registry_lookups < self.walks {
             self.registry_lookups += 1;
             return (registry.keys())
                 .find(|name| registry_key(name) == key)

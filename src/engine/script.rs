@@ -89,6 +89,8 @@ pub struct Sandbox {
     memo: std::cell::RefCell<crate::engine::memo::Memo>,
     /// What this thread held when the running expression started.
     memory: std::rc::Rc<std::cell::Cell<isize>>,
+    /// Lookups of a host's files and registry walked before they are indexed (`memo::Index`).
+    walks: std::cell::Cell<u32>,
 }
 
 impl Default for Sandbox {
@@ -146,6 +148,7 @@ impl Sandbox {
             probe,
             memo: Default::default(),
             memory,
+            walks: std::cell::Cell::new(crate::engine::memo::WALKS),
         }
     }
 
@@ -192,11 +195,19 @@ impl Sandbox {
         // last host is held until here, so a new host is never at its address.)
         if !Rc::ptr_eq(&probe.facts, &facts) {
             self.memo.borrow_mut().next_host();
-            probe.index = Default::default();
+            probe.index = crate::engine::memo::Index::walking(self.walks.get());
         }
         probe.facts = facts;
         probe.knowledge = knowledge;
         probe.spent = 0;
+    }
+
+    /// Indexes each host's files and registry at the first lookup instead of after a few walks
+    /// of the lists: for a knowledge base of many rules, which would index every host anyway.
+    /// What a lookup finds and charges is the same either way.
+    pub fn index_at_once(&self, yes: bool) {
+        self.walks
+            .set(if yes { 0 } else { crate::engine::memo::WALKS });
     }
 
     /// Evaluates a compiled expression on the bound host: natively when it has a native form

@@ -33,6 +33,9 @@ impl Evaluator {
     pub fn new(files: &[RuleFile]) -> Result<Evaluator, Vec<Problem>> {
         let sandbox = Sandbox::new();
         let loaded = compile::load(&sandbox, files)?;
+        // Many rules look a host's files and registry up more often than a few walks of the
+        // lists are worth.
+        sandbox.index_at_once(loaded.rules.len() > 4);
         let mut vars: Vec<String> = Vec::new();
         for name in loaded.rules.iter().flat_map(|r| &r.texts.vars) {
             if !vars.iter().any(|v| v.eq_ignore_ascii_case(name)) {
