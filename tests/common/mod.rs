@@ -28,9 +28,16 @@ pub fn kbdiag(args: &[&str], stdin: Option<&[u8]>) -> Output {
 /// hangs, not a speed figure. A run past the limit is killed, so a hang fails the test instead of
 /// blocking the suite.
 pub fn kbdiag_within(seconds: u64, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kbdiag"));
+    command.args(args);
+    run_within(command, seconds, args)
+}
+
+/// Runs `command` (from the project's root, stdin empty), killed and the test failed after
+/// `seconds`; `args` name it in the failure.
+pub fn run_within(mut command: Command, seconds: u64, args: &[&str]) -> Output {
     let start = std::time::Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kbdiag"))
-        .args(args)
+    let mut child = command
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -5,57 +5,23 @@
 use super::common::{kbdiag, kbdiag_within, ndjson, root, scratch, stderr, stdout};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Runs kbdiag with at most `megabytes` of address space, killed (and the test failed) after
 /// `seconds`: an attack that once allocated gigabytes, or ran for minutes, fails the test instead
 /// of the machine.
 fn bounded(seconds: u64, megabytes: u64, args: &[&str]) -> Output {
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(format!(
             "ulimit -v {}; exec \"$0\" \"$@\"",
             megabytes * 1024
         ))
         .arg(env!("CARGO_BIN_EXE_kbdiag"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kbdiag runs");
-    // Read the output as it comes, so a large one cannot block the child.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut bytes).ok();
-        bytes
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut bytes).ok();
-        bytes
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(seconds) {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("{args:?} still ran after {seconds} s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
-    }
+        .args(args);
+    super::common::run_within(command, seconds, args)
 }
 
 /// A folder holding a one-rule knowledge base whose cause is `expr`, and a host `h.json`.
