@@ -129,6 +129,27 @@ impl Source {
     }
 }
 
+/// Reads `buf` at `offset` of a disk made of blocks of `block` bytes (a VHD's blocks, a VMDK's
+/// grains, a VDI's blocks, qcow2's clusters): `each(number, within, part)` fills the part of
+/// `buf` that falls in block `number`, from byte `within` of it.
+pub fn by_block(
+    mut offset: u64,
+    mut buf: &mut [u8],
+    block: u64,
+    mut each: impl FnMut(u64, u64, &mut [u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    while !buf.is_empty() {
+        let number = offset / block;
+        let within = offset % block;
+        let n = ((block - within) as usize).min(buf.len());
+        let (part, rest) = buf.split_at_mut(n);
+        each(number, within, part)?;
+        offset += n as u64;
+        buf = rest;
+    }
+    Ok(())
+}
+
 /// The whole of a source as a disk (a raw image; a VHD's fixed data; a VMDK's flat extent):
 /// `size` bytes from `start`.
 pub struct Flat {

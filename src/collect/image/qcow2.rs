@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::disk::{Disk, Source, u32be, u64be};
+use super::disk::{Disk, Source, by_block, u32be, u64be};
 
 pub const MAGIC: &[u8; 4] = b"QFI\xfb";
 const OFFSET_MASK: u64 = 0x00FF_FFFF_FFFF_FE00;
@@ -116,23 +116,20 @@ impl Disk for Qcow2 {
     fn size(&self) -> u64 {
         self.size
     }
-    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), String> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
         let cluster_size = 1u64 << self.cluster_bits;
-        while !buf.is_empty() {
-            let cluster = offset >> self.cluster_bits;
-            let within = offset & (cluster_size - 1);
-            let n = ((cluster_size - within) as usize).min(buf.len());
-            let (part, rest) = buf.split_at_mut(n);
-            match self.locate(cluster)? {
-                Some(at) => self
-                    .source
-                    .read_at(at + within, part)
-                    .map_err(|e| format!("cluster {cluster}: {e}"))?,
-                None => part.fill(0),
-            }
-            offset += n as u64;
-            buf = rest;
-        }
-        Ok(())
+        by_block(
+            offset,
+            buf,
+            cluster_size,
+            |cluster, within, part| match self.locate(cluster)? {
+                Some(at) => (self.source.read_at(at + within, part))
+                    .map_err(|e| format!("cluster {cluster}: {e}")),
+                None => {
+                    part.fill(0);
+                    Ok(())
+                }
+            },
+        )
     }
 }

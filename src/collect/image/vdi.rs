@@ -1,7 +1,7 @@
 //! VirtualBox VDI, dynamic or fixed: a block map after the header; an unallocated (or
 //! discarded) block reads as zeros. Written here: no Rust crate reads VDI.
 
-use super::disk::{Disk, Source, u32le, u64le};
+use super::disk::{Disk, Source, by_block, u32le, u64le};
 
 pub const SIGNATURE: u32 = 0xBEDA_107F;
 /// Blocks in the map (4 bytes each; 1 MiB blocks make 16 TiB).
@@ -65,27 +65,24 @@ impl Disk for Vdi {
     fn size(&self) -> u64 {
         self.size
     }
-    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), String> {
-        while !buf.is_empty() {
-            let block = offset / self.block_size;
-            let within = offset % self.block_size;
-            let n = ((self.block_size - within) as usize).min(buf.len());
-            let (part, rest) = buf.split_at_mut(n);
-            match self.map.get(block as usize) {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        by_block(
+            offset,
+            buf,
+            self.block_size,
+            |block, within, part| match self.map.get(block as usize) {
                 Some(&b) if b < 0xFFFF_FFFE => {
                     let at = self.data_at
                         + u64::from(b) * (self.block_size + self.extra)
                         + self.extra
                         + within;
-                    self.source
-                        .read_at(at, part)
-                        .map_err(|e| format!("block {block}: {e}"))?;
+                    (self.source.read_at(at, part)).map_err(|e| format!("block {block}: {e}"))
                 }
-                _ => part.fill(0),
-            }
-            offset += n as u64;
-            buf = rest;
-        }
-        Ok(())
+                _ => {
+                    part.fill(0);
+                    Ok(())
+                }
+            },
+        )
     }
 }

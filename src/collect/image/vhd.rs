@@ -3,7 +3,7 @@
 //! parent and are refused. Written here: the crates found (`vhd` 0.1) are a few weeks old, by one
 //! author, and this is 100 lines under the same bounds as the other containers.
 
-use super::disk::{Disk, Flat, Source, u32be, u64be};
+use super::disk::{Disk, Flat, Source, by_block, u32be, u64be};
 
 /// Blocks a dynamic VHD may have (4 bytes each in the table; 2 MiB blocks make 8 TiB).
 const MAX_BLOCKS: u32 = 1 << 22;
@@ -97,24 +97,21 @@ impl Disk for Dynamic {
     fn size(&self) -> u64 {
         self.size
     }
-    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), String> {
-        while !buf.is_empty() {
-            let block = offset / self.block_size;
-            let within = offset % self.block_size;
-            let n = ((self.block_size - within) as usize).min(buf.len());
-            let (part, rest) = buf.split_at_mut(n);
-            match self.table.get(block as usize) {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        by_block(
+            offset,
+            buf,
+            self.block_size,
+            |block, within, part| match self.table.get(block as usize) {
                 Some(&sector) if sector != u32::MAX => {
                     let at = u64::from(sector) * 512 + self.bitmap + within;
-                    self.source
-                        .read_at(at, part)
-                        .map_err(|e| format!("block {block}: {e}"))?;
+                    (self.source.read_at(at, part)).map_err(|e| format!("block {block}: {e}"))
                 }
-                _ => part.fill(0),
-            }
-            offset += n as u64;
-            buf = rest;
-        }
-        Ok(())
+                _ => {
+                    part.fill(0);
+                    Ok(())
+                }
+            },
+        )
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::disk::{Disk, Flat, Source, u32le, u64le};
+use super::disk::{Disk, Flat, Source, by_block, u32le, u64le};
 
 pub const MAGIC: &[u8; 4] = b"KDMV";
 /// Grain tables kept in memory.
@@ -105,23 +105,20 @@ impl Disk for Sparse {
     fn size(&self) -> u64 {
         self.size
     }
-    fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), String> {
-        while !buf.is_empty() {
-            let g = offset / self.grain;
-            let within = offset % self.grain;
-            let n = ((self.grain - within) as usize).min(buf.len());
-            let (part, rest) = buf.split_at_mut(n);
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        let grain = self.grain;
+        by_block(offset, buf, grain, |g, within, part| {
             match self.locate(g)? {
                 Some(at) => self.source.read_at(at + within, part).map_err(|e| {
-                    let disk = g * self.grain;
+                    let disk = g * grain;
                     format!("grain {g} (disk offset {disk}, file offset {at}): {e}")
-                })?,
-                None => part.fill(0),
+                }),
+                None => {
+                    part.fill(0);
+                    Ok(())
+                }
             }
-            offset += n as u64;
-            buf = rest;
-        }
-        Ok(())
+        })
     }
 }
 
