@@ -7,7 +7,8 @@ Each partition of the input is piped through one kbdiag process:
                 --stdin-name part-NNNNN -
 
 so every result line carries `file` (the partition), `line` (within it), `host`, the digest of
-the rules (`rules`) and per article its id (`kb`) with what the host's facts showed; a line that
+the rules (`rules`) and its `results`, each article's id under its status with what the host's
+facts showed (`details` for the rest: docs/reports.md); a line that
 is not a fact document becomes an error record, never a failed task (`--exit-zero`); the
 partition's output starts with each article's record (`{"article": …}`: its texts, revision and
 digest, written once rather than in every result) and ends with its summary, which

@@ -57,11 +57,41 @@ for r in results:
     assert r["file"].startswith("part-") and r["line"] >= 1, r
     if "results" in r:
         assert r["rules"] in rules, r["rules"]
-        for d in r["results"]:
-            assert d["kb"] in articles, d["kb"]
-            for i in d.get("evidence", []):
-                assert isinstance(r["texts"][i], str)
+        # status -> article -> the evidence's positions; every article once.
+        named = [kb for group in r["results"].values() for kb in group]
+        assert sorted(named) == sorted(articles), named
+        for status, group in r["results"].items():
+            for kb, evidence in group.items():
+                for i in evidence:
+                    assert isinstance(r["texts"][i], str)
+        for kb in r.get("details", {}):
+            assert kb in articles, kb
 print(f"spark: {len(results)} results, {plain['errors']} error records, counts equal to a plain run:",
       json.dumps(plain["rules"]))
+PY
+# A consumer in Spark SQL: the results read with a map schema (status -> article -> evidence),
+# exploded to one row per (host, article), give the plain run's counts per article and status.
+"$venv/bin/python" - "$work" <<'PY'
+import json, sys
+from pyspark.sql import SparkSession, functions as F
+from pyspark.sql.types import ArrayType, LongType, MapType, StringType, StructField, StructType
+work = sys.argv[1]
+spark = SparkSession.builder.master("local[2]").appName("kbdiag-consumer").getOrCreate()
+spark.sparkContext.setLogLevel("ERROR")
+schema = StructType([
+    StructField("host", StringType()),
+    StructField("texts", ArrayType(StringType())),
+    StructField("results", MapType(StringType(), MapType(StringType(), ArrayType(LongType())))),
+])
+rows = (spark.read.schema(schema).json(f"{work}/out/results")
+        .select("host", F.explode("results").alias("status", "articles"))
+        .select("host", "status", F.explode("articles").alias("kb", "evidence")))
+counts = {}
+for row in rows.groupBy("kb", "status").count().collect():
+    counts.setdefault(row["kb"], {})[row["status"]] = row["count"]
+spark.stop()
+plain = json.load(open(f"{work}/plain.json"))["summary"]["rules"]
+assert counts == plain, (counts, plain)
+print(f"spark sql: {sum(sum(c.values()) for c in counts.values())} (host, article) rows, counts equal to a plain run")
 PY
 echo "plain kbdiag: ${plain}s; PySpark local[4], 4 partitions: ${spark}s ($hosts hosts)"

@@ -234,8 +234,12 @@ struct Line<'a> {
     env: &'a Vec<(String, String)>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     texts: Vec<&'a str>,
+    /// Status → article → the evidence's positions: every article once.
     #[serde(skip_serializing_if = "Option::is_none")]
-    results: Option<Vec<ResultRef<'a>>>,
+    results: Option<Map<&'static str, Map<&'a str, Vec<u32>>>>,
+    /// Article → the rest of its result, for the articles that have more than evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Map<&'a str, Details<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,20 +255,42 @@ fn as_map<S: serde::Serializer>(env: &&Vec<(String, String)>, s: S) -> Result<S:
     map.end()
 }
 
-/// One result: what the host's facts showed for an article, the texts by position.
+/// Pairs written as a JSON object, in their order.
+struct Map<K, V>(Vec<(K, V)>);
+
+impl<K: Serialize, V: Serialize> Serialize for Map<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The order statuses are written in: what needs a look first, as the text report gives them.
+const STATUS_ORDER: [Status; 7] = [
+    Status::Error,
+    Status::Affected,
+    Status::Suspected,
+    Status::Exposed,
+    Status::Unknown,
+    Status::NotAffected,
+    Status::NotApplicable,
+];
+
+/// What a result says besides its status and evidence, the texts by position.
 #[derive(Serialize)]
-struct ResultRef<'a> {
-    kb: &'a str,
-    status: Status,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<u32>,
+struct Details<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     missing: Vec<u32>,
     /// Only for a host the article is about but not known to be a product it lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<ScopeRef>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    symptoms: Vec<SymptomRef<'a>>,
+    /// Observed, not observed or unknown → symptom → what showed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    symptoms: Option<Map<Observed, Map<&'a str, Found>>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<u32>,
     /// Left out when the action is `none`.
@@ -272,6 +298,17 @@ struct ResultRef<'a> {
     recommendation: Option<RecommendationRef<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+}
+
+impl Details<'_> {
+    fn is_empty(&self) -> bool {
+        self.missing.is_empty()
+            && self.scope.is_none()
+            && self.symptoms.is_none()
+            && self.notes.is_empty()
+            && self.recommendation.is_none()
+            && self.error.is_none()
+    }
 }
 
 #[derive(Serialize)]
@@ -283,10 +320,9 @@ struct ScopeRef {
     missing: Vec<u32>,
 }
 
+/// A symptom's facts: what was looked at, or what to collect.
 #[derive(Serialize)]
-struct SymptomRef<'a> {
-    id: &'a str,
-    observed: Observed,
+struct Found {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -312,8 +348,8 @@ struct PrerequisiteRef<'a> {
     missing: Vec<u32>,
 }
 
-/// One diagnosis, its texts added to `texts`.
-fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> ResultRef<'a> {
+/// One diagnosis's evidence and details, its texts added to `texts`.
+fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> (Vec<u32>, Details<'a>) {
     // An observed symptom's matches are in the result's evidence too (`symptom ID: …`), as the
     // full form says them; here they are said once, under the symptom.
     let observed = |e: &str| {
@@ -339,15 +375,21 @@ fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> ResultRef<'a> {
             evidence: texts.all(&s.evidence),
             missing: texts.all(&s.missing),
         });
-    let symptoms = (d.symptoms.iter())
-        .filter(|s| s.observed != Observed::ReportOnly)
-        .map(|s| SymptomRef {
-            id: &s.id,
-            observed: s.observed,
-            evidence: texts.all(&s.evidence),
-            missing: texts.all(&s.missing),
-        })
-        .collect();
+    // Observed first, then those to collect facts for, then those ruled out.
+    let mut symptoms: Vec<(Observed, Map<&str, Found>)> =
+        [Observed::Observed, Observed::Unknown, Observed::NotObserved]
+            .map(|o| (o, Map(Vec::new())))
+            .into();
+    for s in &d.symptoms {
+        if let Some((_, group)) = symptoms.iter_mut().find(|(o, _)| *o == s.observed) {
+            let found = Found {
+                evidence: texts.all(&s.evidence),
+                missing: texts.all(&s.missing),
+            };
+            group.0.push((&s.id, found));
+        }
+    }
+    symptoms.retain(|(_, group)| !group.0.is_empty());
     let notes = texts.all(&d.notes);
     let r = &d.recommendation;
     let recommendation = (r.action != Action::None).then(|| RecommendationRef {
@@ -362,24 +404,44 @@ fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> ResultRef<'a> {
             })
             .collect(),
     });
-    ResultRef {
-        kb: &d.kb,
-        status: d.status,
-        evidence,
+    let details = Details {
         missing,
         scope,
-        symptoms,
+        symptoms: (!symptoms.is_empty()).then_some(Map(symptoms)),
         notes,
         recommendation,
         error: d.error.as_deref(),
-    }
+    };
+    (evidence, details)
 }
 
 /// The brief line of `report`, for a run whose rules are `rules` ([`rules_digest`]).
 fn line<'a>(report: &'a Report, rules: &'a str) -> Line<'a> {
     let mut texts = Texts::default();
-    let results = (report.results.as_ref())
-        .map(|results| results.iter().map(|d| result(d, &mut texts)).collect());
+    let mut results = None;
+    let mut details = None;
+    if let Some(list) = &report.results {
+        // Texts are numbered in rule order, whatever order the statuses are written in.
+        let mut by_status: [Vec<(&str, Vec<u32>)>; STATUS_ORDER.len()] = Default::default();
+        let mut more = Vec::new();
+        for d in list {
+            let (evidence, detail) = result(d, &mut texts);
+            let at = STATUS_ORDER
+                .iter()
+                .position(|s| *s == d.status)
+                .unwrap_or(0);
+            by_status[at].push((&d.kb, evidence));
+            if !detail.is_empty() {
+                more.push((&*d.kb, detail));
+            }
+        }
+        let groups = (STATUS_ORDER.iter().zip(by_status))
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(status, group)| (status.as_str(), Map(group)))
+            .collect();
+        results = Some(Map(groups));
+        details = (!more.is_empty()).then_some(Map(more));
+    }
     Line {
         file: &report.file,
         line: report.line,
@@ -390,6 +452,7 @@ fn line<'a>(report: &'a Report, rules: &'a str) -> Line<'a> {
         env: &report.env,
         texts: texts.list,
         results,
+        details,
         error: report.error.as_deref(),
         location: report.location.as_ref(),
     }

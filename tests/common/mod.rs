@@ -152,3 +152,42 @@ pub fn example_volume(name: &str) -> PathBuf {
     copy_tree(&root().join("examples/volumes/nt4-srp"), &dir);
     dir
 }
+
+/// A brief line's results as the full form lists them: one object per article with its `kb`,
+/// `status`, `evidence` (positions in `texts`) and its `details`, the symptoms as a list of
+/// `{id, observed, evidence, missing}`. In the line's order: by status, then rule order. A full
+/// line's results as they are.
+#[allow(dead_code)]
+pub fn brief_results(line: &serde_json::Value) -> Vec<serde_json::Value> {
+    use serde_json::{Value, json};
+    if let Some(list) = line["results"].as_array() {
+        return list.clone(); // the full form
+    }
+    let mut out = Vec::new();
+    let Some(groups) = line["results"].as_object() else {
+        return out;
+    };
+    for (status, group) in groups {
+        for (kb, evidence) in group.as_object().expect("status: {kb: evidence}") {
+            let mut r = json!({"kb": kb, "status": status, "evidence": evidence});
+            for (key, value) in line["details"][kb].as_object().into_iter().flatten() {
+                r[key] = value.clone();
+            }
+            if let Some(by_state) = line["details"][kb]["symptoms"].as_object() {
+                let mut symptoms = Vec::new();
+                for (observed, group) in by_state {
+                    for (id, found) in group.as_object().expect("observed: {id: found}") {
+                        let mut s = json!({"id": id, "observed": observed});
+                        for (key, value) in found.as_object().into_iter().flatten() {
+                            s[key] = value.clone();
+                        }
+                        symptoms.push(s);
+                    }
+                }
+                r["symptoms"] = Value::Array(symptoms);
+            }
+            out.push(r);
+        }
+    }
+    out
+}

@@ -48,7 +48,7 @@ fn path(p: &Path) -> &str {
 fn results(o: &Output) -> Vec<serde_json::Value> {
     ndjson(o)
         .into_iter()
-        .map(|line| line["results"][0].clone())
+        .map(|line| super::common::brief_results(&line)[0].clone())
         .collect()
 }
 
