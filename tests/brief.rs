@@ -327,3 +327,107 @@ fn a_lean_evaluator_writes_the_same_brief_lines_and_summary() {
         assert_eq!(a, b);
     }
 }
+
+/// The brief NDJSON line is written straight into its text (`report::brief_writer`), not through
+/// serde: on every kind of host, byte for byte what serde writes of the line (`serialized`).
+#[test]
+fn the_direct_brief_writer_writes_what_serde_writes_of_the_line() {
+    use kbdiag::evaluate::diagnose::Evaluator;
+    use kbdiag::report::brief;
+    let mut documents: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, line) in (kb_fleet::ndjson(500).into_iter())
+        .chain(fleet_gen::ndjson(200, 6, 10))
+        .enumerate()
+    {
+        documents.push((format!("fleet-{i}.json"), line.into_bytes()));
+    }
+    for dir in [
+        "examples/hosts",
+        "tests/fixtures/family",
+        "tests/fixtures/hosts",
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(common::root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            documents.push((f.display().to_string(), std::fs::read(&f).unwrap()));
+        }
+    }
+    // Not a fact document: the error line (serde writes it in either case).
+    documents.push(("bad.json".into(), b"{not json".to_vec()));
+    // A rule that fails on every host: a result with an error.
+    let failing = common::scratch("brief-writer");
+    std::fs::write(
+        failing.join("KBX.yaml"),
+        "id: KBX\ntitle: test\napplies_to: {when: 'true'}\ncause:\n  text: c\n  when: parse_int(fact(\"os.name\")) > 5\n",
+    )
+    .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for rules in [
+        kbdiag::rules::kb::read_dir(std::path::Path::new("kb")).expect("kb/ reads"),
+        kbdiag::rules::kb::read_dir(std::path::Path::new("tests/rules")).expect("rules read"),
+        kbdiag::rules::kb::read_dir(&failing).expect("the failing rule reads"),
+    ] {
+        let mut evaluator = Evaluator::new(&rules).expect("the rules load");
+        evaluator.set_lean(true);
+        let digest = brief::rules_digest(evaluator.rules());
+        for (name, bytes) in &documents {
+            let report = evaluator.report(name, bytes);
+            let line = brief::ndjson(&report, &digest);
+            assert_eq!(line, brief::serialized(&report, &digest), "{name}");
+            // What the comparison covered.
+            let value: Value = serde_json::from_str(&line).unwrap();
+            for key in ["not_collected", "env", "error"] {
+                if value.get(key).is_some() {
+                    seen.insert(format!("line.{key}"));
+                }
+            }
+            for d in value["details"]
+                .as_object()
+                .into_iter()
+                .flat_map(|d| d.values())
+            {
+                for (key, v) in d.as_object().unwrap() {
+                    seen.insert(key.clone());
+                    if key == "symptoms" {
+                        seen.extend(
+                            v.as_object()
+                                .unwrap()
+                                .keys()
+                                .map(|k| format!("symptoms.{k}")),
+                        );
+                    }
+                    if key == "recommendation" {
+                        seen.extend(
+                            v.as_object()
+                                .unwrap()
+                                .keys()
+                                .map(|k| format!("recommendation.{k}")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let want = [
+        "line.env",
+        "line.error",
+        "line.not_collected",
+        "error",
+        "missing",
+        "notes",
+        "recommendation",
+        "recommendation.collect",
+        "recommendation.prerequisites",
+        "scope",
+        "symptoms",
+        "symptoms.not_observed",
+        "symptoms.observed",
+        "symptoms.unknown",
+    ];
+    for key in want {
+        assert!(seen.contains(key), "no line had {key}: {seen:?}");
+    }
+}

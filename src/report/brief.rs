@@ -195,13 +195,13 @@ fn record<'a>(rule: &'a CompiledRule, rules: &'a str) -> Record<'a> {
 
 /// The texts of one line, each once, in the order results first use them.
 #[derive(Default)]
-struct Texts<'a> {
-    list: Vec<&'a str>,
+pub(crate) struct Texts<'a> {
+    pub(crate) list: Vec<&'a str>,
     at: HashMap<&'a str, u32, BuildHasherDefault<crate::engine::memo::Words>>,
 }
 
 impl<'a> Texts<'a> {
-    fn of(&mut self, text: &'a str) -> u32 {
+    pub(crate) fn of(&mut self, text: &'a str) -> u32 {
         let next = self.list.len() as u32;
         *self.at.entry(text).or_insert_with(|| {
             self.list.push(text);
@@ -270,7 +270,7 @@ impl<K: Serialize, V: Serialize> Serialize for Map<K, V> {
 }
 
 /// The order statuses are written in: what needs a look first, as the text report gives them.
-const STATUS_ORDER: [Status; 7] = [
+pub(crate) const STATUS_ORDER: [Status; 7] = [
     Status::Error,
     Status::Affected,
     Status::Suspected,
@@ -348,23 +348,29 @@ struct PrerequisiteRef<'a> {
     missing: Vec<u32>,
 }
 
+/// The order symptoms are written in: observed first, then those to collect facts for, then
+/// those ruled out (one a person can only report is in the record, not the line).
+pub(crate) const SYMPTOM_ORDER: [Observed; 3] =
+    [Observed::Observed, Observed::Unknown, Observed::NotObserved];
+
+/// Whether `e`, an item of `d`'s evidence, is an observed symptom's match (`symptom ID: …`): the
+/// full form says it in both places, the brief one only under the symptom.
+pub(crate) fn shown_under_symptom(d: &Diagnosis, e: &str) -> bool {
+    e.strip_prefix("symptom ").is_some_and(|rest| {
+        (d.symptoms.iter()).any(|s| {
+            s.observed == Observed::Observed
+                && rest.strip_prefix(s.id.as_str()).is_some_and(|m| {
+                    m.strip_prefix(": ")
+                        .is_some_and(|m| s.evidence.iter().any(|x| x == m))
+                })
+        })
+    })
+}
+
 /// One diagnosis's evidence and details, its texts added to `texts`.
 fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> (Vec<u32>, Details<'a>) {
-    // An observed symptom's matches are in the result's evidence too (`symptom ID: …`), as the
-    // full form says them; here they are said once, under the symptom.
-    let observed = |e: &str| {
-        e.strip_prefix("symptom ").is_some_and(|rest| {
-            (d.symptoms.iter()).any(|s| {
-                s.observed == Observed::Observed
-                    && rest.strip_prefix(s.id.as_str()).is_some_and(|m| {
-                        m.strip_prefix(": ")
-                            .is_some_and(|m| s.evidence.iter().any(|x| x == m))
-                    })
-            })
-        })
-    };
     let evidence = (d.evidence.iter())
-        .filter(|e| !observed(e))
+        .filter(|e| !shown_under_symptom(d, e))
         .map(|e| texts.of(e))
         .collect();
     let missing = texts.all(&d.missing);
@@ -375,21 +381,23 @@ fn result<'a>(d: &'a Diagnosis, texts: &mut Texts<'a>) -> (Vec<u32>, Details<'a>
             evidence: texts.all(&s.evidence),
             missing: texts.all(&s.missing),
         });
-    // Observed first, then those to collect facts for, then those ruled out.
-    let mut symptoms: Vec<(Observed, Map<&str, Found>)> =
-        [Observed::Observed, Observed::Unknown, Observed::NotObserved]
-            .map(|o| (o, Map(Vec::new())))
-            .into();
-    for s in &d.symptoms {
-        if let Some((_, group)) = symptoms.iter_mut().find(|(o, _)| *o == s.observed) {
-            let found = Found {
-                evidence: texts.all(&s.evidence),
-                missing: texts.all(&s.missing),
-            };
-            group.0.push((&s.id, found));
+    // Numbered as they are written: by state, then in the rule's order.
+    let mut symptoms: Vec<(Observed, Map<&str, Found>)> = Vec::new();
+    for state in SYMPTOM_ORDER {
+        let group: Vec<(&str, Found)> = (d.symptoms.iter())
+            .filter(|s| s.observed == state)
+            .map(|s| {
+                let found = Found {
+                    evidence: texts.all(&s.evidence),
+                    missing: texts.all(&s.missing),
+                };
+                (s.id.as_str(), found)
+            })
+            .collect();
+        if !group.is_empty() {
+            symptoms.push((state, Map(group)));
         }
     }
-    symptoms.retain(|(_, group)| !group.0.is_empty());
     let notes = texts.all(&d.notes);
     let r = &d.recommendation;
     let recommendation = (r.action != Action::None).then(|| RecommendationRef {
@@ -460,6 +468,11 @@ fn line<'a>(report: &'a Report, rules: &'a str) -> Line<'a> {
 
 /// One NDJSON line (no newline) of the brief form.
 pub fn ndjson(report: &Report, rules: &str) -> String {
+    crate::report::brief_writer::line(report, rules).unwrap_or_else(|| serialized(report, rules))
+}
+
+/// [`ndjson`] through serde: the reference the direct writer (`brief_writer`) must equal.
+pub fn serialized(report: &Report, rules: &str) -> String {
     crate::report::compact::to_string(&line(report, rules))
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialize: {e}\"}}"))
 }

@@ -41,6 +41,36 @@ impl ser::Error for Error {
     }
 }
 
+/// `s` as a JSON string, escaped as serde_json escapes it, appended to `out`.
+pub fn push_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut rest = s;
+    while let Some(at) = crate::scan::stop(rest.as_bytes()) {
+        // Only ASCII bytes stop the scan, so `at` and `at + 1` are character boundaries.
+        out.push_str(&rest[..at]);
+        let c = rest.as_bytes()[at];
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(c >> 4)]));
+                out.push(char::from(HEX[usize::from(c & 0xf)]));
+            }
+        }
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
 /// The serializer (its type name is what [`crate::report::diagnosis::Shared`] recognises).
 pub struct Writer {
     out: String,
@@ -52,33 +82,7 @@ const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 impl Writer {
     fn string(&mut self, s: &str) {
-        let out = &mut self.out;
-        out.reserve(s.len() + 2);
-        out.push('"');
-        let mut rest = s;
-        while let Some(at) = crate::scan::stop(rest.as_bytes()) {
-            // Only ASCII bytes stop the scan, so `at` and `at + 1` are character boundaries.
-            out.push_str(&rest[..at]);
-            let c = rest.as_bytes()[at];
-            match c {
-                b'"' => out.push_str("\\\""),
-                b'\\' => out.push_str("\\\\"),
-                b'\n' => out.push_str("\\n"),
-                b'\r' => out.push_str("\\r"),
-                b'\t' => out.push_str("\\t"),
-                0x08 => out.push_str("\\b"),
-                0x0c => out.push_str("\\f"),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.push_str("\\u00");
-                    out.push(char::from(HEX[usize::from(c >> 4)]));
-                    out.push(char::from(HEX[usize::from(c & 0xf)]));
-                }
-            }
-            rest = &rest[at + 1..];
-        }
-        out.push_str(rest);
-        out.push('"');
+        push_string(&mut self.out, s);
     }
 
     fn integer(&mut self, n: impl itoa::Integer) {
