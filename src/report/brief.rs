@@ -201,6 +201,14 @@ pub(crate) struct Texts<'a> {
 }
 
 impl<'a> Texts<'a> {
+    /// Room for `n` texts: a knowledge base's line has dozens, and growing the map rehashes them.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Texts {
+            list: Vec::with_capacity(n),
+            at: HashMap::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     pub(crate) fn of(&mut self, text: &'a str) -> u32 {
         let next = self.list.len() as u32;
         *self.at.entry(text).or_insert_with(|| {

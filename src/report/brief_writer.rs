@@ -16,7 +16,7 @@ pub fn line(report: &Report, rules: &str) -> Option<String> {
     }
     // First the texts, numbered in the order `brief::result` meets them: each result's numbers
     // are a run of `numbers`, its evidence first.
-    let mut texts = Texts::default();
+    let mut texts = Texts::with_capacity(8 + 2 * results.len());
     let mut numbers: Vec<u32> = Vec::with_capacity(64 * results.len().max(1));
     let mut runs: Vec<(usize, usize)> = Vec::with_capacity(results.len());
     for d in results {
