@@ -391,21 +391,9 @@ fn the_direct_brief_writer_writes_what_serde_writes_of_the_line() {
             {
                 for (key, v) in d.as_object().unwrap() {
                     seen.insert(key.clone());
-                    if key == "symptoms" {
-                        seen.extend(
-                            v.as_object()
-                                .unwrap()
-                                .keys()
-                                .map(|k| format!("symptoms.{k}")),
-                        );
-                    }
-                    if key == "recommendation" {
-                        seen.extend(
-                            v.as_object()
-                                .unwrap()
-                                .keys()
-                                .map(|k| format!("recommendation.{k}")),
-                        );
+                    // The symptoms' states and the recommendation's fields.
+                    for inner in v.as_object().into_iter().flat_map(|v| v.keys()) {
+                        seen.insert(format!("{key}.{inner}"));
                     }
                 }
             }

@@ -278,15 +278,7 @@ impl<K: Serialize, V: Serialize> Serialize for Map<K, V> {
 }
 
 /// The order statuses are written in: what needs a look first, as the text report gives them.
-pub(crate) const STATUS_ORDER: [Status; 7] = [
-    Status::Error,
-    Status::Affected,
-    Status::Suspected,
-    Status::Exposed,
-    Status::Unknown,
-    Status::NotAffected,
-    Status::NotApplicable,
-];
+pub(crate) const STATUS_ORDER: [Status; 7] = Status::BY_URGENCY;
 
 /// What a result says besides its status and evidence, the texts by position.
 #[derive(Serialize)]

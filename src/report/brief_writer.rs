@@ -172,9 +172,7 @@ fn details(out: &mut String, d: &Diagnosis, next: &mut Cursor) {
         let out = fields.key("scope");
         out.push_str("{\"listed\":");
         push_string(out, listed(s.listed));
-        let mut inner = Fields::after_first(out);
-        inner.positions("evidence", next.take(s.evidence.len()));
-        inner.positions("missing", next.take(s.missing.len()));
+        Fields::after_first(out).found(next, s.evidence.len(), s.missing.len());
         out.push('}');
     }
     if d.symptoms
@@ -200,9 +198,7 @@ fn details(out: &mut String, d: &Diagnosis, next: &mut Cursor) {
                 }
                 push_string(out, &s.id);
                 out.push(':');
-                let mut inner = Fields::new(out);
-                inner.positions("evidence", next.take(s.evidence.len()));
-                inner.positions("missing", next.take(s.missing.len()));
+                Fields::new(out).found(next, s.evidence.len(), s.missing.len());
                 out.push('}');
             }
             if !first {
@@ -230,9 +226,7 @@ fn details(out: &mut String, d: &Diagnosis, next: &mut Cursor) {
                 push_string(out, &p.id);
                 out.push_str(",\"status\":");
                 push_string(out, prerequisite(p.status));
-                let mut each = Fields::after_first(out);
-                each.positions("evidence", next.take(p.evidence.len()));
-                each.positions("missing", next.take(p.missing.len()));
+                Fields::after_first(out).found(next, p.evidence.len(), p.missing.len());
                 out.push('}');
             }
             out.push(']');
@@ -273,6 +267,12 @@ impl<'a> Fields<'a> {
         push_string(self.out, name);
         self.out.push(':');
         self.out
+    }
+
+    /// `evidence` and `missing`, as many positions each, taken from `next`.
+    fn found(&mut self, next: &mut Cursor, evidence: usize, missing: usize) {
+        self.positions("evidence", next.take(evidence));
+        self.positions("missing", next.take(missing));
     }
 
     /// A list of positions, left out when empty.

@@ -96,6 +96,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Most urgent first, as the brief text report and the brief JSON group results.
+    pub const BY_URGENCY: [Status; 7] = [
+        Status::Error,
+        Status::Affected,
+        Status::Suspected,
+        Status::Exposed,
+        Status::Unknown,
+        Status::NotAffected,
+        Status::NotApplicable,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::NotApplicable => "not_applicable",

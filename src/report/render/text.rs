@@ -60,17 +60,6 @@ impl Out {
     }
 }
 
-/// The order a brief report shows statuses in: what needs action first.
-const URGENCY: [Status; 7] = [
-    Status::Error,
-    Status::Affected,
-    Status::Suspected,
-    Status::Exposed,
-    Status::Unknown,
-    Status::NotAffected,
-    Status::NotApplicable,
-];
-
 /// `1 article`, `19 articles`.
 fn articles(n: usize) -> String {
     format!("{n} article{}", if n == 1 { "" } else { "s" })
@@ -105,7 +94,7 @@ fn host_text(out: &mut Out, report: &Report, detail: Detail) {
         }
         return;
     }
-    for status in URGENCY {
+    for status in Status::BY_URGENCY {
         let of: Vec<&Diagnosis> = results.iter().filter(|d| d.status == status).collect();
         if of.is_empty() {
             continue;
