@@ -163,3 +163,63 @@ fn a_file_listed_twice_is_found_twice_when_the_host_is_indexed() {
         "{r}"
     );
 }
+
+/// A whole condition several rules write the same way (`evaluate/kept.rs`) is evaluated once per
+/// host, and the rules that take its verdict are charged what it cost: here the shared scope
+/// costs about 700,000 operations and each cause about 400,000, so every rule with that scope is
+/// past its budget of 1,000,000 (the second as well as the first), and the rule with a cheap
+/// scope of its own and the same cause is not.
+#[test]
+fn a_shared_scope_is_charged_to_every_rule_that_takes_it() {
+    let dir = scratch("kept-budget");
+    std::fs::create_dir_all(dir.join("kb")).unwrap();
+    let costly = |n: u32| {
+        format!(
+            "'{{ let n = 0; for i in 0..24000 {{ n += 1; }} n > {n} && icontains(fact(\"os.name\"), \"Windows\") }}'"
+        )
+    };
+    let list = |numbers: std::ops::RangeInclusive<u32>| -> String {
+        numbers
+            .map(|n| format!("      - expr: {}\n", costly(n)))
+            .collect()
+    };
+    for (id, scope) in [
+        ("KB900101", format!("    all:\n{}", list(1..=7))),
+        ("KB900102", format!("    all:\n{}", list(1..=7))),
+        (
+            "KB900103",
+            "    icontains(fact(\"os.name\"), \"Windows\")\n".to_owned(),
+        ),
+    ] {
+        let text = format!(
+            "id: {id}\ntitle: t\napplies_to:\n  when:\n{scope}cause:\n  text: c\n  when:\n    all:\n{}",
+            list(11..=14)
+        );
+        std::fs::write(dir.join("kb").join(format!("{id}.yaml")), text).unwrap();
+    }
+    let host =
+        serde_json::json!({"host": "H", "os": {"name": "Windows NT Server 4.0", "version": "4.0"}});
+    let lines = eval(&dir, &[host]);
+    let results = lines[0]["results"].as_array().unwrap();
+    let outcome: Vec<(&str, &str)> = (results.iter())
+        .map(|r| (r["kb"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            ("KB900101", "error"),
+            ("KB900102", "error"),
+            ("KB900103", "affected")
+        ],
+        "{results:?}"
+    );
+    for r in &results[..2] {
+        assert!(
+            r["error"]
+                .as_str()
+                .unwrap()
+                .contains("more than its budget"),
+            "{r}"
+        );
+    }
+}

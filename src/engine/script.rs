@@ -182,12 +182,6 @@ impl Sandbox {
         })
     }
 
-    /// Operations the bound rule has spent on the bound host so far.
-    #[cfg(test)]
-    pub(crate) fn spent(&self) -> u64 {
-        self.probe.borrow().spent
-    }
-
     /// Makes `facts` the host, and `table` the file table, that helpers read.
     pub fn bind(&self, facts: Rc<Facts>, knowledge: Rc<Knowledge>) {
         let mut probe = self.probe.borrow_mut();
@@ -267,6 +261,19 @@ impl Sandbox {
             self.memo.borrow_mut().keep(slot, kept);
         }
         (value, trace)
+    }
+
+    /// The operations the bound rule has spent on this host so far.
+    pub fn spent(&self) -> u64 {
+        self.probe.borrow().spent
+    }
+
+    /// Charges the bound rule `operations` it did not run (what a verdict it takes from another
+    /// rule cost: `evaluate/kept.rs`); false once that is past its budget.
+    pub fn charge(&self, operations: u64) -> bool {
+        let mut probe = self.probe.borrow_mut();
+        probe.spent += operations;
+        probe.spent <= limits::RULE_OPERATIONS
     }
 
     /// Evaluates a native condition on the bound host; `None` when Rhai must (nothing it did

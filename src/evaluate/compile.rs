@@ -36,6 +36,8 @@ pub struct CompiledRule {
     pub workaround_first: Option<Node>,
     /// The rule's static texts as every diagnosis carries them, made once.
     pub texts: Texts,
+    /// Where its conditions that other rules write the same way are kept per host.
+    pub kept: crate::evaluate::kept::Slots,
 }
 
 impl CompiledRule {
@@ -179,6 +181,8 @@ impl Texts {
 /// Rules ready to evaluate, and the warnings found loading them.
 pub struct Loaded {
     pub rules: Vec<CompiledRule>,
+    /// The verdicts of the conditions several rules write the same way, per host.
+    pub kept: crate::evaluate::kept::Kept,
     pub warnings: Vec<Problem>,
 }
 
@@ -261,6 +265,8 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
         }
     }
     drop(written);
+    // Likewise a whole condition several rules write the same way, of such expressions.
+    let kept = crate::evaluate::kept::Kept::number(&mut rules);
     // Each rule's helpers see every rule's file table and rollups.
     let catalogue = Rc::new(Catalogue::of(rules.iter().map(|r| &r.rule)));
     for r in &mut rules {
@@ -276,6 +282,7 @@ pub fn load(sandbox: &Sandbox, files: &[RuleFile]) -> Result<Loaded, Vec<Problem
     } else {
         Ok(Loaded {
             rules,
+            kept,
             warnings: problems,
         })
     }
@@ -389,6 +396,7 @@ fn load_one(sandbox: &Sandbox, file: &RuleFile) -> Result<Loaded1, Vec<Problem>>
                 symptoms,
                 prerequisites: prerequisites.into_iter().flatten().collect(),
                 rule,
+                kept: Default::default(),
             };
             Ok(Loaded1 {
                 compiled,

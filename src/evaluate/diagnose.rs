@@ -6,6 +6,7 @@ use crate::engine::condition::{EvalError, Truth, Verdict, nouns};
 use crate::engine::matching::expand_vars;
 use crate::engine::script::Sandbox;
 use crate::evaluate::compile::{self, CompiledRule};
+use crate::evaluate::kept::Kept;
 use crate::facts::{self, Facts};
 use crate::problem::Problem;
 use crate::report::diagnosis::{
@@ -20,6 +21,7 @@ use crate::rules::rule::ResolutionKind;
 pub struct Evaluator {
     sandbox: Sandbox,
     rules: Vec<CompiledRule>,
+    kept: Kept,
     warnings: Vec<Problem>,
     /// The `%VAR%`s the rules' texts name, each once: a report carries the host's values.
     vars: Vec<String>,
@@ -45,6 +47,7 @@ impl Evaluator {
         Ok(Evaluator {
             sandbox,
             rules: loaded.rules,
+            kept: loaded.kept,
             warnings: loaded.warnings,
             vars,
             lean: false,
@@ -128,11 +131,12 @@ impl Evaluator {
     /// One diagnosis per rule, in rule order.
     pub fn diagnose(&self, facts: Facts) -> Vec<Diagnosis> {
         let facts = Rc::new(facts);
+        self.kept.next_host();
         self.rules
             .iter()
             .map(|rule| {
                 self.bind(&facts, rule);
-                diagnose_rule(&self.sandbox, rule, &facts, self.lean)
+                diagnose_rule(&self.sandbox, &self.kept, rule, &facts, self.lean)
                     .unwrap_or_else(|e| failed(rule, e))
             })
             .collect()
@@ -141,12 +145,13 @@ impl Evaluator {
 
 fn diagnose_rule(
     sb: &Sandbox,
+    kept: &Kept,
     compiled: &CompiledRule,
     facts: &Facts,
     lean: bool,
 ) -> Result<Diagnosis, EvalError> {
     let rule = &compiled.rule;
-    let mut applies = compiled.applies.eval(sb)?;
+    let mut applies = kept.eval(sb, compiled.kept.applies, &compiled.applies)?;
     let mut d = blank(compiled);
     d.status = Status::NotApplicable;
     // The diagnosis's evidence, from every part, each item once and bounded (`evidence.rs`).
@@ -159,7 +164,7 @@ fn diagnose_rule(
         return Ok(d);
     }
     if let Some(node) = &compiled.products {
-        d.scope = Some(scope(rule, node.eval(sb)?));
+        d.scope = Some(scope(rule, kept.eval(sb, compiled.kept.products, node)?));
     }
 
     let mut cause = compiled.cause.eval(sb)?;
@@ -289,12 +294,12 @@ fn diagnose_rule(
         });
     }
     d.recommendation = match d.status {
-        Status::Affected => remedy(sb, compiled, facts, lean)?,
+        Status::Affected => remedy(sb, kept, compiled, facts, lean)?,
         Status::Exposed if lean => Recommendation {
             action: Action::Watch,
-            ..remedy(sb, compiled, facts, lean)?
+            ..remedy(sb, kept, compiled, facts, lean)?
         },
-        Status::Exposed => watch(&d.symptoms, remedy(sb, compiled, facts, lean)?),
+        Status::Exposed => watch(&d.symptoms, remedy(sb, kept, compiled, facts, lean)?),
         Status::Suspected | Status::Unknown => {
             let mut missing = std::mem::take(&mut applies.missing);
             missing.extend(cause.missing);
@@ -435,6 +440,7 @@ fn symptom_result(
 /// fix, with the workaround as the alternative.
 fn remedy(
     sb: &Sandbox,
+    kept: &Kept,
     compiled: &CompiledRule,
     facts: &Facts,
     lean: bool,
@@ -442,8 +448,19 @@ fn remedy(
     let rule = &compiled.rule;
     let expand = |text: &str| expand_vars(text.trim(), |n| shown_var(facts, n)).0;
     let mut prerequisites = Vec::new();
-    for (p, node) in rule.prerequisites.iter().zip(&compiled.prerequisites) {
-        let v = node.eval(sb)?;
+    let slots = compiled
+        .kept
+        .prerequisites
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(None));
+    for ((p, node), slot) in rule
+        .prerequisites
+        .iter()
+        .zip(&compiled.prerequisites)
+        .zip(slots)
+    {
+        let v = kept.eval(sb, slot, node)?;
         prerequisites.push(PrerequisiteResult {
             id: p.id.clone(),
             text: if lean { String::new() } else { expand(&p.text) },

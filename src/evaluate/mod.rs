@@ -1,6 +1,8 @@
 //! Evaluation: a knowledge base loaded and compiled (`compile`), one host against every rule
-//! (`diagnose`), and a fleet of documents in parallel, in order (`fleet`).
+//! (`diagnose`, with the conditions rules share evaluated once per host: `kept`), and a fleet of
+//! documents in parallel, in order (`fleet`).
 
 pub mod compile;
 pub mod diagnose;
 pub mod fleet;
+pub mod kept;
