@@ -6,7 +6,7 @@
 
 use crate::numbers::thousands;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// Entries one list keeps; the rest are counted.
 pub const MAX_ENTRIES: usize = 100;
@@ -24,6 +24,27 @@ fn hash(text: &str) -> u64 {
     HASHER.with(|h| h.hash_one(text))
 }
 
+/// The hashes of a long list's entries. They are keyed at random already ([`hash`]), so the set
+/// takes them as they are.
+type Hashes = HashSet<u64, BuildHasherDefault<AsIs>>;
+
+#[derive(Default)]
+struct AsIs(u64);
+
+impl Hasher for AsIs {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// A list of distinct entries, bounded; see the module's documentation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entries {
@@ -31,7 +52,8 @@ pub struct Entries {
     /// Once more than [`SMALL`] entries are kept, the hash of every entry recorded (kept or
     /// not): finding one then costs the same however many there are. A short list (every
     /// condition's, nearly) is compared text by text and hashes nothing.
-    hashes: HashSet<u64>,
+    /// Boxed, as few lists grow past SMALL: a short list is small to move and free to make.
+    hashes: Option<Box<Hashes>>,
     /// The distinct entries recorded past [`MAX_ENTRIES`].
     left_out: usize,
 }
@@ -78,7 +100,11 @@ impl Entries {
     }
 
     fn hashed(&self) -> bool {
-        !self.hashes.is_empty()
+        self.hashes.is_some()
+    }
+
+    fn hashes(&mut self) -> &mut Hashes {
+        self.hashes.get_or_insert_with(Default::default)
     }
 
     /// Records `item` unless it is there already; whether it was new.
@@ -143,13 +169,13 @@ impl Entries {
     fn keep(&mut self, kept: Kept) {
         self.kept.push(kept);
         if self.kept.len() > SMALL {
-            self.hashes = self.kept.iter().map(Kept::hash).collect();
+            self.hashes = Some(Box::new(self.kept.iter().map(Kept::hash).collect()));
         }
     }
 
     /// Records an entry of a hashed list, known by `hash`.
     fn add(&mut self, kept: Kept, hash: u64) -> bool {
-        if !self.hashes.insert(hash) {
+        if !self.hashes().insert(hash) {
             return false;
         }
         if self.kept.len() < MAX_ENTRIES {
@@ -163,10 +189,13 @@ impl Entries {
     /// Whether `item` is recorded (kept or counted).
     pub fn contains(&self, item: &str) -> bool {
         match form(item) {
-            Form::Whole if self.hashed() => self.hashes.contains(&hash(item)),
-            Form::Whole => self.kept.iter().any(|k| k.cut.is_none() && k.text == item),
+            Form::Whole => match &self.hashes {
+                Some(hashes) => hashes.contains(&hash(item)),
+                None => self.kept.iter().any(|k| k.cut.is_none() && k.text == item),
+            },
             Form::Cut { hash, .. } => {
-                self.hashes.contains(&hash) || self.kept.iter().any(|k| k.cut == Some(hash))
+                self.hashes.as_ref().is_some_and(|h| h.contains(&hash))
+                    || self.kept.iter().any(|k| k.cut == Some(hash))
             }
         }
     }
@@ -174,13 +203,14 @@ impl Entries {
     /// Records every entry of `other` that is not here already.
     pub fn extend(&mut self, other: Entries) {
         // The hashes of what `other` left out: all its hashes but its kept entries'.
-        let mut left_out = other.hashes;
-        if other.left_out > 0 {
+        let mut left_out = match other.hashes {
+            Some(hashes) if other.left_out > 0 => *hashes,
+            _ => Hashes::default(),
+        };
+        if !left_out.is_empty() {
             for k in &other.kept {
                 left_out.remove(&k.hash());
             }
-        } else {
-            left_out.clear();
         }
         for k in other.kept {
             self.push_kept(k);
@@ -190,13 +220,16 @@ impl Entries {
         }
         if !self.hashed() {
             // Only a list past MAX_ENTRIES has entries left out, so this one is about to be long.
-            self.hashes = self.kept.iter().map(Kept::hash).collect();
+            self.hashes = Some(Box::new(self.kept.iter().map(Kept::hash).collect()));
         }
+        let hashes = self.hashes();
+        let mut new = 0;
         for h in left_out {
-            if self.hashes.insert(h) {
-                self.left_out += 1;
+            if hashes.insert(h) {
+                new += 1;
             }
         }
+        self.left_out += new;
     }
 
     /// Nothing recorded.
@@ -221,7 +254,7 @@ impl Entries {
 
     pub fn clear(&mut self) {
         self.kept.clear();
-        self.hashes.clear();
+        self.hashes = None;
         self.left_out = 0;
     }
 
