@@ -22,20 +22,28 @@ impl Probe {
         path: &str,
         what: impl Fn() -> String,
     ) -> Result<usize, Box<EvalAltResult>> {
+        // Another rule (or this one) found the same path on this host: the same entry, for the
+        // same charges, without expanding and matching the path again.
+        if let Some(found) = self.index.found(path) {
+            self.charge(found.expanding)?;
+            self.charge(found.walking)?;
+            return Ok(found.entry);
+        }
+        let expanding = self.expansion_cost(path);
         let (expanded, unresolved) = self.expand_within(path)?;
-        let shown = expanded.replace('/', "\\");
+        let shown = || expanded.replace('/', "\\");
         let facts = self.facts.clone();
-        let files = match facts.files.get() {
+        let (files, walking) = match facts.files.get() {
             Ok(Some(files)) => {
                 let cost = self.index.files_cost(files);
                 self.charge(cost)?;
-                files
+                (files, cost)
             }
             Ok(None) => {
                 for name in &unresolved {
                     let _ = self.missing(format!("env.{name}"));
                 }
-                return Err(self.missing(format!("file {shown}{}", what())));
+                return Err(self.missing(format!("file {}{}", shown(), what())));
             }
             Err(message) => return fail(message),
         };
@@ -45,7 +53,7 @@ impl Probe {
         let key = path_key(&expanded);
         let mut listed = (self.index.files(files, &key).iter()).map(|&i| (i, &files[i]));
         let Some((i, first)) = listed.next() else {
-            return Err(self.missing(format!("file {shown}{}", what())));
+            return Err(self.missing(format!("file {}{}", shown(), what())));
         };
         // The same file listed twice with different facts: neither can be trusted.
         let same = |f: &FileEntry| {
@@ -59,9 +67,16 @@ impl Probe {
         };
         if !listed.all(|(_, other)| same(other)) {
             return Err(self.missing(format!(
-                "file {shown} (listed more than once with different facts: collect it again)"
+                "file {} (listed more than once with different facts: collect it again)",
+                shown()
             )));
         }
+        let found = crate::engine::memo::FoundFile {
+            entry: i,
+            expanding,
+            walking,
+        };
+        self.index.keep_found(path, found);
         Ok(i)
     }
 }

@@ -74,12 +74,21 @@ impl Probe {
     /// Counts the work of expanding the `%VAR%`s of `text`: its bytes, and for each variable a
     /// pass over the host's environment and the longest value it could put in the text.
     pub(crate) fn charge_expansion(&mut self, text: &str) -> Fallible<()> {
+        let cost = self.expansion_cost(text);
+        self.charge(cost)
+    }
+
+    /// What [`Probe::charge_expansion`] charges for `text`.
+    pub(crate) fn expansion_cost(&self, text: &str) -> usize {
         let lookups = memchr::memchr_iter(b'%', text.as_bytes()).count() / 2;
+        if lookups == 0 {
+            return text.len() / BYTES_PER_OPERATION;
+        }
         let per_lookup = self.facts.env.as_ref().map_or(0, |env| {
             let longest = env.0.values().map(|v| v.as_str().len()).max().unwrap_or(0);
             scan_cost(env.0.keys().map(String::as_str)) + longest / BYTES_PER_OPERATION
         });
-        self.charge(text.len() / BYTES_PER_OPERATION + lookups.saturating_mul(per_lookup))
+        text.len() / BYTES_PER_OPERATION + lookups.saturating_mul(per_lookup)
     }
 
     /// `text` with its `%VAR%`s expanded from the host's environment, and the names it lacks;
@@ -191,15 +200,19 @@ pub(crate) fn scan_cost<'a>(texts: impl IntoIterator<Item = &'a str>) -> usize {
 pub(crate) fn registry(
     probe: &mut Probe,
     path: &str,
+    key: &str,
     default: Option<Dynamic>,
 ) -> Fallible<Dynamic> {
     let facts = probe.facts.clone();
-    // Without a registry map, the value asked for is what to collect.
-    let registry = probe.list(&format!("registry {path}"), &facts.registry)?;
+    let registry = match facts.registry.get() {
+        Ok(Some(registry)) => registry,
+        // Without a registry map, the value asked for is what to collect.
+        Ok(None) => return Err(probe.missing(format!("registry {path}"))),
+        Err(message) => return fail(message),
+    };
     let cost = probe.index.registry_cost(registry);
     probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
-    let key = matching::registry_key(path);
-    let found = probe.index.registry(registry, &key);
+    let found = probe.index.registry(registry, key);
     let Some((name, value)) = found.and_then(|name| registry.get_key_value(name)) else {
         return Err(probe.missing(format!("registry {path}")));
     };
@@ -385,14 +398,13 @@ pub(crate) fn icontains(probe: &mut Probe, haystack: &str, needle: &str) -> Fall
 
 /// `registry_collected(path)`: whether the facts hold the registry value at `path`. Never
 /// unknown.
-pub(crate) fn registry_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
+pub(crate) fn registry_collected(probe: &mut Probe, path: &str, key: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
-    let key = matching::registry_key(path);
     let found = match facts.registry.get() {
         Ok(Some(registry)) => {
             let cost = probe.index.registry_cost(registry);
             probe.charge(cost + path.len() / BYTES_PER_OPERATION)?;
-            probe.index.registry(registry, &key).is_some()
+            probe.index.registry(registry, key).is_some()
         }
         Ok(None) => false,
         // A registry that does not parse is not "not collected": the fact file is wrong.
@@ -520,19 +532,25 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("registry", move |path: &str| -> Fallible<Dynamic> {
-        registry(&mut p.borrow_mut(), path, None)
+        registry(
+            &mut p.borrow_mut(),
+            path,
+            &matching::registry_key(path),
+            None,
+        )
     });
     let p = probe.clone();
     engine.register_fn(
         "registry_or",
         move |path: &str, default: Dynamic| -> Fallible<Dynamic> {
-            registry(&mut p.borrow_mut(), path, Some(default))
+            let key = matching::registry_key(path);
+            registry(&mut p.borrow_mut(), path, &key, Some(default))
         },
     );
 
     let p = probe.clone();
     engine.register_fn("registry_collected", move |path: &str| -> Fallible<bool> {
-        registry_collected(&mut p.borrow_mut(), path)
+        registry_collected(&mut p.borrow_mut(), path, &matching::registry_key(path))
     });
 
     let p = probe.clone();

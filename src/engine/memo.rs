@@ -163,6 +163,17 @@ pub(crate) struct Index {
     registry_cost: Option<usize>,
     /// Lookups of each list on one host before it is indexed.
     walks: u32,
+    /// The paths found so far on the bound host, as rules write them (`%SystemRoot%/…`).
+    found: FnvMap<Box<str>, FoundFile>,
+}
+
+/// A path a rule wrote, found on the bound host: the entry it names, and what finding it was
+/// charged (expanding its `%VAR%`s, and a walk of the list).
+#[derive(Clone, Copy)]
+pub(crate) struct FoundFile {
+    pub(crate) entry: usize,
+    pub(crate) expanding: usize,
+    pub(crate) walking: usize,
 }
 
 /// Lookups on one host before its list is indexed, for a knowledge base of a few rules; one of
@@ -175,6 +186,20 @@ impl Index {
         Index {
             walks,
             ..Index::default()
+        }
+    }
+
+    /// The entry that the path `written` (as a rule wrote it) was found to name on the bound
+    /// host.
+    pub(crate) fn found(&self, written: &str) -> Option<FoundFile> {
+        self.found.get(written).copied()
+    }
+
+    /// Keeps what finding `written` found, for the next rule that looks it up on this host: in a
+    /// knowledge base of many rules (one that indexes at once), where others will.
+    pub(crate) fn keep_found(&mut self, written: &str, found: FoundFile) {
+        if self.walks == 0 {
+            self.found.insert(written.into(), found);
         }
     }
 

@@ -61,7 +61,22 @@ pub enum Test {
     FixedFile(String),
     FixInstalled,
     HasSoftware(String),
-    RegistryCollected(String),
+    RegistryCollected(RegistryPath),
+}
+
+/// A registry path as a rule wrote it, with the key that lookups compare (`registry_key`), made
+/// once when the rule loads rather than at every lookup.
+#[derive(Debug, Clone)]
+pub struct RegistryPath {
+    pub written: String,
+    pub key: String,
+}
+
+impl RegistryPath {
+    fn new(written: String) -> RegistryPath {
+        let key = crate::engine::matching::registry_key(&written);
+        RegistryPath { written, key }
+    }
 }
 
 /// An expression that gives a value.
@@ -70,7 +85,7 @@ pub enum Value {
     Fact(String),
     FileBits(String),
     /// `registry(path)`, or `registry_or(path, default)`.
-    Registry(String, Option<Literal>),
+    Registry(RegistryPath, Option<Literal>),
     /// A variable of a `let`: the number of `let`s around it before its own.
     Var(usize),
     /// A variable whose `let` gave it a text.
@@ -142,7 +157,9 @@ impl Native {
                 Test::FixedFile(path) => fixes::fixed_file(probe, path),
                 Test::FixInstalled => fixes::fix_installed(probe),
                 Test::HasSoftware(name) => helpers::has_software(probe, name),
-                Test::RegistryCollected(path) => helpers::registry_collected(probe, path),
+                Test::RegistryCollected(path) => {
+                    helpers::registry_collected(probe, &path.written, &path.key)
+                }
             }),
             Native::Compare { value, op, with } => {
                 let left = match value.get(probe, vars)? {
@@ -213,7 +230,8 @@ impl Value {
             Value::Fact(path) => helpers::fact(probe, path),
             Value::FileBits(path) => helpers::file_bits_at(probe, path).map(Dynamic::from),
             Value::Registry(path, default) => {
-                helpers::registry(probe, path, default.as_ref().map(Literal::dynamic))
+                let default = default.as_ref().map(Literal::dynamic);
+                helpers::registry(probe, &path.written, &path.key, default)
             }
             Value::Var(i) => Ok(vars.get(*i)?.clone()),
             Value::Text(t) => Ok(ImmutableString::from(t.as_str()).into()),
@@ -393,7 +411,9 @@ fn test(call: &FnCallExpr, scope: &Scope) -> Option<Test> {
         ("fixed_file", [path]) => Some(Test::FixedFile(text(path)?)),
         ("fix_installed", []) => Some(Test::FixInstalled),
         ("has_software", [name]) => Some(Test::HasSoftware(text(name)?)),
-        ("registry_collected", [path]) => Some(Test::RegistryCollected(text(path)?)),
+        ("registry_collected", [path]) => {
+            Some(Test::RegistryCollected(RegistryPath::new(text(path)?)))
+        }
         ("event", [source, Expr::IntegerConstant(id, _)]) => {
             Some(Test::Event(text(source)?, *id, EventFilter::default()))
         }
@@ -425,10 +445,11 @@ fn value(expr: &Expr, scope: &Scope) -> Option<Value> {
     match (call.name.as_str(), call.args.as_slice()) {
         ("fact", [path]) => Some(Value::Fact(text(path)?)),
         ("file_bits", [path]) => Some(Value::FileBits(text(path)?)),
-        ("registry", [path]) => Some(Value::Registry(text(path)?, None)),
-        ("registry_or", [path, default]) => {
-            Some(Value::Registry(text(path)?, Some(literal(default, scope)?)))
-        }
+        ("registry", [path]) => Some(Value::Registry(RegistryPath::new(text(path)?), None)),
+        ("registry_or", [path, default]) => Some(Value::Registry(
+            RegistryPath::new(text(path)?),
+            Some(literal(default, scope)?),
+        )),
         ("type_of", [inner]) => Some(Value::TypeOf(Box::new(value(inner, scope)?))),
         _ => None,
     }
