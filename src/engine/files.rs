@@ -25,9 +25,10 @@ impl Probe {
         // Another rule (or this one) found the same path on this host: the same entry, for the
         // same charges, without expanding and matching the path again.
         if let Some(found) = self.index.found(path) {
-            self.charge(found.expanding)?;
-            self.charge(found.walking)?;
-            return Ok(found.entry);
+            let (entry, expanding, walking) = (found.entry, found.expanding, found.walking);
+            self.charge(expanding)?;
+            self.charge(walking)?;
+            return Ok(entry);
         }
         let expanding = self.expansion_cost(path);
         let (expanded, unresolved) = self.expand_within(path)?;
@@ -71,12 +72,13 @@ impl Probe {
                 shown()
             )));
         }
-        let found = crate::engine::memo::FoundFile {
-            entry: i,
-            expanding,
-            walking,
-        };
-        self.index.keep_found(path, found);
+        self.index
+            .keep_found(path, || crate::engine::memo::FoundFile {
+                entry: i,
+                shown: shown().into(),
+                expanding,
+                walking,
+            });
         Ok(i)
     }
 }

@@ -105,6 +105,15 @@ pub(crate) fn file_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
 /// `file_collected(path)`: whether the facts list the file at all, to let the file decide when
 /// it was collected. Never unknown.
 pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
+    // Found on this host already, by this rule or another: collected, for the same charges.
+    if let Some(found) = probe.index.found(path) {
+        let (expanding, walking) = (found.expanding, found.walking);
+        let read = format!("file {} collected", found.shown);
+        probe.charge(expanding)?;
+        probe.charge(walking)?;
+        probe.read(read);
+        return Ok(true);
+    }
     let facts = probe.facts.clone();
     probe.charge_expansion(path)?;
     let (expanded, _) =
@@ -155,15 +164,46 @@ pub(crate) fn registry_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
     Err(probe.missing(format!("registry {path}")))
 }
 
-/// How the host's file compares with one row: by version or by date, and the texts that say so.
+/// How the host's file compares with one row: by version or by date.
 struct Compared<'r> {
     row: &'r FileRow,
     order: Ordering,
-    /// The host's side, e.g. `version 4.0.1381.7179` or `modified 2002-05-01 (size 124,784)`.
-    host: String,
-    /// The row's side, e.g. `4.0.1381.7109`.
-    ours: String,
     by_version: bool,
+}
+
+impl Compared<'_> {
+    /// The host's side, e.g. `version 4.0.1381.7179` or `modified 2002-05-01 (size 124,784)`.
+    fn host(&self, entry: &crate::facts::FileEntry) -> String {
+        if self.by_version {
+            let theirs = entry.version.as_ref().map_or("", |v| v.as_str());
+            return format!("version {theirs}");
+        }
+        let modified = entry.modified.as_ref().map_or("", |m| m.as_str());
+        let date = &modified[..modified.len().min(10)];
+        let size = entry
+            .size
+            .map_or(String::new(), |s| format!(", size {}", thousands(s)));
+        let why = if self.row.version.is_some() {
+            ", no version collected"
+        } else {
+            ""
+        };
+        format!("modified {date}{size}{why}")
+    }
+
+    /// The row's side, e.g. `4.0.1381.7109` or `date 2001-07-16 (size 36,112)`.
+    fn ours(&self) -> String {
+        let row = self.row;
+        match (&row.version, self.by_version) {
+            (Some(ours), true) => ours.as_str().to_owned(),
+            _ => format!(
+                "date {}{}",
+                row.date,
+                row.size
+                    .map_or(String::new(), |s| format!(" (size {})", thousands(s)))
+            ),
+        }
+    }
 }
 
 /// `fixed_file(path)`: whether the host's file is this article's build or later.
@@ -277,35 +317,31 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
     }
     // A platform the facts did not give is not named: the rows agree on what was compared.
     let row = describe_row(first.row, platform_known);
+    let host = first.host(entry);
     let text = match first.order {
         Ordering::Equal if first.by_version => {
-            format!("{shown} {}: this article's build ({row})", first.host)
+            format!("{shown} {host}: this article's build ({row})")
         }
         Ordering::Equal => match (entry.size, first.row.size) {
-            (Some(a), Some(b)) if a == b => format!(
-                "{shown} {}: this article's build, by its date and size ({row})",
-                first.host
-            ),
+            (Some(a), Some(b)) if a == b => {
+                format!("{shown} {host}: this article's build, by its date and size ({row})")
+            }
             (Some(_), Some(b)) => format!(
-                "{shown} {}: the date of this article's build, though not its size ({}) ({row})",
-                first.host,
+                "{shown} {host}: the date of this article's build, though not its size ({}) ({row})",
                 thousands(b)
             ),
-            _ => format!(
-                "{shown} {}: the date of this article's build ({row})",
-                first.host
-            ),
+            _ => format!("{shown} {host}: the date of this article's build ({row})"),
         },
         Ordering::Greater => {
             let whose = later_article(&k.catalogue.rows, &k.id, entry, first);
             format!(
-                "{shown} {} is later than this article's {} ({row}){whose}",
-                first.host, first.ours
+                "{shown} {host} is later than this article's {} ({row}){whose}",
+                first.ours()
             )
         }
         Ordering::Less => format!(
-            "{shown} {} is older than this article's {} ({row})",
-            first.host, first.ours
+            "{shown} {host} is older than this article's {} ({row})",
+            first.ours()
         ),
     };
     probe.read(text);
@@ -328,8 +364,6 @@ fn compare<'r>(entry: &crate::facts::FileEntry, row: &'r FileRow) -> Result<Comp
                 return Ok(Compared {
                     row,
                     order: values::compare_versions(&parts, &ours_parts),
-                    host: format!("version {theirs}"),
-                    ours: ours.as_str().to_owned(),
                     by_version: true,
                 });
             }
@@ -347,24 +381,9 @@ fn compare<'r>(entry: &crate::facts::FileEntry, row: &'r FileRow) -> Result<Comp
         });
     };
     let date = &modified.as_str()[..modified.as_str().len().min(10)];
-    let size = entry
-        .size
-        .map_or(String::new(), |s| format!(", size {}", thousands(s)));
-    let why = if row.version.is_some() {
-        ", no version collected"
-    } else {
-        ""
-    };
     Ok(Compared {
         row,
         order: date.cmp(row.date.as_str()),
-        host: format!("modified {date}{size}{why}"),
-        ours: format!(
-            "date {}{}",
-            row.date,
-            row.size
-                .map_or(String::new(), |s| format!(" (size {})", thousands(s)))
-        ),
         by_version: false,
     })
 }

@@ -167,11 +167,12 @@ pub(crate) struct Index {
     found: FnvMap<Box<str>, FoundFile>,
 }
 
-/// A path a rule wrote, found on the bound host: the entry it names, and what finding it was
-/// charged (expanding its `%VAR%`s, and a walk of the list).
-#[derive(Clone, Copy)]
+/// A path a rule wrote, found on the bound host: the entry it names, the path as evidence
+/// shows it (expanded, with `\\`), and what finding it was charged (expanding its `%VAR%`s, and
+/// a walk of the list).
 pub(crate) struct FoundFile {
     pub(crate) entry: usize,
+    pub(crate) shown: Box<str>,
     pub(crate) expanding: usize,
     pub(crate) walking: usize,
 }
@@ -191,15 +192,15 @@ impl Index {
 
     /// The entry that the path `written` (as a rule wrote it) was found to name on the bound
     /// host.
-    pub(crate) fn found(&self, written: &str) -> Option<FoundFile> {
-        self.found.get(written).copied()
+    pub(crate) fn found(&self, written: &str) -> Option<&FoundFile> {
+        self.found.get(written)
     }
 
     /// Keeps what finding `written` found, for the next rule that looks it up on this host: in a
     /// knowledge base of many rules (one that indexes at once), where others will.
-    pub(crate) fn keep_found(&mut self, written: &str, found: FoundFile) {
+    pub(crate) fn keep_found(&mut self, written: &str, found: impl FnOnce() -> FoundFile) {
         if self.walks == 0 {
-            self.found.insert(written.into(), found);
+            self.found.insert(written.into(), found());
         }
     }
 
