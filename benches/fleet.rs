@@ -165,7 +165,9 @@ fn end_to_end_brief(rules: &[RuleFile], paths: &[PathBuf], jobs: usize) {
 }
 
 fn run_ndjson(rules: &[RuleFile], paths: &[PathBuf], jobs: usize, brief: bool) {
-    let evaluator = Evaluator::new(rules).expect("rules load");
+    let mut evaluator = Evaluator::new(rules).expect("rules load");
+    // As `kbdiag eval` does: the brief form makes none of the full form's texts.
+    evaluator.set_lean(brief);
     let docs = Documents::new(paths, StdinFormat::Document);
     let mut out = std::io::BufWriter::new(std::io::sink());
     let digest = kbdiag::report::brief::rules_digest(evaluator.rules());
