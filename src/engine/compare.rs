@@ -4,7 +4,7 @@
 
 use rhai::{Dynamic, Engine, ImmutableString};
 
-use crate::engine::helpers::{Fallible, Shared, fail};
+use crate::engine::helpers::{Fallible, Probe, Shared, fail};
 use crate::facts::values;
 
 /// A dotted version, compared part by part: `version(fact("os.version")) >= "4.0"`.
@@ -15,7 +15,7 @@ pub struct Version {
 }
 
 impl Version {
-    fn parse(text: &str) -> Result<Version, String> {
+    pub(crate) fn parse(text: &str) -> Result<Version, String> {
         values::version(text).map(|parts| Version {
             parts,
             text: text.trim().to_owned(),
@@ -27,21 +27,25 @@ impl Version {
         Version::parse(text).or_else(fail)
     }
 
-    fn cmp(&self, other: &Version) -> std::cmp::Ordering {
+    pub(crate) fn cmp(&self, other: &Version) -> std::cmp::Ordering {
         values::compare_versions(&self.parts, &other.parts)
     }
 
-    fn part(&self, i: usize) -> i64 {
+    pub(crate) fn part(&self, i: usize) -> i64 {
         self.parts.get(i).map_or(0, |&p| p as i64)
     }
 }
 
 /// A version read from the facts: one that cannot be read is unknown, with the reason.
 fn read_version(probe: &Shared, text: &str) -> Fallible<Version> {
+    version_of(&mut probe.borrow_mut(), text)
+}
+
+/// `version(text)`, as [`read_version`] reads it.
+pub(crate) fn version_of(probe: &mut Probe, text: &str) -> Fallible<Version> {
     let bytes = crate::engine::script::limits::BYTES_PER_OPERATION;
-    probe.borrow_mut().charge(text.len() / bytes)?;
-    Version::parse(text)
-        .map_err(|reason| probe.borrow_mut().missing(format!("a version ({reason})")))
+    probe.charge(text.len() / bytes)?;
+    Version::parse(text).map_err(|reason| probe.missing(format!("a version ({reason})")))
 }
 
 pub(crate) fn register_versions(engine: &mut Engine, probe: &Shared) {

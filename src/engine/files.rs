@@ -12,7 +12,7 @@ use crate::rules::rule::FileRow;
 impl Probe {
     /// Finds a file by its path (`%VAR%` expanded, `/` or `\\`, any case). When the host has no
     /// `files` list, or the list lacks it, the file itself is the missing fact.
-    fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
+    pub(crate) fn file(&mut self, path: &str) -> Result<usize, Box<EvalAltResult>> {
         self.file_needing(path, String::new)
     }
 
@@ -119,6 +119,33 @@ pub(crate) fn register_files(engine: &mut Engine, probe: &Shared) {
     });
 }
 
+type Getter = fn(&FileEntry) -> Option<Dynamic>;
+
+/// The facts of a file that `file(path).name` reads as they are.
+const FIELDS: [(&str, Getter); 4] = [
+    ("size", |e| e.size.map(Dynamic::from)),
+    ("modified", |e| e.modified.as_ref().map(text_value)),
+    ("version", |e| e.version.as_ref().map(text_value)),
+    ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
+];
+
+/// `file(path).name` of the file at `index`, for a name of [`FIELDS`] (`None` for another).
+pub(crate) fn file_field(probe: &mut Probe, index: usize, name: &str) -> Option<Fallible<Dynamic>> {
+    let get = FIELDS.iter().find(|(n, _)| *n == name)?.1;
+    let facts = probe.facts.clone();
+    let entry = match listed(&facts, index) {
+        Ok(entry) => entry,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match get(entry) {
+        Some(v) => {
+            probe.read(format!("{} {name}={v}", entry.path));
+            Ok(v)
+        }
+        None => Err(probe.missing(format!("{} {name}", entry.path))),
+    })
+}
+
 fn register_file_getters(engine: &mut Engine, probe: &Shared) {
     let p = probe.clone();
     engine.register_get(
@@ -128,26 +155,11 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
             Ok(listed(&facts, f.0)?.path.as_str().into())
         },
     );
-    type Getter = fn(&FileEntry) -> Option<Dynamic>;
-    let getters: [(&str, Getter); 4] = [
-        ("size", |e| e.size.map(Dynamic::from)),
-        ("modified", |e| e.modified.as_ref().map(text_value)),
-        ("version", |e| e.version.as_ref().map(text_value)),
-        ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
-    ];
-    for (name, get) in getters {
+    for (name, _) in FIELDS {
         let p = probe.clone();
         engine.register_get(name, move |f: &mut FileRef| -> Fallible<Dynamic> {
-            let mut probe = p.borrow_mut();
-            let facts = probe.facts.clone();
-            let entry = listed(&facts, f.0)?;
-            match get(entry) {
-                Some(v) => {
-                    probe.read(format!("{} {name}={v}", entry.path));
-                    Ok(v)
-                }
-                None => Err(probe.missing(format!("{} {name}", entry.path))),
-            }
+            file_field(&mut p.borrow_mut(), f.0, name)
+                .unwrap_or_else(|| fail(format!("a file has no {name}")))
         });
     }
     let p = probe.clone();

@@ -415,6 +415,26 @@ pub(crate) fn registry_collected(probe: &mut Probe, path: &str, key: &str) -> Fa
     Ok(found)
 }
 
+/// `software_version(name)`: the version of the first installed program whose name holds
+/// `name`, ignoring case.
+pub(crate) fn software_version(probe: &mut Probe, name: &str) -> Fallible<String> {
+    let facts = probe.facts.clone();
+    let software = probe.list("software", &facts.software)?;
+    probe.charge(software_cost(software, name))?;
+    let needle = Caseless::new(name);
+    let found = software
+        .iter()
+        .find(|s| s.name.as_ref().is_some_and(|n| needle.found_in(n.as_str())));
+    match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
+        Some((Some(n), Some(v))) => {
+            probe.read(format!("software {n} version={v}"));
+            Ok(v.as_str().to_owned())
+        }
+        Some((Some(n), None)) => Err(probe.missing(format!("software {n} version"))),
+        _ => Err(probe.missing(format!("software {name}"))),
+    }
+}
+
 /// `has_software(name)`: whether an installed program's name holds `name`, ignoring case.
 pub(crate) fn has_software(probe: &mut Probe, name: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
@@ -573,22 +593,7 @@ pub(crate) fn register_helpers(engine: &mut Engine, probe: &Shared) {
 
     let p = probe.clone();
     engine.register_fn("software_version", move |name: &str| -> Fallible<String> {
-        let mut probe = p.borrow_mut();
-        let facts = probe.facts.clone();
-        let software = probe.list("software", &facts.software)?;
-        probe.charge(software_cost(software, name))?;
-        let needle = Caseless::new(name);
-        let found = software
-            .iter()
-            .find(|s| s.name.as_ref().is_some_and(|n| needle.found_in(n.as_str())));
-        match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
-            Some((Some(n), Some(v))) => {
-                probe.read(format!("software {n} version={v}"));
-                Ok(v.as_str().to_owned())
-            }
-            Some((Some(n), None)) => Err(probe.missing(format!("software {n} version"))),
-            _ => Err(probe.missing(format!("software {name}"))),
-        }
+        software_version(&mut p.borrow_mut(), name)
     });
 
     let p = probe.clone();

@@ -11,15 +11,18 @@
 //! `file_bits`, `registry`, `registry_or` with a literal default, a variable, `type_of(…)`)
 //! compared with `==`, `!=`, `<`, `<=`, `>` or `>=` to a literal or another value (two texts
 //! or two numbers); `icontains(…, "…")` and `ieq(…)` of a value; `&&`, `||` and `!` of native forms;
-//! `let name = …;` before a native form (a literal, or a value); and
+//! `let name = …;` before a native form (a literal, or a value);
 //! `if … { … } else if … { … } else { … }` whose tests and branches are native forms, `true`,
-//! `false` or `unknown("…")`.
+//! `false` or `unknown("…")`; and versions: `version(value)` compared with a text,
+//! `.between("…", "…")`, `.major`, `.minor` and `.build`, of `software_version("…")`,
+//! `file("…").version` or another value.
 
 use rhai::{AST, Dynamic, Expr, FnCallExpr, ImmutableString, Stmt, StmtBlock};
 
+use crate::engine::compare::{Version, version_of};
 use crate::engine::events::{EventFilter, events};
-use crate::engine::fixes;
 use crate::engine::helpers::{self, Fallible, Probe};
+use crate::engine::{files, fixes};
 
 /// A condition in one of the native forms.
 #[derive(Debug, Clone)]
@@ -48,6 +51,12 @@ pub enum Native {
     Bool(bool),
     /// `unknown(fact)`: the fact named is missing.
     Unknown(String),
+    /// `version.between(low, high)`: `low` or later, before `high`.
+    Between {
+        value: Value,
+        low: Version,
+        high: Version,
+    },
 }
 
 /// A helper that answers true or false.
@@ -92,6 +101,14 @@ pub enum Value {
     Text(String),
     /// `type_of(value)`.
     TypeOf(Box<Value>),
+    /// `software_version(name)`.
+    SoftwareVersion(String),
+    /// `file(path).field`, for a field read as the facts give it (`files::file_field`).
+    FileField(String, String),
+    /// `version(value)`, of a text or a number.
+    Version(Box<Value>),
+    /// `value.major`, `.minor` or `.build` of a version: its part 0, 1 or 2.
+    Part(Box<Value>, usize),
 }
 
 /// The comparisons.
@@ -206,6 +223,13 @@ impl Native {
                 vars.truncate(depth);
                 outcome
             }
+            Native::Between { value, low, high } => match value.get(probe, vars)? {
+                Err(e) => Some(Err(e)),
+                Ok(v) => {
+                    let v = v.read_lock::<Version>()?;
+                    Some(Ok(v.cmp(low).is_ge() && v.cmp(high).is_lt()))
+                }
+            },
             Native::Bool(truth) => Some(Ok(*truth)),
             Native::Unknown(fact) => Some(Err(probe.missing(fact))),
             Native::Text { value, text, whole } => match value.get(probe, vars)? {
@@ -234,6 +258,29 @@ impl Value {
                 helpers::registry(probe, &path.written, &path.key, default)
             }
             Value::Var(i) => Ok(vars.get(*i)?.clone()),
+            Value::SoftwareVersion(name) => {
+                helpers::software_version(probe, name).map(|v| ImmutableString::from(v).into())
+            }
+            Value::FileField(path, field) => match probe.file(path) {
+                Ok(index) => return files::file_field(probe, index, field),
+                Err(e) => Err(e),
+            },
+            Value::Version(inner) => match inner.get(probe, vars)? {
+                Err(e) => Err(e),
+                Ok(v) => {
+                    // Rhai's `version` takes a text or a number (a build); anything else is
+                    // Rhai's error to explain.
+                    let text = match v.read_lock::<ImmutableString>() {
+                        Some(t) => t.to_string(),
+                        None => v.as_int().ok()?.to_string(),
+                    };
+                    version_of(probe, &text).map(Dynamic::from)
+                }
+            },
+            Value::Part(inner, i) => match inner.get(probe, vars)? {
+                Err(e) => Err(e),
+                Ok(v) => Ok(Dynamic::from(v.read_lock::<Version>()?.part(*i))),
+            },
             Value::Text(t) => Ok(ImmutableString::from(t.as_str()).into()),
             Value::TypeOf(value) => match value.get(probe, vars)? {
                 Err(e) => Err(e),
@@ -261,6 +308,11 @@ impl Value {
 /// strict comparisons explain the error, or compare as they do).
 fn compare(a: &Dynamic, op: Op, b: &Dynamic) -> Option<bool> {
     use std::cmp::Ordering;
+    let version = |v: &Dynamic| match v.read_lock::<Version>() {
+        Some(v) => Some(v.clone()),
+        // A text compared with a version is one, or Rhai's error.
+        None => Version::parse(v.read_lock::<ImmutableString>()?.as_str()).ok(),
+    };
     let order = if let (Ok(a), Ok(b)) = (a.as_int(), b.as_int()) {
         a.cmp(&b)
     } else if let (Some(a), Some(b)) = (
@@ -268,6 +320,8 @@ fn compare(a: &Dynamic, op: Op, b: &Dynamic) -> Option<bool> {
         b.read_lock::<ImmutableString>(),
     ) {
         a.as_str().cmp(b.as_str())
+    } else if a.is::<Version>() || b.is::<Version>() {
+        version(a)?.cmp(&version(b)?)
     } else {
         return None;
     };
@@ -364,6 +418,7 @@ fn expression(expr: &Expr, scope: &mut Scope) -> Option<Native> {
                 .collect::<Option<_>>()?,
         )),
         Expr::Stmt(block) => statements(block.statements(), &mut scope.clone()),
+        Expr::Dot(..) => method_form(expr, scope),
         _ => None,
     }
 }
@@ -398,6 +453,28 @@ fn call_form(call: &FnCallExpr, scope: &mut Scope) -> Option<Native> {
         }),
         ("unknown", [fact]) => Some(Native::Unknown(text_of(fact, scope)?)),
         _ => test(call, scope).map(Native::Test),
+    }
+}
+
+/// `version.between("low", "high")`, with versions written as such (a bad one is Rhai's error
+/// to explain).
+fn method_form(expr: &Expr, scope: &Scope) -> Option<Native> {
+    let Expr::Dot(dot, flags, _) = expr else {
+        return None;
+    };
+    let Expr::MethodCall(call, _) = &dot.rhs else {
+        return None;
+    };
+    if flags.contains(rhai::ASTFlags::NEGATED) {
+        return None;
+    }
+    match (call.name.as_str(), call.args.as_slice()) {
+        ("between", [low, high]) => Some(Native::Between {
+            value: versioned(&dot.lhs, scope)?,
+            low: Version::parse(&text_of(low, scope)?).ok()?,
+            high: Version::parse(&text_of(high, scope)?).ok()?,
+        }),
+        _ => None,
     }
 }
 
@@ -438,6 +515,27 @@ fn value(expr: &Expr, scope: &Scope) -> Option<Value> {
             Binding::Text(t) => Some(Value::Text(t.clone())),
         };
     }
+    // `value.property` (not `?.`): a version's part, or a file's fact.
+    if let Expr::Dot(dot, flags, _) = expr {
+        let Expr::Property(property, _) = &dot.rhs else {
+            return None;
+        };
+        if flags.contains(rhai::ASTFlags::NEGATED) {
+            return None;
+        }
+        let name = property.2.as_str();
+        if let Expr::FnCall(call, _) = &dot.lhs {
+            if let ("file", [path]) = (call.name.as_str(), call.args.as_slice()) {
+                let known = ["size", "modified", "version", "cipher_bits"].contains(&name);
+                return known
+                    .then(|| Some(Value::FileField(text_of(path, scope)?, name.into())))?;
+            }
+        }
+        let part = ["major", "minor", "build"]
+            .iter()
+            .position(|p| *p == name)?;
+        return Some(Value::Part(Box::new(versioned(&dot.lhs, scope)?), part));
+    }
     let Expr::FnCall(call, _) = expr else {
         return None;
     };
@@ -451,6 +549,16 @@ fn value(expr: &Expr, scope: &Scope) -> Option<Value> {
             Some(literal(default, scope)?),
         )),
         ("type_of", [inner]) => Some(Value::TypeOf(Box::new(value(inner, scope)?))),
+        ("software_version", [name]) => Some(Value::SoftwareVersion(text(name)?)),
+        ("version", [inner]) => Some(Value::Version(Box::new(value(inner, scope)?))),
+        _ => None,
+    }
+}
+
+/// A value that gives a version: `version(…)`, or a variable a `let` gave one.
+fn versioned(expr: &Expr, scope: &Scope) -> Option<Value> {
+    match value(expr, scope)? {
+        v @ (Value::Version(_) | Value::Var(_)) => Some(v),
         _ => None,
     }
 }
