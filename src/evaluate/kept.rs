@@ -108,26 +108,23 @@ fn only_shared(node: &Node) -> bool {
         .all(|e| matches!(e, Node::Expr { shared, .. } if shared.get().is_some()))
 }
 
-/// `node` as written: its kinds, labels and expressions. Two conditions with the same key give
-/// the same verdict on a host when their expressions read only its facts.
+/// `node` as written, but for its labels: its kinds and expressions. Two conditions with the
+/// same key give the same verdict on a host when their expressions read only its facts (a
+/// verdict holds no label: only an error names one, and errors are not kept).
 fn key(node: &Node) -> String {
     fn write(node: &Node, out: &mut String) {
-        let (kind, label) = match node {
-            Node::Expr { label, expr, .. } => {
+        let kind = match node {
+            Node::Expr { expr, .. } => {
                 out.push_str("expr\0");
-                out.push_str(label.as_deref().unwrap_or(""));
-                out.push('\0');
                 out.push_str(expr);
                 out.push('\0');
                 return;
             }
-            Node::All(label, _) => ("all", label),
-            Node::Any(label, _) => ("any", label),
-            Node::Not(label, _) => ("not", label),
+            Node::All(..) => "all",
+            Node::Any(..) => "any",
+            Node::Not(..) => "not",
         };
         out.push_str(kind);
-        out.push('\0');
-        out.push_str(label.as_deref().unwrap_or(""));
         out.push('(');
         match node {
             Node::All(_, items) | Node::Any(_, items) => items.iter().for_each(|i| write(i, out)),
