@@ -388,26 +388,25 @@ fn compare<'r>(entry: &crate::facts::FileEntry, row: &'r FileRow) -> Result<Comp
     })
 }
 
-/// A row as evidence names it: `x86, 2001-11-15` or `I386 128-bit, 2001-07-16 12:05`.
+/// A row as evidence names it: `the row of 2001-11-15` or `the I386 128-bit row of 2001-07-16 12:05`.
 fn describe_row(row: &FileRow, with_platform: bool) -> String {
-    let mut parts = Vec::new();
+    let mut out = String::with_capacity(48);
+    out.push_str("the ");
     if let Some(p) = row.platform.as_ref().filter(|_| with_platform) {
-        parts.push(p.clone());
+        out.push_str(p);
+        out.push(' ');
     }
     if let Some(b) = row.bits {
-        parts.push(format!("{b}-bit"));
+        out.push_str(itoa::Buffer::new().format(b));
+        out.push_str("-bit ");
     }
-    let mut when = row.date.as_str().to_owned();
+    out.push_str("row of ");
+    out.push_str(row.date.as_str());
     if let Some(t) = &row.time {
-        when.push(' ');
-        when.push_str(t.as_str());
+        out.push(' ');
+        out.push_str(t.as_str());
     }
-    let head = parts.join(" ");
-    if head.is_empty() {
-        format!("the row of {when}")
-    } else {
-        format!("the {head} row of {when}")
-    }
+    out
 }
 
 /// Which other article's table lists the host's build, when it is later than this article's:
