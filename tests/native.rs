@@ -187,29 +187,13 @@ fn native_conditions_answer_as_rhai_does() {
         let facts = Rc::new(kbdiag::facts::parse("h.json", text.as_bytes()).expect("facts"));
         evaluator.bind(&facts, rule);
         for (expr, ast, native) in &compiled {
-            let by_rhai = sandbox.eval(ast);
-            let outcome = match sandbox.eval_native(native) {
-                Some(by_native) => {
-                    assert_eq!(by_native, by_rhai, "{expr} on host {i}");
-                    format!("{:?}", by_rhai.0)
-                        .chars()
-                        .take(5)
-                        .collect::<String>()
-                }
-                None => {
-                    // Native steps aside only where Rhai explains an error.
-                    assert!(
-                        matches!(by_rhai.0, Value::Error(_)),
-                        "{expr} on host {i}: {by_rhai:?}"
-                    );
-                    "Rhai".to_owned()
-                }
-            };
-            *seen.entry(outcome).or_insert(0) += 1;
+            *seen
+                .entry(outcome(sandbox, expr, ast, native, i))
+                .or_insert(0) += 1;
             // And the two in turn, as a rule runs them, give what Rhai gives.
             assert_eq!(
                 sandbox.run(ast, Some(native)),
-                by_rhai,
+                sandbox.eval(ast),
                 "{expr} on host {i}"
             );
         }
@@ -297,22 +281,10 @@ fn the_knowledge_bases_native_conditions_answer_as_rhai_does() {
                 else {
                     continue;
                 };
-                let by_rhai = sandbox.eval(ast);
-                let outcome = match sandbox.eval_native(native) {
-                    Some(by_native) => {
-                        assert_eq!(by_native, by_rhai, "{}: {expr} on host {i}", rule.rule.id);
-                        format!("{:?}", by_rhai.0).chars().take(5).collect()
-                    }
-                    None => {
-                        assert!(
-                            matches!(by_rhai.0, Value::Error(_)),
-                            "{}: {expr} on host {i}: {by_rhai:?}",
-                            rule.rule.id
-                        );
-                        "Rhai".to_owned()
-                    }
-                };
-                *seen.entry(outcome).or_insert(0) += 1;
+                let expr = format!("{}: {expr}", rule.rule.id);
+                *seen
+                    .entry(outcome(sandbox, &expr, ast, native, i))
+                    .or_insert(0) += 1;
             }
         }
     }
@@ -383,20 +355,7 @@ fn version_forms_answer_as_rhai_does() {
         let facts = Rc::new(facts);
         evaluator.bind(&facts, rule);
         for (expr, ast, native) in &compiled {
-            let by_rhai = sandbox.eval(ast);
-            let outcome = match sandbox.eval_native(native) {
-                Some(by_native) => {
-                    assert_eq!(by_native, by_rhai, "{expr} on host {i}");
-                    format!("{:?}", by_rhai.0).chars().take(5).collect()
-                }
-                None => {
-                    assert!(
-                        matches!(by_rhai.0, Value::Error(_)),
-                        "{expr} on host {i}: {by_rhai:?}"
-                    );
-                    "Rhai".to_owned()
-                }
-            };
+            let outcome = outcome(sandbox, expr, ast, native, i);
             *seen.entry((*expr, outcome)).or_insert(0) += 1;
         }
     }
@@ -407,6 +366,32 @@ fn version_forms_answer_as_rhai_does() {
                 seen.get(&(expr, kind.to_owned())).is_some_and(|n| *n > 3),
                 "{expr}: {kind}: {seen:?}"
             );
+        }
+    }
+}
+
+/// `native` against Rhai on the bound host: equal when native answers, and native stepping
+/// aside only where Rhai explains an error. The outcome's first five letters (`True`, `False`,
+/// `Unkno`), or `Rhai`.
+fn outcome(
+    sandbox: &kbdiag::engine::script::Sandbox,
+    expr: &str,
+    ast: &rhai::AST,
+    native: &Native,
+    host: usize,
+) -> String {
+    let by_rhai = sandbox.eval(ast);
+    match sandbox.eval_native(native) {
+        Some(by_native) => {
+            assert_eq!(by_native, by_rhai, "{expr} on host {host}");
+            format!("{:?}", by_rhai.0).chars().take(5).collect()
+        }
+        None => {
+            assert!(
+                matches!(by_rhai.0, Value::Error(_)),
+                "{expr} on host {host}: {by_rhai:?}"
+            );
+            "Rhai".to_owned()
         }
     }
 }

@@ -415,16 +415,23 @@ pub(crate) fn registry_collected(probe: &mut Probe, path: &str, key: &str) -> Fa
     Ok(found)
 }
 
+/// The first installed program whose name holds `name`, ignoring case; the search is charged.
+fn find_software<'f>(
+    probe: &mut Probe,
+    facts: &'f Facts,
+    name: &str,
+) -> Fallible<Option<&'f crate::facts::Software>> {
+    let software = probe.list("software", &facts.software)?;
+    probe.charge(software_cost(software, name))?;
+    let needle = Caseless::new(name);
+    Ok((software.iter()).find(|s| s.name.as_ref().is_some_and(|n| needle.found_in(n.as_str()))))
+}
+
 /// `software_version(name)`: the version of the first installed program whose name holds
 /// `name`, ignoring case.
 pub(crate) fn software_version(probe: &mut Probe, name: &str) -> Fallible<String> {
     let facts = probe.facts.clone();
-    let software = probe.list("software", &facts.software)?;
-    probe.charge(software_cost(software, name))?;
-    let needle = Caseless::new(name);
-    let found = software
-        .iter()
-        .find(|s| s.name.as_ref().is_some_and(|n| needle.found_in(n.as_str())));
+    let found = find_software(probe, &facts, name)?;
     match found.map(|s| (s.name.as_ref(), s.version.as_ref())) {
         Some((Some(n), Some(v))) => {
             probe.read(format!("software {n} version={v}"));
@@ -438,13 +445,7 @@ pub(crate) fn software_version(probe: &mut Probe, name: &str) -> Fallible<String
 /// `has_software(name)`: whether an installed program's name holds `name`, ignoring case.
 pub(crate) fn has_software(probe: &mut Probe, name: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
-    let software = probe.list("software", &facts.software)?;
-    probe.charge(software_cost(software, name))?;
-    let needle = Caseless::new(name);
-    let found = software
-        .iter()
-        .filter_map(|s| s.name.as_ref())
-        .find(|n| needle.found_in(n.as_str()));
+    let found = find_software(probe, &facts, name)?.and_then(|s| s.name.as_ref());
     match found {
         Some(n) => probe.read(format!("software includes {n}")),
         None => probe.read(format!("software lacks {name}")),
