@@ -1,6 +1,8 @@
 //! The files of a host as conditions read them: `file(path)` and its properties, and
 //! `file_bits(path)`, a file's cipher strength from its facts or the rule's file table.
 
+use std::rc::Rc;
+
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString};
 
 use crate::engine::helpers::{Fallible, Probe, Shared, fail, text_value};
@@ -16,19 +18,28 @@ impl Probe {
         self.file_needing(path, String::new)
     }
 
+    /// The entry of a path another rule (or this one) found on this host, and the path as
+    /// evidence shows it, charged what finding it cost, without expanding and matching the path
+    /// again. `None` for a path not found before.
+    pub(crate) fn refind(&mut self, path: &str) -> Option<Fallible<(usize, Rc<str>)>> {
+        let found = self.index.found(path)?;
+        let (entry, shown) = (found.entry, found.shown.clone());
+        let (expanding, walking) = (found.expanding, found.walking);
+        Some(
+            (self.charge(expanding))
+                .and_then(|()| self.charge(walking))
+                .map(|()| (entry, shown)),
+        )
+    }
+
     /// [`Probe::file`], saying what about the file a missing one should be collected for.
     pub(crate) fn file_needing(
         &mut self,
         path: &str,
         what: impl Fn() -> String,
     ) -> Result<usize, Box<EvalAltResult>> {
-        // Another rule (or this one) found the same path on this host: the same entry, for the
-        // same charges, without expanding and matching the path again.
-        if let Some(found) = self.index.found(path) {
-            let (entry, expanding, walking) = (found.entry, found.expanding, found.walking);
-            self.charge(expanding)?;
-            self.charge(walking)?;
-            return Ok(entry);
+        if let Some(found) = self.refind(path) {
+            return found.map(|(entry, _)| entry);
         }
         let expanding = self.expansion_cost(path);
         let (expanded, unresolved) = self.expand_within(path)?;
@@ -129,21 +140,23 @@ const FIELDS: [(&str, Getter); 4] = [
     ("cipher_bits", |e| e.cipher_bits.map(Dynamic::from)),
 ];
 
-/// `file(path).name` of the file at `index`, for a name of [`FIELDS`] (`None` for another).
-pub(crate) fn file_field(probe: &mut Probe, index: usize, name: &str) -> Option<Fallible<Dynamic>> {
-    let get = FIELDS.iter().find(|(n, _)| *n == name)?.1;
+/// The number in [`FIELDS`] of the fact `file(path).name` reads, if it reads one as it is.
+pub(crate) fn field(name: &str) -> Option<usize> {
+    FIELDS.iter().position(|(n, _)| *n == name)
+}
+
+/// `file(path).name` of the file at `index`, for the name numbered `field` in [`FIELDS`].
+pub(crate) fn file_field(probe: &mut Probe, index: usize, field: usize) -> Fallible<Dynamic> {
+    let (name, get) = FIELDS[field];
     let facts = probe.facts.clone();
-    let entry = match listed(&facts, index) {
-        Ok(entry) => entry,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(match get(entry) {
+    let entry = listed(&facts, index)?;
+    match get(entry) {
         Some(v) => {
             probe.read(format!("{} {name}={v}", entry.path));
             Ok(v)
         }
         None => Err(probe.missing(format!("{} {name}", entry.path))),
-    })
+    }
 }
 
 fn register_file_getters(engine: &mut Engine, probe: &Shared) {
@@ -155,11 +168,10 @@ fn register_file_getters(engine: &mut Engine, probe: &Shared) {
             Ok(listed(&facts, f.0)?.path.as_str().into())
         },
     );
-    for (name, _) in FIELDS {
+    for (field, (name, _)) in FIELDS.iter().enumerate() {
         let p = probe.clone();
         engine.register_get(name, move |f: &mut FileRef| -> Fallible<Dynamic> {
-            file_field(&mut p.borrow_mut(), f.0, name)
-                .unwrap_or_else(|| fail(format!("a file has no {name}")))
+            file_field(&mut p.borrow_mut(), f.0, field)
         });
     }
     let p = probe.clone();

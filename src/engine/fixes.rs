@@ -106,12 +106,9 @@ pub(crate) fn file_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
 /// it was collected. Never unknown.
 pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
     // Found on this host already, by this rule or another: collected, for the same charges.
-    if let Some(found) = probe.index.found(path) {
-        let (expanding, walking) = (found.expanding, found.walking);
-        let read = format!("file {} collected", found.shown);
-        probe.charge(expanding)?;
-        probe.charge(walking)?;
-        probe.read(read);
+    if let Some(found) = probe.refind(path) {
+        let (_, shown) = found?;
+        probe.read(format!("file {shown} collected"));
         return Ok(true);
     }
     let facts = probe.facts.clone();

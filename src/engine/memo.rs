@@ -172,7 +172,7 @@ pub(crate) struct Index {
 /// a walk of the list).
 pub(crate) struct FoundFile {
     pub(crate) entry: usize,
-    pub(crate) shown: Box<str>,
+    pub(crate) shown: std::rc::Rc<str>,
     pub(crate) expanding: usize,
     pub(crate) walking: usize,
 }

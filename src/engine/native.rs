@@ -51,6 +51,8 @@ pub enum Native {
     Bool(bool),
     /// `unknown(fact)`: the fact named is missing.
     Unknown(String),
+    /// `version(…) op "…"`: a version compared with one written in the rule.
+    VersionIs { value: Value, op: Op, with: Version },
     /// `version.between(low, high)`: `low` or later, before `high`.
     Between {
         value: Value,
@@ -103,8 +105,9 @@ pub enum Value {
     TypeOf(Box<Value>),
     /// `software_version(name)`.
     SoftwareVersion(String),
-    /// `file(path).field`, for a field read as the facts give it (`files::file_field`).
-    FileField(String, String),
+    /// `file(path).field`, for a field read as the facts give it, by its number
+    /// (`files::field`).
+    FileField(String, usize),
     /// `version(value)`, of a text or a number.
     Version(Box<Value>),
     /// `value.major`, `.minor` or `.build` of a version: its part 0, 1 or 2.
@@ -223,6 +226,10 @@ impl Native {
                 vars.truncate(depth);
                 outcome
             }
+            Native::VersionIs { value, op, with } => match value.get(probe, vars)? {
+                Err(e) => Some(Err(e)),
+                Ok(v) => Some(Ok(op.holds(v.read_lock::<Version>()?.cmp(with)))),
+            },
             Native::Between { value, low, high } => match value.get(probe, vars)? {
                 Err(e) => Some(Err(e)),
                 Ok(v) => {
@@ -262,7 +269,7 @@ impl Value {
                 helpers::software_version(probe, name).map(|v| ImmutableString::from(v).into())
             }
             Value::FileField(path, field) => match probe.file(path) {
-                Ok(index) => return files::file_field(probe, index, field),
+                Ok(index) => files::file_field(probe, index, *field),
                 Err(e) => Err(e),
             },
             Value::Version(inner) => match inner.get(probe, vars)? {
@@ -270,11 +277,11 @@ impl Value {
                 Ok(v) => {
                     // Rhai's `version` takes a text or a number (a build); anything else is
                     // Rhai's error to explain.
-                    let text = match v.read_lock::<ImmutableString>() {
-                        Some(t) => t.to_string(),
-                        None => v.as_int().ok()?.to_string(),
+                    let version = match v.read_lock::<ImmutableString>() {
+                        Some(text) => version_of(probe, text.as_str()),
+                        None => version_of(probe, &v.as_int().ok()?.to_string()),
                     };
-                    version_of(probe, &text).map(Dynamic::from)
+                    version.map(Dynamic::from)
                 }
             },
             Value::Part(inner, i) => match inner.get(probe, vars)? {
@@ -307,12 +314,6 @@ impl Value {
 /// A comparison as Rhai answers it for two texts or two numbers; `None` for other types (Rhai's
 /// strict comparisons explain the error, or compare as they do).
 fn compare(a: &Dynamic, op: Op, b: &Dynamic) -> Option<bool> {
-    use std::cmp::Ordering;
-    let version = |v: &Dynamic| match v.read_lock::<Version>() {
-        Some(v) => Some(v.clone()),
-        // A text compared with a version is one, or Rhai's error.
-        None => Version::parse(v.read_lock::<ImmutableString>()?.as_str()).ok(),
-    };
     let order = if let (Ok(a), Ok(b)) = (a.as_int(), b.as_int()) {
         a.cmp(&b)
     } else if let (Some(a), Some(b)) = (
@@ -320,19 +321,25 @@ fn compare(a: &Dynamic, op: Op, b: &Dynamic) -> Option<bool> {
         b.read_lock::<ImmutableString>(),
     ) {
         a.as_str().cmp(b.as_str())
-    } else if a.is::<Version>() || b.is::<Version>() {
-        version(a)?.cmp(&version(b)?)
     } else {
         return None;
     };
-    Some(match op {
-        Op::Eq => order == Ordering::Equal,
-        Op::Ne => order != Ordering::Equal,
-        Op::Lt => order == Ordering::Less,
-        Op::Le => order != Ordering::Greater,
-        Op::Gt => order == Ordering::Greater,
-        Op::Ge => order != Ordering::Less,
-    })
+    Some(op.holds(order))
+}
+
+impl Op {
+    /// Whether two values in `order` satisfy the comparison.
+    fn holds(self, order: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering;
+        match self {
+            Op::Eq => order == Ordering::Equal,
+            Op::Ne => order != Ordering::Equal,
+            Op::Lt => order == Ordering::Less,
+            Op::Le => order != Ordering::Greater,
+            Op::Gt => order == Ordering::Greater,
+            Op::Ge => order != Ordering::Less,
+        }
+    }
 }
 
 /// The `let`s around the expression being converted, innermost last: a literal is put where
@@ -437,14 +444,27 @@ fn call_form(call: &FnCallExpr, scope: &mut Scope) -> Option<Native> {
         })
     };
     match (call.name.as_str(), args) {
-        (name, [left, right]) if op(name).is_some() => Some(Native::Compare {
-            value: value(left, scope)?,
-            op: op(name)?,
-            with: match literal(right, scope) {
-                Some(literal) => Operand::Literal(literal),
-                None => Operand::Value(value(right, scope)?),
-            },
-        }),
+        (name, [left, right]) if op(name).is_some() => {
+            let (left, op) = (value(left, scope)?, op(name)?);
+            if let (Value::Version(_), Some(with)) = (&left, text_of(right, scope)) {
+                // A version compared with one the rule writes, read once here (one that is not
+                // a version is Rhai's error to explain).
+                let with = Version::parse(&with).ok()?;
+                return Some(Native::VersionIs {
+                    value: left,
+                    op,
+                    with,
+                });
+            }
+            Some(Native::Compare {
+                value: left,
+                op,
+                with: match literal(right, scope) {
+                    Some(literal) => Operand::Literal(literal),
+                    None => Operand::Value(value(right, scope)?),
+                },
+            })
+        }
         ("!", [item]) => Some(Native::Not(Box::new(expression(item, scope)?))),
         (name @ ("icontains" | "ieq"), [inner, text]) => Some(Native::Text {
             value: value(inner, scope)?,
@@ -526,9 +546,7 @@ fn value(expr: &Expr, scope: &Scope) -> Option<Value> {
         let name = property.2.as_str();
         if let Expr::FnCall(call, _) = &dot.lhs {
             if let ("file", [path]) = (call.name.as_str(), call.args.as_slice()) {
-                let known = ["size", "modified", "version", "cipher_bits"].contains(&name);
-                return known
-                    .then(|| Some(Value::FileField(text_of(path, scope)?, name.into())))?;
+                return Some(Value::FileField(text_of(path, scope)?, files::field(name)?));
             }
         }
         let part = ["major", "minor", "build"]
