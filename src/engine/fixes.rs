@@ -10,6 +10,7 @@ use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text, scan
 use crate::engine::matching::{file_name, hotfix_key};
 use crate::facts::values::{self, platform};
 use crate::numbers::thousands;
+use crate::rules::catalogue::Catalogue;
 use crate::rules::rule::FileRow;
 
 /// `fix_installed()`: the article's hotfix, a rollup of the knowledge base that includes it, or
@@ -169,36 +170,39 @@ struct Compared<'r> {
 }
 
 impl Compared<'_> {
-    /// The host's side, e.g. `version 4.0.1381.7179` or `modified 2002-05-01 (size 124,784)`.
-    fn host(&self, entry: &crate::facts::FileEntry) -> String {
+    /// The host's side, e.g. `version 4.0.1381.7179` or `modified 2002-05-01, size 124,784`.
+    fn push_host(&self, out: &mut String, entry: &crate::facts::FileEntry) {
         if self.by_version {
-            let theirs = entry.version.as_ref().map_or("", |v| v.as_str());
-            return format!("version {theirs}");
+            out.push_str("version ");
+            out.push_str(entry.version.as_ref().map_or("", |v| v.as_str()));
+            return;
         }
         let modified = entry.modified.as_ref().map_or("", |m| m.as_str());
-        let date = &modified[..modified.len().min(10)];
-        let size = entry
-            .size
-            .map_or(String::new(), |s| format!(", size {}", thousands(s)));
-        let why = if self.row.version.is_some() {
-            ", no version collected"
-        } else {
-            ""
-        };
-        format!("modified {date}{size}{why}")
+        out.push_str("modified ");
+        out.push_str(&modified[..modified.len().min(10)]);
+        if let Some(s) = entry.size {
+            out.push_str(", size ");
+            out.push_str(&thousands(s));
+        }
+        if self.row.version.is_some() {
+            out.push_str(", no version collected");
+        }
     }
 
     /// The row's side, e.g. `4.0.1381.7109` or `date 2001-07-16 (size 36,112)`.
-    fn ours(&self) -> String {
+    fn push_ours(&self, out: &mut String) {
         let row = self.row;
         match (&row.version, self.by_version) {
-            (Some(ours), true) => ours.as_str().to_owned(),
-            _ => format!(
-                "date {}{}",
-                row.date,
-                row.size
-                    .map_or(String::new(), |s| format!(" (size {})", thousands(s)))
-            ),
+            (Some(ours), true) => out.push_str(ours.as_str()),
+            _ => {
+                out.push_str("date ");
+                out.push_str(row.date.as_str());
+                if let Some(s) = row.size {
+                    out.push_str(" (size ");
+                    out.push_str(&thousands(s));
+                    out.push(')');
+                }
+            }
         }
     }
 }
@@ -223,7 +227,7 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
     let index = probe.file_needing(path, || need.to_owned())?;
     let facts = probe.facts.clone();
     let entry = listed(&facts, index)?;
-    let shown = entry.path.as_str().to_owned();
+    let shown = entry.path.as_str();
     if entry.exists == Some(false) {
         probe.read(format!(
             "{shown} is absent: the article's build is not installed"
@@ -312,35 +316,48 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
             "{differ} (the article's rows for {name} differ, and {shown} is later than some, older than others)"
         )));
     }
+    // One text, written in place: this runs for every file table on every host.
+    let mut text = String::with_capacity(192);
+    text.push_str(shown);
+    text.push(' ');
+    first.push_host(&mut text, entry);
     // A platform the facts did not give is not named: the rows agree on what was compared.
-    let row = describe_row(first.row, platform_known);
-    let host = first.host(entry);
-    let text = match first.order {
-        Ordering::Equal if first.by_version => {
-            format!("{shown} {host}: this article's build ({row})")
-        }
-        Ordering::Equal => match (entry.size, first.row.size) {
-            (Some(a), Some(b)) if a == b => {
-                format!("{shown} {host}: this article's build, by its date and size ({row})")
-            }
-            (Some(_), Some(b)) => format!(
-                "{shown} {host}: the date of this article's build, though not its size ({}) ({row})",
-                thousands(b)
-            ),
-            _ => format!("{shown} {host}: the date of this article's build ({row})"),
-        },
-        Ordering::Greater => {
-            let whose = later_article(&k.catalogue.rows, &k.id, entry, first);
-            format!(
-                "{shown} {host} is later than this article's {} ({row}){whose}",
-                first.ours()
-            )
-        }
-        Ordering::Less => format!(
-            "{shown} {host} is older than this article's {} ({row})",
-            first.ours()
-        ),
+    let row = |text: &mut String| {
+        text.push_str(" (");
+        push_row(text, first.row, platform_known);
+        text.push(')');
     };
+    match first.order {
+        Ordering::Equal if first.by_version => {
+            text.push_str(": this article's build");
+            row(&mut text);
+        }
+        Ordering::Equal => {
+            match (entry.size, first.row.size) {
+                (Some(a), Some(b)) if a == b => {
+                    text.push_str(": this article's build, by its date and size")
+                }
+                (Some(_), Some(b)) => {
+                    text.push_str(": the date of this article's build, though not its size (");
+                    text.push_str(&thousands(b));
+                    text.push(')');
+                }
+                _ => text.push_str(": the date of this article's build"),
+            }
+            row(&mut text);
+        }
+        Ordering::Greater => {
+            text.push_str(" is later than this article's ");
+            first.push_ours(&mut text);
+            row(&mut text);
+            text.push_str(&later_article(&k.catalogue, &k.id, entry, first));
+        }
+        Ordering::Less => {
+            text.push_str(" is older than this article's ");
+            first.push_ours(&mut text);
+            row(&mut text);
+        }
+    }
     probe.read(text);
     Ok(later)
 }
@@ -386,8 +403,7 @@ fn compare<'r>(entry: &crate::facts::FileEntry, row: &'r FileRow) -> Result<Comp
 }
 
 /// A row as evidence names it: `the row of 2001-11-15` or `the I386 128-bit row of 2001-07-16 12:05`.
-fn describe_row(row: &FileRow, with_platform: bool) -> String {
-    let mut out = String::with_capacity(48);
+fn push_row(out: &mut String, row: &FileRow, with_platform: bool) {
     out.push_str("the ");
     if let Some(p) = row.platform.as_ref().filter(|_| with_platform) {
         out.push_str(p);
@@ -403,25 +419,25 @@ fn describe_row(row: &FileRow, with_platform: bool) -> String {
         out.push(' ');
         out.push_str(t.as_str());
     }
-    out
 }
 
 /// Which other article's table lists the host's build, when it is later than this article's:
 /// the one with the same version (or the same date and size), else the latest older than it.
 fn later_article(
-    rows: &[(String, FileRow)],
+    catalogue: &Catalogue,
     ours: &str,
     entry: &crate::facts::FileEntry,
     c: &Compared,
 ) -> String {
-    let name = &c.row.file;
     let same_platform = |r: &FileRow| match (&r.platform, &c.row.platform) {
         (Some(a), Some(b)) => platform(a) == platform(b),
         _ => true,
     };
-    let candidates = rows
-        .iter()
-        .filter(|(id, r)| id != ours && r.file.eq_ignore_ascii_case(name) && same_platform(r));
+    let named = (catalogue.by_file.get(&c.row.file.to_ascii_lowercase()))
+        .map_or(&[][..], |at| at.as_slice());
+    let candidates = (named.iter())
+        .map(|&at| (&catalogue.rows[at], &catalogue.versions[at]))
+        .filter(|((id, r), _)| id != ours && same_platform(r));
     let host_version = entry
         .version
         .as_ref()
@@ -429,14 +445,15 @@ fn later_article(
     let host_date = entry
         .modified
         .as_ref()
-        .map(|m| m.as_str()[..m.as_str().len().min(10)].to_owned());
+        .map(|m| &m.as_str()[..m.as_str().len().min(10)]);
     let mut exact: Vec<&str> = Vec::new();
-    for (id, r) in candidates {
+    for ((id, r), row_version) in candidates {
         let same = match (&host_version, &r.version, c.by_version) {
-            (Some(h), Some(v), true) => values::version(v.as_str())
-                .is_ok_and(|v| values::compare_versions(h, &v) == Ordering::Equal),
+            (Some(h), Some(_), true) => row_version
+                .as_ref()
+                .is_some_and(|v| values::compare_versions(h, v) == Ordering::Equal),
             _ => {
-                host_date.as_deref() == Some(r.date.as_str())
+                host_date == Some(r.date.as_str())
                     && (r.size.is_none() || entry.size.is_none() || r.size == entry.size)
             }
         };

@@ -87,11 +87,16 @@ pub fn eq_ignore_case(a: &str, b: &str) -> bool {
 /// is ignored), `Version 4.0`. Text that does not start with a number is not a version.
 pub fn version(raw: &str) -> Result<Vec<u64>, String> {
     let text = raw.trim();
-    let lower = text.to_ascii_lowercase();
+    // The prefix is matched without a lowercased copy: what follows it is accepted only as
+    // digits, dots and separators, which case does not change.
     let rest = ["version", "v"]
         .iter()
-        .find_map(|p| lower.strip_prefix(p))
-        .unwrap_or(&lower)
+        .find_map(|p| {
+            (text.get(..p.len()))
+                .filter(|head| head.eq_ignore_ascii_case(p))
+                .map(|_| &text[p.len()..])
+        })
+        .unwrap_or(text)
         .trim_start();
     let dotted = rest
         .split(|c: char| c.is_whitespace() || c == '(' || c == ',')
@@ -620,6 +625,8 @@ mod tests {
             [6, 1, 7601, 23689]
         );
         assert_eq!(v("Version 4.0"), [4, 0]);
+        assert_eq!(v("VERSION 4.0"), [4, 0]);
+        assert_eq!(v("V5.1"), [5, 1]);
         assert_eq!(v("5.5.2653.23"), [5, 5, 2653, 23]);
         assert_eq!(compare_versions(&v("4"), &v("4.0")), Equal);
         assert_eq!(compare_versions(&v("4.10"), &v("4.9")), Greater);
@@ -630,7 +637,7 @@ mod tests {
             ),
             Equal
         );
-        for bad in ["abc", "", "4..0", "v", "x4.0"] {
+        for bad in ["abc", "", "4..0", "v", "x4.0", "vé4"] {
             assert!(version(bad).is_err(), "{bad}");
         }
     }

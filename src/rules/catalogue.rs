@@ -2,9 +2,10 @@
 //! rollups include which fixes. A rule's `fixed_file()` and `fix_installed()` read it to say
 //! that a later article's file or a rollup already covers the article.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::facts::values::{hotfix_key, platform, registry_key};
+use crate::facts::values::{hotfix_key, platform, registry_key, version};
 use crate::rules::rule::{FileRow, Rule};
 
 /// The file rows and rollups of every loaded rule.
@@ -12,6 +13,12 @@ use crate::rules::rule::{FileRow, Rule};
 pub struct Catalogue {
     /// Each article's file rows, with the article's id.
     pub rows: Vec<(String, FileRow)>,
+    /// The positions in `rows` of each file's rows, by its name in lowercase: what a host's
+    /// file is looked up by on every host.
+    pub by_file: HashMap<String, Vec<usize>>,
+    /// Each row's version, parsed once (`None` for a row without one, or one that is not a
+    /// version).
+    pub versions: Vec<Option<Vec<u64>>>,
     /// Articles whose fix includes other fixes (a rollup, a service pack).
     pub rollups: Vec<Rollup>,
 }
@@ -99,6 +106,12 @@ impl Catalogue {
         for rule in rules {
             if let Some(resolution) = &rule.resolution {
                 for row in &resolution.files {
+                    let at = catalogue.rows.len();
+                    (catalogue.by_file.entry(row.file.to_ascii_lowercase()))
+                        .or_default()
+                        .push(at);
+                    (catalogue.versions)
+                        .push(row.version.as_ref().and_then(|v| version(v.as_str()).ok()));
                     catalogue.rows.push((rule.id.clone(), row.clone()));
                 }
             }
@@ -163,7 +176,7 @@ impl Catalogue {
 
 /// Whether row `a` is a later build than row `b`: by version when both give one, else by date.
 fn later(a: &FileRow, b: &FileRow) -> bool {
-    use crate::facts::values::{compare_versions, version};
+    use crate::facts::values::compare_versions;
     match (&a.version, &b.version) {
         (Some(va), Some(vb)) => match (version(va.as_str()), version(vb.as_str())) {
             (Ok(x), Ok(y)) => compare_versions(&x, &y).is_gt(),
