@@ -202,6 +202,13 @@ impl Entries {
 
     /// Records every entry of `other` that is not here already.
     pub fn extend(&mut self, other: Entries) {
+        // Into an empty list, `other` is what recording its entries one by one would make: its
+        // entries are distinct, and its hashes are those of its kept and left-out entries. A
+        // condition's first part nearly always comes here.
+        if self.kept.is_empty() && self.left_out == 0 && self.hashes.is_none() {
+            *self = other;
+            return;
+        }
         // The hashes of what `other` left out: all its hashes but its kept entries'.
         let mut left_out = match other.hashes {
             Some(hashes) if other.left_out > 0 => *hashes,
@@ -329,6 +336,12 @@ mod tests {
         let mut all = a.clone();
         all.extend(b);
         assert_eq!((all.len(), all.left_out()), (300, 200));
+        // Into an empty list, a merge is the list itself, its count of those left out too.
+        let mut into_empty = Entries::new();
+        into_empty.extend(all.clone());
+        assert_eq!(into_empty, all);
+        into_empty.extend((250..350).map(|i| format!("x{i}")).collect());
+        assert_eq!((into_empty.len(), into_empty.left_out()), (350, 250));
         let mut again = all.clone();
         again.extend(a);
         assert_eq!(again, all);
