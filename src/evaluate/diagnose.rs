@@ -160,11 +160,16 @@ fn diagnose_rule(
         d.evidence = evidence.into_vec(nouns::EVIDENCE);
         if !lean {
             d.summary = compiled.texts.not_applicable.clone();
+            d.recommendation = Recommendation::none("Nothing to do.");
         }
         return Ok(d);
     }
     if let Some(node) = &compiled.products {
-        d.scope = Some(scope(rule, kept.eval(sb, compiled.kept.products, node)?));
+        d.scope = Some(scope(
+            rule,
+            kept.eval(sb, compiled.kept.products, node)?,
+            lean,
+        ));
     }
 
     let mut cause = compiled.cause.eval(sb)?;
@@ -293,6 +298,8 @@ fn diagnose_rule(
             support_note: None,
         });
     }
+    // A lean diagnosis says nothing the brief form does not write.
+    let said = |text: &str| if lean { String::new() } else { text.to_owned() };
     d.recommendation = match d.status {
         Status::Affected => remedy(sb, kept, compiled, facts, lean)?,
         Status::Exposed if lean => Recommendation {
@@ -310,12 +317,12 @@ fn diagnose_rule(
             d.missing = missing.clone();
             Recommendation {
                 action: Action::CollectFacts,
-                summary: "Collect the missing facts, then run kbdiag again.".into(),
+                summary: said("Collect the missing facts, then run kbdiag again."),
                 collect: missing,
                 ..Recommendation::none("")
             }
         }
-        _ => Recommendation::none("Nothing to do for this article."),
+        _ => Recommendation::none(said("Nothing to do for this article.")),
     };
     // The support-charges note goes with the fix; a host not yet told the fix is told it here.
     if let Some(article) = d
@@ -329,7 +336,8 @@ fn diagnose_rule(
 }
 
 /// Whether the host is one of the listed products, from the value of `products_when`.
-fn scope(rule: &crate::rules::rule::Rule, v: Verdict) -> Scope {
+/// A lean scope names no products and gives no note: the article's record holds them.
+fn scope(rule: &crate::rules::rule::Rule, v: Verdict, lean: bool) -> Scope {
     let listed = match v.truth {
         Truth::True => Listed::Listed,
         Truth::False => Listed::NotListed,
@@ -337,8 +345,11 @@ fn scope(rule: &crate::rules::rule::Rule, v: Verdict) -> Scope {
     };
     Scope {
         listed,
-        products: rule.applies_to.products.clone(),
-        note: (listed != Listed::Listed)
+        products: match lean {
+            true => Vec::new(),
+            false => rule.applies_to.products.clone(),
+        },
+        note: (listed != Listed::Listed && !lean)
             .then(|| {
                 rule.applies_to
                     .products_note
@@ -722,7 +733,7 @@ fn blank(compiled: &CompiledRule) -> Diagnosis {
         explanation: None,
         symptoms: Vec::new(),
         notes: Vec::new(),
-        recommendation: Recommendation::none("Nothing to do."),
+        recommendation: Recommendation::none(""),
         article: None,
         error: None,
         lacks_fix: false,
