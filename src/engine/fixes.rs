@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text, scan_cost};
-use crate::engine::matching::{file_name, hotfix_key};
+use crate::engine::matching::{file_name, hotfix_matches};
 use crate::facts::values::{self, platform};
 use crate::numbers::thousands;
 use crate::rules::catalogue::Catalogue;
@@ -39,7 +39,7 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
         Ok(Some(hotfixes)) => {
             probe.charge(scan_cost(hotfixes.iter().map(|h| h.as_str())) * k.sources.len())?;
             for s in &k.sources {
-                if let Some(h) = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == s.key) {
+                if let Some(h) = hotfixes.iter().find(|h| hotfix_matches(h.as_str(), &s.key)) {
                     let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
                     probe.read(format!("hotfixes includes {h}{via}"));
                     return Ok(true);

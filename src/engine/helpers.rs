@@ -15,7 +15,7 @@ pub use crate::engine::events::EVENT_FILTERS;
 use crate::engine::events::{EventFilter, events};
 use crate::engine::evidence::Entries;
 pub(crate) use crate::engine::files::{file_bits_at, listed};
-use crate::engine::matching::{self, Caseless, expand_vars_within, hotfix_key};
+use crate::engine::matching::{self, Caseless, expand_vars_within, hotfix_key, hotfix_matches};
 use crate::engine::script::Trace;
 use crate::engine::script::limits::BYTES_PER_OPERATION;
 use crate::facts::values;
@@ -357,7 +357,7 @@ pub(crate) fn has_hotfix(probe: &mut Probe, id: &str) -> Fallible<bool> {
     let hotfixes = probe.list("hotfixes", &facts.hotfixes)?;
     probe.charge(scan_cost(hotfixes.iter().map(Text::as_str)) + id.len() / BYTES_PER_OPERATION)?;
     let key = hotfix_key(id);
-    let found = hotfixes.iter().find(|h| hotfix_key(h.as_str()) == key);
+    let found = hotfixes.iter().find(|h| hotfix_matches(h.as_str(), &key));
     match found {
         Some(h) => probe.read(format!("hotfixes includes {h}")),
         None => probe.read(format!("hotfixes ({}) lack {id}", hotfixes.len())),

@@ -59,7 +59,7 @@ pub fn path_matches(path: &str, key: &str) -> bool {
     }
 }
 
-pub use crate::facts::values::hotfix_key;
+pub use crate::facts::values::{hotfix_key, hotfix_matches};
 
 /// Whether `needle` occurs in `haystack`, ignoring case, in time linear in both.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
@@ -447,6 +447,35 @@ mod tests {
         assert_eq!(hotfix_key("Q299444"), hotfix_key("kb299444"));
         assert_ne!(hotfix_key("Q299444"), hotfix_key("Q29944"));
         assert_eq!(hotfix_key("SP6a-Hotfix"), "SP6A-HOTFIX");
+    }
+
+    #[test]
+    fn hotfix_matches_as_keys_compare() {
+        let ids = [
+            "Q299444",
+            "kb299444",
+            "KB0299444",
+            " q299444 ",
+            "Q29944",
+            "299444",
+            "SP6a-Hotfix",
+            "sp6A-hotfix",
+            "KB",
+            "Q",
+            "Q0",
+            "Qabc",
+            "kb\u{e9}1",
+            "\u{130}1",
+            "Q\u{663}",
+        ];
+        for a in ids {
+            for b in ids {
+                let key = hotfix_key(b);
+                assert_eq!(hotfix_matches(a, &key), hotfix_key(a) == key, "{a:?} {b:?}");
+            }
+        }
+        // A key in lowercase is none `hotfix_key` makes.
+        assert!(!hotfix_matches("sp6a", "sp6a"));
     }
 
     #[test]

@@ -91,11 +91,7 @@ pub fn version(raw: &str) -> Result<Vec<u64>, String> {
     // digits, dots and separators, which case does not change.
     let rest = ["version", "v"]
         .iter()
-        .find_map(|p| {
-            (text.get(..p.len()))
-                .filter(|head| head.eq_ignore_ascii_case(p))
-                .map(|_| &text[p.len()..])
-        })
+        .find_map(|p| strip_prefix_ci(text, p))
         .unwrap_or(text)
         .trim_start();
     let dotted = rest
@@ -411,15 +407,36 @@ fn original_range(original: &str, lowered: &str, start: usize, end: usize) -> (u
 
 /// A hotfix id that compares across spellings: `Q299444`, `KB299444` and `kb299444` are one.
 pub fn hotfix_key(id: &str) -> String {
-    let id = id.trim().to_ascii_uppercase();
-    for prefix in ["KB", "Q"] {
-        if let Some(digits) = id.strip_prefix(prefix) {
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                return digits.trim_start_matches('0').to_owned();
-            }
-        }
+    match hotfix_digits(id) {
+        Some(digits) => digits.to_owned(),
+        None => id.trim().to_ascii_uppercase(),
     }
-    id
+}
+
+/// Whether `hotfix_key(id) == key`, without making the key: a host's hotfix list is compared
+/// with every rule's ids.
+pub fn hotfix_matches(id: &str, key: &str) -> bool {
+    match hotfix_digits(id) {
+        Some(digits) => digits == key,
+        None => id.trim().eq_ignore_ascii_case(key) && !key.bytes().any(|b| b.is_ascii_lowercase()),
+    }
+}
+
+/// The number of a `KB`/`Q` id, without its leading zeros.
+fn hotfix_digits(id: &str) -> Option<&str> {
+    let id = id.trim();
+    ["KB", "Q"].iter().find_map(|prefix| {
+        strip_prefix_ci(id, prefix)
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            .map(|d| d.trim_start_matches('0'))
+    })
+}
+
+/// `text` after `prefix`, matched ignoring ASCII case.
+fn strip_prefix_ci<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    (text.get(..prefix.len()))
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &text[prefix.len()..])
 }
 
 /// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
@@ -480,12 +497,15 @@ pub fn registry_key(path: &str) -> String {
 /// A platform as file tables and `PROCESSOR_ARCHITECTURE` write it (`Intel`, `I386`, `ix86`,
 /// `x86`; `Alpha`, `ALPHA`), in one form.
 pub fn platform(p: &str) -> &'static str {
-    let p = p.trim().to_ascii_lowercase();
-    if p.contains("alpha") {
+    // Without a lowercased copy: it is asked for every row of every file table on every host.
+    let has = |word: &str| {
+        (p.as_bytes().windows(word.len())).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    if has("alpha") {
         "Alpha"
-    } else if p.contains("mips") {
+    } else if has("mips") {
         "MIPS"
-    } else if p.contains("ppc") || p.contains("powerpc") {
+    } else if has("ppc") || has("powerpc") {
         "PowerPC"
     } else {
         "x86"
