@@ -442,6 +442,31 @@ fn strip_prefix_ci<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
 /// A Windows path in a form that compares case-insensitively: `/` and `\` are one separator,
 /// repeated separators collapse, no trailing separator.
 pub fn path_key(path: &str) -> String {
+    let path = path.trim();
+    if path.is_ascii() {
+        // Nearly every path: byte by byte, the same answer (every host's files are keyed).
+        let mut out: Vec<u8> = Vec::with_capacity(path.len());
+        for &b in path.as_bytes() {
+            let b = if b == b'/' {
+                b'\\'
+            } else {
+                b.to_ascii_lowercase()
+            };
+            if b == b'\\' && out.last() == Some(&b'\\') {
+                continue;
+            }
+            out.push(b);
+        }
+        while out.len() > 1 && out.last() == Some(&b'\\') {
+            out.pop();
+        }
+        return String::from_utf8(out).unwrap_or_default();
+    }
+    path_key_chars(path)
+}
+
+/// [`path_key`] character by character, for any path.
+fn path_key_chars(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.trim().chars() {
         let c = if c == '/' { '\\' } else { c };
@@ -465,18 +490,27 @@ pub fn path_key(path: &str) -> String {
 /// `\` collapse, no trailing `\`. Unlike a file path, `/` is not a separator but a character of
 /// key names (`CriticalDeviceDatabase\SCSI#DiskMATSHITALS-120/240____00`).
 pub fn registry_key(path: &str) -> String {
-    let mut key = String::with_capacity(path.len());
-    for c in path.trim().chars() {
-        if c == '\\' && key.ends_with('\\') {
-            continue;
+    let path = path.trim();
+    let mut key = if path.is_ascii() {
+        // Nearly every path: byte by byte, the same answer.
+        let mut out: Vec<u8> = Vec::with_capacity(path.len());
+        for &b in path.as_bytes() {
+            if b == b'\\' && out.last() == Some(&b'\\') {
+                continue;
+            }
+            out.push(b.to_ascii_lowercase());
         }
-        // ASCII, nearly every path, skips Unicode's lowercase table (the same answer for it).
-        if c.is_ascii() {
-            key.push(c.to_ascii_lowercase());
-        } else {
+        String::from_utf8(out).unwrap_or_default()
+    } else {
+        let mut key = String::with_capacity(path.len());
+        for c in path.chars() {
+            if c == '\\' && key.ends_with('\\') {
+                continue;
+            }
             key.extend(c.to_lowercase());
         }
-    }
+        key
+    };
     while key.len() > 1 && key.ends_with('\\') {
         key.pop();
     }
@@ -634,6 +668,24 @@ mod tests {
         for raw in ["", "abc", "NT4", "4..0", "4.0.1.2.3"] {
             assert!(os_version(raw).is_err(), "{raw}");
         }
+    }
+
+    #[test]
+    fn ascii_paths_are_keyed_as_any_path_is() {
+        // Every path of up to 6 characters from separators, spaces and letters of both cases.
+        let alphabet = ['/', '\\', ' ', 'a', 'B', '.'];
+        let mut paths = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = (paths.iter())
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            paths.extend(longer);
+            paths.dedup();
+        }
+        for p in &paths {
+            assert_eq!(path_key(p), path_key_chars(p), "{p:?}");
+        }
+        assert_eq!(path_key(r"C:/WINNT//System32\\"), r"c:\winnt\system32");
     }
 
     #[test]
