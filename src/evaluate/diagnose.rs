@@ -290,13 +290,13 @@ fn diagnose_rule(
         d.covered_by = compiled.texts.covered_by.clone();
     }
     if !lean && (d.status.needs_attention() || d.status == Status::Exposed) {
-        d.article = Some(Article {
+        d.article = Some(Box::new(Article {
             revision: rule.revision.as_ref().map(|r| r.as_str().to_owned()),
             last_reviewed: rule.last_reviewed.as_ref().map(|r| r.as_str().to_owned()),
             status: rule.status.as_ref().map(|s| s.trim().to_owned()),
             related: rule.related.clone(),
             support_note: None,
-        });
+        }));
     }
     // A lean diagnosis says nothing the brief form does not write.
     let said = |text: &str| if lean { String::new() } else { text.to_owned() };
@@ -489,7 +489,10 @@ fn remedy(
     }
     // The rule's texts, shared; only one naming a `%VAR%` is made anew for this host.
     let filled = |s: &Shared| filled(facts, s);
-    let hotfix = compiled.texts.hotfix.as_ref().map(|h| Hotfix {
+    // Boxed, as are the setting and the article: most diagnoses have none, and a diagnosis is
+    // moved several times on its way to the writer.
+    let hotfix = compiled.texts.hotfix.as_ref().map(|h| {
+        Box::new(Hotfix {
         summary: filled(&h.summary),
         caveat: h.caveat.as_ref().map(filled),
         obtain: h.obtain.as_ref().map(filled),
@@ -501,6 +504,7 @@ fn remedy(
         files: h.files.clone(),
         files_note: h.files_note.as_ref().map(filled),
         files_not_utc: h.files_not_utc,
+        })
     });
     let alternatives: Vec<Alternative> = (rule.alternatives.iter())
         .map(|a| Alternative {
@@ -535,7 +539,7 @@ fn remedy(
     };
     let resolution = rule.resolution.as_ref();
     let kind = resolution.map_or(ResolutionKind::Hotfix, |r| r.kind);
-    let setting = resolution.and_then(|r| r.setting.clone());
+    let setting = resolution.and_then(|r| r.setting.clone()).map(Box::new);
     let upgrade = resolution.and_then(|r| r.to.as_deref()).map(expand);
     let action = match kind {
         ResolutionKind::Hotfix => Action::InstallHotfix,

@@ -204,7 +204,7 @@ pub struct Diagnosis {
     pub recommendation: Recommendation,
     /// The article itself, for hosts that need action: revision, status, related articles.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub article: Option<Article>,
+    pub article: Option<Box<Article>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Whether the host lacks a fix the article gives (a hotfix or update) while its cause or
@@ -291,10 +291,10 @@ pub struct Recommendation {
     /// The article's fix, whatever its kind: summary, caveat, how to obtain and install it, its
     /// file table.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hotfix: Option<Hotfix>,
+    pub hotfix: Option<Box<Hotfix>>,
     /// For `change-setting`: the value to set.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub setting: Option<crate::rules::rule::Setting>,
+    pub setting: Option<Box<crate::rules::rule::Setting>>,
     /// Another way, and for which hosts, e.g. the workaround for hosts that must stay 56-bit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternative: Option<Box<Alternative>>,
