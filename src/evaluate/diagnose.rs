@@ -238,51 +238,17 @@ fn diagnose_rule(
         _ if !seen.is_empty() => Status::Suspected,
         _ => Status::Unknown,
     };
-    let fix_on_host = cause.truth != Truth::False && fix_truth == Truth::True;
-    d.summary = match d.status {
-        _ if lean => String::new(),
-        Status::Affected if trigger_only && compiled.fixed.is_some() => format!(
-            "The article's fix is missing, the trigger it names is present, and symptoms are observed ({}).",
-            seen.join(", ")
-        ),
-        Status::Affected if trigger_only => format!(
-            "The trigger the article names is present, and symptoms are observed ({}).",
-            seen.join(", ")
-        ),
-        Status::Affected => {
-            "The facts show the cause the article describes on this host.".to_owned()
-        }
-        Status::Exposed if compiled.fixed.is_some() => "The article's fix is missing and the trigger it names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
-        Status::Exposed => "The trigger the article names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
-        Status::NotAffected if fix_on_host && seen.is_empty() => {
-            "The article's fix is on this host.".to_owned()
-        }
-        Status::NotAffected if fix_on_host => format!(
-            "The article's fix is on this host, although symptoms are observed ({}): look for another cause.",
-            seen.join(", ")
-        ),
-        Status::NotAffected if seen.is_empty() => "The facts rule the cause out.".to_owned(),
-        Status::NotAffected => format!(
-            "The facts rule the cause out, although symptoms are observed ({}): look for another cause.",
-            seen.join(", ")
-        ),
-        Status::Suspected if cause.truth == Truth::True => format!(
-            "Symptoms are observed ({}) and the article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
-            seen.join(", "),
-            if trigger_only { "trigger" } else { "cause" }
-        ),
-        Status::Suspected => format!(
-            "Symptoms are observed ({}), but the cause cannot be decided without more facts.",
-            seen.join(", ")
-        ),
-        Status::Unknown if cause.truth == Truth::True => format!(
-            "The article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
-            if trigger_only { "trigger" } else { "cause" }
-        ),
-        _ => {
-            "The cause cannot be decided without more facts, and no symptom is observed.".to_owned()
-        }
-    };
+    if !lean {
+        let fix_on_host = cause.truth != Truth::False && fix_truth == Truth::True;
+        d.summary = summary(
+            d.status,
+            cause.truth,
+            &seen,
+            trigger_only,
+            compiled.fixed.is_some(),
+            fix_on_host,
+        );
+    }
     let installs = (rule.resolution.as_ref())
         .is_some_and(|r| matches!(r.kind, ResolutionKind::Hotfix | ResolutionKind::Update));
     d.lacks_fix = installs && matches!(d.status, Status::Affected | Status::Exposed);
@@ -336,6 +302,62 @@ fn diagnose_rule(
 }
 
 /// Whether the host is one of the listed products, from the value of `products_when`.
+/// The diagnosis's one sentence, for the full forms: apart, so that a lean run's path through
+/// `diagnose_rule` stays short.
+#[inline(never)]
+fn summary(
+    status: Status,
+    cause: Truth,
+    seen: &[&str],
+    trigger_only: bool,
+    has_fixed: bool,
+    fix_on_host: bool,
+) -> String {
+    match status {
+        Status::Affected if trigger_only && has_fixed => format!(
+            "The article's fix is missing, the trigger it names is present, and symptoms are observed ({}).",
+            seen.join(", ")
+        ),
+        Status::Affected if trigger_only => format!(
+            "The trigger the article names is present, and symptoms are observed ({}).",
+            seen.join(", ")
+        ),
+        Status::Affected => {
+            "The facts show the cause the article describes on this host.".to_owned()
+        }
+        Status::Exposed if has_fixed => "The article's fix is missing and the trigger it names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
+        Status::Exposed => "The trigger the article names is present; no symptom is observed, and the facts cannot show the problem itself.".to_owned(),
+        Status::NotAffected if fix_on_host && seen.is_empty() => {
+            "The article's fix is on this host.".to_owned()
+        }
+        Status::NotAffected if fix_on_host => format!(
+            "The article's fix is on this host, although symptoms are observed ({}): look for another cause.",
+            seen.join(", ")
+        ),
+        Status::NotAffected if seen.is_empty() => "The facts rule the cause out.".to_owned(),
+        Status::NotAffected => format!(
+            "The facts rule the cause out, although symptoms are observed ({}): look for another cause.",
+            seen.join(", ")
+        ),
+        Status::Suspected if cause == Truth::True => format!(
+            "Symptoms are observed ({}) and the article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
+            seen.join(", "),
+            if trigger_only { "trigger" } else { "cause" }
+        ),
+        Status::Suspected => format!(
+            "Symptoms are observed ({}), but the cause cannot be decided without more facts.",
+            seen.join(", ")
+        ),
+        Status::Unknown if cause == Truth::True => format!(
+            "The article's {} is present, but whether the fix is on this host cannot be decided without more facts.",
+            if trigger_only { "trigger" } else { "cause" }
+        ),
+        _ => {
+            "The cause cannot be decided without more facts, and no symptom is observed.".to_owned()
+        }
+    }
+}
+
 /// A lean scope names no products and gives no note: the article's record holds them.
 fn scope(rule: &crate::rules::rule::Rule, v: Verdict, lean: bool) -> Scope {
     let listed = match v.truth {
@@ -493,17 +515,17 @@ fn remedy(
     // moved several times on its way to the writer.
     let hotfix = compiled.texts.hotfix.as_ref().map(|h| {
         Box::new(Hotfix {
-        summary: filled(&h.summary),
-        caveat: h.caveat.as_ref().map(filled),
-        obtain: h.obtain.as_ref().map(filled),
-        install: h.install.as_ref().map(filled),
-        url: h.url.clone(),
-        note: h.note.as_ref().map(filled),
-        steps: h.steps.iter().map(filled).collect(),
-        links: h.links.clone(),
-        files: h.files.clone(),
-        files_note: h.files_note.as_ref().map(filled),
-        files_not_utc: h.files_not_utc,
+            summary: filled(&h.summary),
+            caveat: h.caveat.as_ref().map(filled),
+            obtain: h.obtain.as_ref().map(filled),
+            install: h.install.as_ref().map(filled),
+            url: h.url.clone(),
+            note: h.note.as_ref().map(filled),
+            steps: h.steps.iter().map(filled).collect(),
+            links: h.links.clone(),
+            files: h.files.clone(),
+            files_note: h.files_note.as_ref().map(filled),
+            files_not_utc: h.files_not_utc,
         })
     });
     let alternatives: Vec<Alternative> = (rule.alternatives.iter())
