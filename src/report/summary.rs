@@ -158,8 +158,13 @@ impl Summary {
         }
         let ids = self.rule_set.iter().map(|r| &r.id);
         for (i, (id, (status, lacks))) in ids.zip(&tally.statuses).enumerate() {
-            if *lacks {
-                let m = self.missing_fixes.entry(id.clone()).or_default();
+            // Looked up before it is made: the id is copied once per run, not per host.
+            let m = match *lacks {
+                false => None,
+                true if self.missing_fixes.contains_key(id) => self.missing_fixes.get_mut(id),
+                true => Some(self.missing_fixes.entry(id.clone()).or_default()),
+            };
+            if let Some(m) = m {
                 if m.covered_by.is_empty() {
                     if let Some((_, covered)) = tally.covered.iter().find(|(j, _)| *j == i) {
                         m.covered_by = covered.clone();
