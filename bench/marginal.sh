@@ -4,10 +4,11 @@
 # is that article's own work, shown per host; each count is less the same run on no hosts, so
 # compiling the rules (about 5 M instructions an article) is not in it. What the articles share
 # (reading a host's facts, kept conditions) is counted in neither.
-# Prints the articles from the most costly down, and what the thirty cost together.
+# Prints the articles from the most costly down, and what they cost together.
 #
 #   bench/marginal.sh [HOSTS] [FLEET]   (default the first 500 NT 4.0 hosts of the kb fleet;
-#                                         needs valgrind; about 5 minutes)
+#                                         needs valgrind; about 15 minutes:
+#                                         two callgrind runs an article)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-500}
@@ -43,9 +44,9 @@ for rule in kb/KB*[0-9].yaml; do
     [ "$other" = "$rule" ] || cp "$other" "$dir/"
   done
   echo "$id $((all - $(count --kb "$dir")))"
-done | sort -k2 -n -r | awk -v n="$n" -v all="$all" '
+done | sort -k2 -n -r | awk -v n="$n" -v all="$all" -v rules="$(ls kb/KB*[0-9].yaml | wc -l)" '
   { printf "%-9s %7.1f k instructions a host\n", $1, $2 / n / 1000; sum += $2 }
   END {
-    printf "the thirty together: %.1f k a host (%d hosts); of them each article'"'"'s own: %.1f k\n",
-      all / n / 1000, n, sum / n / 1000
+    printf "the %d together: %.1f k a host (%d hosts); of them each article'"'"'s own: %.1f k\n",
+      rules, all / n / 1000, n, sum / n / 1000
   }'
