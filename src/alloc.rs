@@ -12,6 +12,8 @@ thread_local! {
     static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
+// In every allocation and free: as a call it was 3 % of a knowledge-base run's instructions.
+#[inline(always)]
 fn add(bytes: isize) {
     // During thread teardown the counter may be gone; counting stops there.
     let _ = LIVE.try_with(|live| live.set(live.get().wrapping_add(bytes)));
