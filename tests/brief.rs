@@ -419,3 +419,42 @@ fn the_direct_brief_writer_writes_what_serde_writes_of_the_line() {
         assert!(seen.contains(key), "no line had {key}: {seen:?}");
     }
 }
+
+/// The summary counts each host's statuses under their rules' ids, also once it walks its counts
+/// in the ids' order rather than look each up (`Summary::add`), with rules loaded in an order
+/// that is not their ids'.
+#[test]
+fn a_summary_counts_each_status_under_its_rule_whatever_the_rule_order() {
+    use kbdiag::evaluate::diagnose::Evaluator;
+    use kbdiag::report::summary::{RuleIdentity, Summary, Tally};
+    use std::collections::BTreeMap;
+    let mut rules = kbdiag::rules::kb::read_dir(std::path::Path::new("kb")).expect("kb/ reads");
+    rules.reverse();
+    rules.swap(0, 7);
+    let ev = Evaluator::new(&rules).expect("the rules load");
+    let ids: Vec<String> = ev.rules().iter().map(|r| r.rule.id.clone()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_ne!(ids, sorted, "the rules are loaded out of their ids' order");
+    let identity: Vec<RuleIdentity> = (ev.rules().iter())
+        .map(|r| RuleIdentity {
+            id: r.rule.id.clone(),
+            revision: None,
+            digest: r.texts.digest.to_string(),
+        })
+        .collect();
+    let mut summary = Summary::new(identity);
+    let mut expected: BTreeMap<String, BTreeMap<_, usize>> = BTreeMap::new();
+    for line in kb_fleet::ndjson(300) {
+        let report = ev.report("h.json", &line);
+        for d in report.results.iter().flatten() {
+            *(expected.entry(d.kb.to_string()).or_default())
+                .entry(d.status)
+                .or_default() += 1;
+        }
+        summary.add(Tally::of(&report));
+    }
+    let statuses: usize = expected.values().map(|c| c.len()).sum();
+    assert!(statuses > 2 * ids.len(), "{statuses} (rule, status) pairs");
+    assert_eq!(summary.rules, expected);
+}

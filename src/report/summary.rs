@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::report::diagnosis::{Action, Report, Status};
+use crate::report::diagnosis::{Action, Report, Shared, Status};
 
 /// How many hosts that need action are listed; the rest are counted.
 pub const LISTED: usize = 1000;
@@ -50,6 +50,11 @@ pub struct Summary {
     /// at most [`LISTED_ERRORS`] (`errors` counts them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<String>,
+    /// For each id of `rules`, in their order, the position of its rule in `rule_set`: counting
+    /// a host then walks the two together instead of looking each id up (thirty lookups a
+    /// host with a knowledge base). Made once `rules` holds every rule of the set.
+    #[serde(skip)]
+    in_order: Vec<usize>,
 }
 
 /// How many hosts lack one article's fix.
@@ -101,9 +106,14 @@ pub struct Tally {
     /// Status per rule, in rule order, and whether the host lacks the rule's fix.
     statuses: Vec<(Status, bool)>,
     /// For the rules whose fix the host lacks: the later fixes that cover it, by rule index.
-    covered: Vec<(usize, Vec<String>)>,
-    /// The results that need action.
-    actions: Vec<ActionItem>,
+    covered: Vec<(usize, Vec<Shared>)>,
+    /// The results that need action: their article, status and action. The summary makes an
+    /// [`ActionItem`] of one only while it lists more ([`LISTED`]); past that it counts them.
+    actions: Vec<(Shared, Status, Action)>,
+    /// The host, its file and line, for the results that need action (kept only if some do).
+    host: String,
+    file: String,
+    line: Option<usize>,
 }
 
 impl Tally {
@@ -115,24 +125,25 @@ impl Tally {
     /// What the summary needs of `report`.
     pub fn of(report: &Report) -> Tally {
         let results = report.results.iter().flatten();
+        let actions: Vec<(Shared, Status, Action)> = (results.clone())
+            .filter(|d| d.status.needs_attention())
+            .map(|d| (d.kb.clone(), d.status, d.recommendation.action))
+            .collect();
+        let (host, file) = match actions.is_empty() {
+            true => (String::new(), String::new()),
+            false => (report.host.clone().unwrap_or_default(), report.file.clone()),
+        };
         Tally {
             error: report.error.clone(),
             statuses: results.clone().map(|d| (d.status, d.lacks_fix)).collect(),
-            covered: (results.clone().enumerate())
+            covered: (results.enumerate())
                 .filter(|(_, d)| d.lacks_fix && !d.covered_by.is_empty())
-                .map(|(i, d)| (i, d.covered_by.iter().map(|c| c.to_string()).collect()))
+                .map(|(i, d)| (i, d.covered_by.clone()))
                 .collect(),
-            actions: results
-                .filter(|d| d.status.needs_attention())
-                .map(|d| ActionItem {
-                    host: report.host.clone().unwrap_or_default(),
-                    file: report.file.clone(),
-                    line: report.line,
-                    kb: d.kb.to_string(),
-                    status: d.status,
-                    action: d.recommendation.action,
-                })
-                .collect(),
+            actions,
+            host,
+            file,
+            line: report.line,
         }
     }
 }
@@ -167,7 +178,7 @@ impl Summary {
             if let Some(m) = m {
                 if m.covered_by.is_empty() {
                     if let Some((_, covered)) = tally.covered.iter().find(|(j, _)| *j == i) {
-                        m.covered_by = covered.clone();
+                        m.covered_by = covered.iter().map(|c| c.to_string()).collect();
                     }
                 }
                 match status {
@@ -175,6 +186,41 @@ impl Summary {
                     _ => m.exposed += 1,
                 }
             }
+        }
+        self.count_statuses(&tally.statuses);
+        self.needs_action_total += tally.actions.len();
+        let room = LISTED.saturating_sub(self.needs_action.len());
+        let (host, file, line) = (&tally.host, &tally.file, tally.line);
+        let listed =
+            (tally.actions.into_iter().take(room)).map(|(kb, status, action)| ActionItem {
+                host: host.clone(),
+                file: file.clone(),
+                line,
+                kb: kb.to_string(),
+                status,
+                action,
+            });
+        self.needs_action.extend(listed);
+    }
+
+    /// Counts one host's statuses, in rule order, under their rules.
+    fn count_statuses(&mut self, statuses: &[(Status, bool)]) {
+        let n = self.rule_set.len();
+        if self.in_order.len() != n && self.rules.len() == n {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| self.rule_set[a].id.cmp(&self.rule_set[b].id));
+            // The same ids, each once: then the map's order is this one.
+            if (self.rules.keys()).eq(order.iter().map(|&i| &self.rule_set[i].id)) {
+                self.in_order = order;
+            }
+        }
+        if self.in_order.len() == n && self.rules.len() == n && statuses.len() == n {
+            for (counts, &i) in self.rules.values_mut().zip(&self.in_order) {
+                *counts.entry(statuses[i].0).or_default() += 1;
+            }
+            return;
+        }
+        for (id, (status, _)) in self.rule_set.iter().map(|r| &r.id).zip(statuses) {
             match self.rules.get_mut(id) {
                 Some(counts) => *counts.entry(*status).or_default() += 1,
                 None => {
@@ -183,15 +229,6 @@ impl Summary {
                 }
             }
         }
-        self.add_actions(tally.actions.len(), tally.actions);
-    }
-
-    /// Counts `total` more (host, rule) pairs that need action, listing `items` while there is
-    /// room.
-    fn add_actions(&mut self, total: usize, items: Vec<ActionItem>) {
-        self.needs_action_total += total;
-        let room = LISTED.saturating_sub(self.needs_action.len());
-        self.needs_action.extend(items.into_iter().take(room));
     }
 
     /// Adds `other`, the summary of another part of the same run: counts add up, the hosts that
@@ -246,6 +283,7 @@ impl Summary {
         }
         (self.inputs, self.errors) = (inputs, errors);
         (self.rules, self.missing_fixes) = (rules, missing_fixes);
+        self.in_order.clear();
         self.needs_action_total = needs_action_total;
         let listed = self.needs_action.len();
         self.needs_action
