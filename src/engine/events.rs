@@ -246,10 +246,19 @@ pub(crate) fn events(
         } else {
             String::new()
         };
-        probe.read(format!(
-            "events ({}) hold no {id} from {source}{unlike}",
-            events.len()
-        ));
+        let (mut count, mut number) = (itoa::Buffer::new(), itoa::Buffer::new());
+        probe.read(
+            [
+                "events (",
+                count.format(events.len()),
+                ") hold no ",
+                number.format(id),
+                " from ",
+                source,
+                &unlike,
+            ]
+            .concat(),
+        );
     }
     Ok(found)
 }

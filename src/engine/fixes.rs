@@ -29,7 +29,9 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
             if let Some((name, Some(value))) = found {
                 if matches!(value.value, crate::facts::RegData::Int(1)) {
                     let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
-                    probe.read(format!("registry {name}={value}{via}"));
+                    let mut read = crate::engine::helpers::registry_is(name, value);
+                    read.push_str(via);
+                    probe.read(read);
                     return Ok(true);
                 }
             }
@@ -41,7 +43,7 @@ pub(crate) fn fix_installed(probe: &mut Probe) -> Fallible<bool> {
             for s in &k.sources {
                 if let Some(h) = hotfixes.iter().find(|h| hotfix_matches(h.as_str(), &s.key)) {
                     let via = s.rollup.as_ref().map_or("", |(_, why)| why.as_str());
-                    probe.read(format!("hotfixes includes {h}{via}"));
+                    probe.read(["hotfixes includes ", h.as_str(), via].concat());
                     return Ok(true);
                 }
             }
@@ -99,7 +101,7 @@ pub(crate) fn file_exists(probe: &mut Probe, path: &str) -> Fallible<bool> {
     let entry = listed(&facts, index)?;
     let exists = entry.exists != Some(false);
     let said = if exists { "exists" } else { "is absent" };
-    probe.read(format!("{} {said}", entry.path));
+    probe.read([entry.path.as_str(), " ", said].concat());
     Ok(exists)
 }
 
@@ -109,7 +111,7 @@ pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
     // Found on this host already, by this rule or another: collected, for the same charges.
     if let Some(found) = probe.refind(path) {
         let (_, shown) = found?;
-        probe.read(format!("file {shown} collected"));
+        probe.read(["file ", &shown, " collected"].concat());
         return Ok(true);
     }
     let facts = probe.facts.clone();
@@ -127,7 +129,7 @@ pub(crate) fn file_collected(probe: &mut Probe, path: &str) -> Fallible<bool> {
         Err(message) => return fail(message),
     };
     let said = if found { "collected" } else { "not collected" };
-    probe.read(format!("file {} {said}", expanded.replace('/', "\\")));
+    probe.read(["file ", &expanded.replace('/', "\\"), " ", said].concat());
     Ok(found)
 }
 
@@ -280,7 +282,7 @@ pub(crate) fn fixed_file(probe: &mut Probe, path: &str) -> Fallible<bool> {
         let arch = platform(raw);
         platform_known = true;
         if rows.iter().any(|r| r.platform.is_some()) {
-            probe.read(format!("env.PROCESSOR_ARCHITECTURE={raw}"));
+            probe.read(["env.PROCESSOR_ARCHITECTURE=", raw].concat());
         }
         rows.retain(|r| r.platform.as_deref().is_none_or(|p| platform(p) == arch));
         if rows.is_empty() {

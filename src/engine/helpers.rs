@@ -226,7 +226,7 @@ pub(crate) fn registry(
             default
         }
         (Some(v), _) => {
-            probe.read(format!("registry {name}={v}"));
+            probe.read(registry_is(name, v));
             match &v.value {
                 RegData::Int(i) => Dynamic::from(*i),
                 RegData::Text(t) => Dynamic::from(t.clone()),
@@ -315,6 +315,27 @@ fn read_fact(probe: &mut Probe, path: &str) -> Fallible<Option<Dynamic>> {
 /// recorded missing: the caller decides whether another source answers).
 pub(crate) fn read_fact_text(probe: &mut Probe, path: &str) -> Fallible<Option<String>> {
     Ok(read_fact(probe, path)?.map(|v| v.to_string()))
+}
+
+/// `registry name=value`, as `format!("registry {name}={v}")` writes it; directly for a number,
+/// as most values rules read are (REG_DWORD flags), without the formatter's machinery.
+pub(crate) fn registry_is(name: &str, v: &crate::facts::RegValue) -> String {
+    match &v.value {
+        RegData::Int(i) => {
+            let mut n = itoa::Buffer::new();
+            [
+                "registry ",
+                name,
+                "=",
+                n.format(*i),
+                " (",
+                v.kind.as_str(),
+                ")",
+            ]
+            .concat()
+        }
+        _ => format!("registry {name}={v}"),
+    }
 }
 
 /// A fact's text as a Rhai string. (`Dynamic::from` takes any type: given a `Text`, or the
@@ -411,7 +432,7 @@ pub(crate) fn registry_collected(probe: &mut Probe, path: &str, key: &str) -> Fa
         Err(message) => return fail(message),
     };
     let said = if found { "collected" } else { "not collected" };
-    probe.read(format!("registry {path} {said}"));
+    probe.read(["registry ", path, " ", said].concat());
     Ok(found)
 }
 
@@ -447,8 +468,8 @@ pub(crate) fn has_software(probe: &mut Probe, name: &str) -> Fallible<bool> {
     let facts = probe.facts.clone();
     let found = find_software(probe, &facts, name)?.and_then(|s| s.name.as_ref());
     match found {
-        Some(n) => probe.read(format!("software includes {n}")),
-        None => probe.read(format!("software lacks {name}")),
+        Some(n) => probe.read(["software includes ", n.as_str()].concat()),
+        None => probe.read(["software lacks ", name].concat()),
     }
     Ok(found.is_some())
 }

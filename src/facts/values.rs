@@ -31,10 +31,7 @@ pub fn service_pack(raw: &str) -> Result<String, String> {
         ));
     }
     let number = number.trim_start_matches('0');
-    Ok(format!(
-        "{}{letter}",
-        if number.is_empty() { "0" } else { number }
-    ))
+    Ok([if number.is_empty() { "0" } else { number }, letter].concat())
 }
 
 /// A Windows version as `major.minor`, and the build when the text carries one:
