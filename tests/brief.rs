@@ -293,13 +293,7 @@ fn a_lean_evaluator_writes_the_same_brief_lines_and_summary() {
         let mut lean = Evaluator::new(&rules).expect("the rules load");
         lean.set_lean(true);
         let digest = brief::rules_digest(full.rules());
-        let identity: Vec<RuleIdentity> = (full.rules().iter())
-            .map(|r| RuleIdentity {
-                id: r.rule.id.clone(),
-                revision: None,
-                digest: r.texts.digest.to_string(),
-            })
-            .collect();
+        let identity = RuleIdentity::of_rules(full.rules());
         let mut sums = [Summary::new(identity.clone()), Summary::new(identity)];
         let mut lines = kb_fleet::ndjson(400);
         lines.extend(fleet_gen::ndjson(200, 6, 10));
@@ -436,14 +430,7 @@ fn a_summary_counts_each_status_under_its_rule_whatever_the_rule_order() {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_ne!(ids, sorted, "the rules are loaded out of their ids' order");
-    let identity: Vec<RuleIdentity> = (ev.rules().iter())
-        .map(|r| RuleIdentity {
-            id: r.rule.id.clone(),
-            revision: None,
-            digest: r.texts.digest.to_string(),
-        })
-        .collect();
-    let mut summary = Summary::new(identity);
+    let mut summary = Summary::new(RuleIdentity::of_rules(ev.rules()));
     let mut expected: BTreeMap<String, BTreeMap<_, usize>> = BTreeMap::new();
     for line in kb_fleet::ndjson(300) {
         let report = ev.report("h.json", &line);

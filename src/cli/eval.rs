@@ -26,17 +26,6 @@ pub(super) struct EvalOptions {
     pub(super) generated: String,
 }
 
-/// The identity of each loaded rule, in order.
-pub(super) fn rule_set(ev: &Evaluator) -> Vec<RuleIdentity> {
-    (ev.rules().iter())
-        .map(|r| RuleIdentity {
-            id: r.rule.id.clone(),
-            revision: r.rule.revision.as_ref().map(|v| v.as_str().to_owned()),
-            digest: r.texts.digest.to_string(),
-        })
-        .collect()
-}
-
 pub(super) fn eval(
     files: &[RuleFile],
     ev: &Evaluator,
@@ -63,7 +52,7 @@ pub(super) fn eval(
     };
     // The HTML page opens with the summary, so its sections wait for the end of the run.
     let (mut sections, mut unreadable) = (Vec::new(), Vec::new());
-    let mut summary = Summary::new(rule_set(ev));
+    let mut summary = Summary::new(RuleIdentity::of_rules(ev.rules()));
     // Each article's own text is printed once, after the last host (brief text reports).
     let mut articles = render::Articles::default();
     let mut progress = Progress::new(options.progress);

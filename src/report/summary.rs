@@ -85,6 +85,19 @@ pub struct RuleIdentity {
     pub digest: String,
 }
 
+impl RuleIdentity {
+    /// The identity of each of `rules`, in order: what a run's summary starts from.
+    pub fn of_rules(rules: &[crate::evaluate::compile::CompiledRule]) -> Vec<RuleIdentity> {
+        (rules.iter())
+            .map(|r| RuleIdentity {
+                id: r.rule.id.clone(),
+                revision: r.rule.revision.as_ref().map(|v| v.as_str().to_owned()),
+                digest: r.texts.digest.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// A host that needs action for one rule.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionItem {
