@@ -658,3 +658,28 @@ fn software_cost(software: &[crate::facts::Software], name: &str) -> usize {
         .map(|s| s.name.as_ref().map_or("", Text::as_str));
     scan_cost(names) + name.len() / BYTES_PER_OPERATION
 }
+
+#[cfg(test)]
+mod tests {
+    use super::registry_is;
+    use crate::facts::{RegData, RegType, RegValue};
+
+    /// The shortcut for numbers writes what `RegValue`'s `Display` writes, for every kind.
+    #[test]
+    fn registry_is_writes_what_display_writes() {
+        let values = [
+            (RegType::Dword, RegData::Int(1)),
+            (RegType::Qword, RegData::Int(-4_294_967_296)),
+            (RegType::Sz, RegData::Text("a \"quoted\" text".into())),
+            (
+                RegType::MultiSz,
+                RegData::List(vec!["a".into(), "b".into()]),
+            ),
+        ];
+        for (kind, value) in values {
+            let v = RegValue { kind, value };
+            let name = r"HKLM\SOFTWARE\X\Installed";
+            assert_eq!(registry_is(name, &v), format!("registry {name}={v}"));
+        }
+    }
+}
