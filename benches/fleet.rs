@@ -176,16 +176,20 @@ fn run_ndjson(rules: &[RuleFile], paths: &[PathBuf], jobs: usize, brief: bool) {
             writeln!(out, "{line}").expect("writes to a sink");
         }
     }
-    let render = |r: &kbdiag::report::diagnosis::Report| match brief {
-        true => kbdiag::report::brief::ndjson(r, &digest),
-        false => render::ndjson(r),
+    // Rendered and tallied on the evaluating thread, as `kbdiag eval` does.
+    let render = |r: &kbdiag::evaluate::diagnosis::Report| {
+        let text = match brief {
+            true => kbdiag::report::brief::ndjson(r, &digest),
+            false => render::ndjson(r),
+        };
+        (text, kbdiag::report::summary::Tally::of(r))
     };
     let plan = fleet::Plan {
         jobs,
         batch: fleet::BATCH,
     };
     fleet::run(rules, &evaluator, docs, plan, &render, &mut |e| {
-        writeln!(out, "{}", e.rendered)
+        writeln!(out, "{}", e.0)
     })
     .expect("writes to a sink");
 }

@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod authoring;
+pub mod chars;
 pub mod cli;
 pub mod collect;
 pub mod engine;

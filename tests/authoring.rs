@@ -365,7 +365,7 @@ fn the_guide_s_helper_examples_are_valid_rhai() {
         let ast = sandbox
             .compile(expr)
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
-        assert_eq!(kbdiag::authoring::lint::check(&ast, &sandbox), [], "{expr}");
+        assert_eq!(kbdiag::engine::lint::check(&ast, &sandbox), [], "{expr}");
         seen.insert(name);
     }
     // Every helper of the signature table has an example, and every example is of a helper.

@@ -2,7 +2,7 @@
 //! full text and JSON diagnoses (in the top-level `snapshots/`).
 
 use kbdiag::evaluate::diagnose::Evaluator;
-use kbdiag::report::diagnosis::Report;
+use kbdiag::evaluate::diagnosis::Report;
 use kbdiag::report::render;
 use kbdiag::rules::kb;
 

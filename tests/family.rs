@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use kbdiag::evaluate::diagnose::Evaluator;
-use kbdiag::report::diagnosis::Report;
+use kbdiag::evaluate::diagnosis::Report;
 use kbdiag::report::render;
 use kbdiag::rules::kb;
 

@@ -219,10 +219,10 @@ proptest! {
             bytes: if i % 7 == 3 { Err("unreadable".into()) } else { Ok(bytes.into()) },
         });
         let mut seen = Vec::new();
-        let render = |r: &kbdiag::report::diagnosis::Report| r.file.clone();
+        let render = |r: &kbdiag::evaluate::diagnosis::Report| r.file.clone();
         let plan = fleet::Plan { jobs, batch };
         fleet::run(&rules, &ev, inputs, plan, &render, &mut |e| {
-            seen.push(e.rendered);
+            seen.push(e);
             Ok(())
         }).unwrap();
         let expected: Vec<String> = (0..n).map(|i| format!("doc{i}")).collect();

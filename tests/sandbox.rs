@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use kbdiag::evaluate::diagnose::Evaluator;
+use kbdiag::evaluate::diagnosis::Status;
 use kbdiag::facts;
-use kbdiag::report::diagnosis::Status;
 use kbdiag::rules::kb::RuleFile;
 
 const HOST: &str = "host: H\nos: {name: Windows NT Server 4.0}\n";

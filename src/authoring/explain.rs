@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::engine::condition::Explained;
 use crate::evaluate::diagnose::Evaluator;
+use crate::evaluate::diagnosis::Diagnosis;
 use crate::facts::Facts;
-use crate::report::diagnosis::Diagnosis;
 use crate::report::render::one_line;
 
 /// One rule explained on one host.

@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::evaluate::diagnose::Evaluator;
+use crate::evaluate::diagnosis::{Action, Diagnosis, Observed, Status};
 use crate::facts::{self, Facts};
 use crate::input::source::{self, Location};
 use crate::problem::Problem;
-use crate::report::diagnosis::{Action, Diagnosis, Observed, Status};
 use crate::rules::kb::RuleFile;
 use crate::rules::{validate, yaml_tree};
 
@@ -71,7 +71,7 @@ pub struct Outcome {
 
 fn schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| crate::rules::schema::value(crate::rules::schema::Kind::Tests))
+    SCHEMA.get_or_init(|| crate::authoring::schema::value(crate::authoring::schema::Kind::Tests))
 }
 
 /// Whether a file name is a rule tests file.
@@ -181,7 +181,7 @@ fn strict_facts() -> &'static serde_json::Value {
                 _ => {}
             }
         }
-        let mut schema = crate::rules::schema::value(crate::rules::schema::Kind::Facts);
+        let mut schema = crate::rules::schema::facts();
         close(&mut schema);
         schema
     })

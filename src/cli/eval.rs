@@ -3,12 +3,18 @@
 use std::io::{self, Write};
 
 use crate::evaluate::diagnose::Evaluator;
+use crate::evaluate::diagnosis::Report;
 use crate::evaluate::fleet;
 use crate::input::inputs::Documents;
-use crate::report::diagnosis::Report;
 use crate::report::render::{self, Format};
-use crate::report::summary::{RuleIdentity, Summary};
+use crate::report::summary::{RuleIdentity, Summary, Tally};
 use crate::rules::kb::RuleFile;
+
+/// One document's report as the output needs it: rendered in the chosen format, and tallied.
+struct Evaluated {
+    rendered: String,
+    tally: Tally,
+}
 
 pub(super) struct EvalOptions {
     pub(super) format: Format,
@@ -41,14 +47,18 @@ pub(super) fn eval(
     // carry its article's texts; the articles' records then come first (`report::brief`).
     let brief = detail == render::Detail::Brief;
     let rules = crate::report::brief::rules_digest(ev.rules());
-    let render = move |report: &Report| match format {
-        Format::Text => render::fleet_text(report, detail),
-        Format::Json if brief => crate::report::brief::json(report, &rules),
-        Format::Json => render::json(report),
-        Format::Ndjson if brief => crate::report::brief::ndjson(report, &rules),
-        Format::Ndjson => render::ndjson(report),
-        Format::Html => crate::report::html::section(report),
-        Format::Summary | Format::SummaryJson => String::new(),
+    // Rendered and tallied on the thread that made the report, which is then dropped there.
+    let render = move |report: &Report| Evaluated {
+        rendered: match format {
+            Format::Text => render::fleet_text(report, detail),
+            Format::Json if brief => crate::report::brief::json(report, &rules),
+            Format::Json => render::json(report),
+            Format::Ndjson if brief => crate::report::brief::ndjson(report, &rules),
+            Format::Ndjson => render::ndjson(report),
+            Format::Html => crate::report::html::section(report),
+            Format::Summary | Format::SummaryJson => String::new(),
+        },
+        tally: Tally::of(report),
     };
     // The HTML page opens with the summary, so its sections wait for the end of the run.
     let (mut sections, mut unreadable) = (Vec::new(), Vec::new());

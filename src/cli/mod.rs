@@ -160,7 +160,7 @@ enum Command {
     /// Print the JSON Schema of the rule, fact or rule-tests format.
     Schema {
         #[arg(value_enum)]
-        kind: crate::rules::schema::Kind,
+        kind: crate::authoring::schema::Kind,
     },
 }
 
@@ -311,7 +311,7 @@ pub fn run(cli: Cli) -> i32 {
             .evaluator()
             .map(|ev| explain(&ev, &facts, rule.as_deref(), format, &mut out)),
         Command::Schema { kind } => {
-            Ok(write!(out, "{}", crate::rules::schema::text(kind)).map(|()| 0))
+            Ok(write!(out, "{}", crate::authoring::schema::text(kind)).map(|()| 0))
         }
     };
     let code = match code {

@@ -5,12 +5,12 @@
 
 use std::rc::Rc;
 
-use crate::authoring::lint;
 use crate::engine::condition::Node;
+use crate::engine::lint;
 use crate::engine::script::Sandbox;
+use crate::evaluate::diagnosis::Shared;
 use crate::input::source::{self, Location};
 use crate::problem::Problem;
-use crate::report::diagnosis::Shared;
 use crate::rules::catalogue::{Catalogue, Knowledge};
 use crate::rules::kb::{RuleFile, digest};
 use crate::rules::rule::{self, Rule};
@@ -68,7 +68,7 @@ pub struct Texts {
     /// Per symptom: its text, and what to ask.
     pub symptoms: Vec<(Shared, Option<Shared>)>,
     /// The resolution's texts (trimmed; `%VAR%`s are filled in per host) and file table.
-    pub hotfix: Option<crate::report::diagnosis::Hotfix>,
+    pub hotfix: Option<crate::evaluate::diagnosis::Hotfix>,
     /// The summary of a host the article is not about: what it is about, and its products.
     pub not_applicable: String,
     /// The articles of the knowledge base whose fix is a later build of every file of this
@@ -158,7 +158,7 @@ impl Texts {
             hotfix: rule
                 .resolution
                 .as_ref()
-                .map(|r| crate::report::diagnosis::Hotfix {
+                .map(|r| crate::evaluate::diagnosis::Hotfix {
                     summary: trimmed(&r.summary),
                     caveat: r.caveat.as_deref().map(trimmed),
                     obtain: r.obtain.as_deref().map(trimmed),
@@ -484,9 +484,9 @@ fn compile_parts(
 fn hidden_characters(file: &str, text: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let Some((column, c)) = (line.chars().enumerate()).find(|(_, c)| {
-            (c.is_control() && *c != '\t') || crate::report::render::is_invisible(*c)
-        }) else {
+        let Some((column, c)) = (line.chars().enumerate())
+            .find(|(_, c)| (c.is_control() && *c != '\t') || crate::chars::is_invisible(*c))
+        else {
             continue;
         };
         let at = Location {

@@ -6,14 +6,14 @@ use crate::engine::condition::{EvalError, Truth, Verdict, nouns};
 use crate::engine::matching::expand_vars;
 use crate::engine::script::Sandbox;
 use crate::evaluate::compile::{self, CompiledRule};
-use crate::evaluate::kept::Kept;
-use crate::facts::{self, Facts};
-use crate::problem::Problem;
-use crate::report::diagnosis::{
+use crate::evaluate::diagnosis::{
     Action, Alternative, Article, Diagnosis, Hotfix, Listed, Observed, PrerequisiteResult,
     PrerequisiteStatus, Recommendation, Scope, Status, SymptomResult,
 };
-use crate::report::diagnosis::{Report, Shared};
+use crate::evaluate::diagnosis::{Report, Shared};
+use crate::evaluate::kept::Kept;
+use crate::facts::{self, Facts};
+use crate::problem::Problem;
 use crate::rules::kb::RuleFile;
 use crate::rules::rule::ResolutionKind;
 

@@ -8,11 +8,10 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::evaluate::diagnose::Evaluator;
+use crate::evaluate::diagnosis::Report;
 use crate::input::inputs::Document;
 use crate::input::source::Location;
 use crate::problem::Problem;
-use crate::report::diagnosis::Report;
-use crate::report::summary::Tally;
 use crate::rules::kb::RuleFile;
 
 /// Documents handed to a worker at a time: fewer hand-overs between threads.
@@ -30,21 +29,6 @@ pub struct Plan {
 /// documents in memory at once).
 const WINDOW: usize = 16;
 
-/// One document's report as the output needs it: rendered in the chosen format, and tallied.
-pub struct Evaluated {
-    pub rendered: String,
-    pub tally: Tally,
-}
-
-impl Evaluated {
-    fn of(report: &Report, render: &(dyn Fn(&Report) -> String + Sync)) -> Evaluated {
-        Evaluated {
-            rendered: render(report),
-            tally: Tally::of(report),
-        }
-    }
-}
-
 /// Evaluates one document; a document that cannot be read or parsed gives a report with an error.
 pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
     let mut report = match doc.bytes {
@@ -59,8 +43,8 @@ pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
 }
 
 /// Evaluates every document with `plan.jobs` threads (each with its own compiled rules),
-/// rendering each report with `render` on the thread that made it, and hands the results to
-/// `sink` in input order. Stops early, with its error, when `sink` fails. Returns how many
+/// turning each report into what the output needs (`render`: its text in the chosen format, say,
+/// and its counts) on the thread that made it, and hands those to `sink` in input order. Stops early, with its error, when `sink` fails. Returns how many
 /// threads evaluated: fewer than asked when the system refused to start more (at least one: the
 /// caller's own).
 ///
@@ -69,17 +53,17 @@ pub fn evaluate(evaluator: &Evaluator, doc: Document) -> Report {
 /// rules are compiled `jobs - 1` more times, not `jobs`. Not for a live stream (`batch` 1): there
 /// a read may wait for the next line, and the results already made must not wait with it, so
 /// the calling thread only passes results on.
-pub fn run(
+pub fn run<T: Send>(
     rules: &[RuleFile],
     evaluator: &Evaluator,
     docs: impl Iterator<Item = Document> + Send,
     plan: Plan,
-    render: &(dyn Fn(&Report) -> String + Sync),
-    sink: &mut dyn FnMut(Evaluated) -> io::Result<()>,
+    render: &(dyn Fn(&Report) -> T + Sync),
+    sink: &mut dyn FnMut(T) -> io::Result<()>,
 ) -> io::Result<usize> {
     if plan.jobs <= 1 {
         for doc in docs {
-            sink(Evaluated::of(&evaluate(evaluator, doc), render))?;
+            sink(render(&evaluate(evaluator, doc)))?;
         }
         return Ok(1);
     }
@@ -92,7 +76,7 @@ pub fn run(
     });
     // Room for every batch the window lets be in flight, so a worker never waits to hand one over
     // while the calling thread is busy with its own.
-    let (done_tx, done_rx) = sync_channel::<(usize, Vec<Evaluated>)>(WINDOW);
+    let (done_tx, done_rx) = sync_channel::<(usize, Vec<T>)>(WINDOW);
     // How many batches the output has taken, for the window; and whether to stop.
     let emitted = (Mutex::new(0usize), Condvar::new());
     let stop = AtomicBool::new(false);
@@ -139,23 +123,23 @@ pub fn run(
 }
 
 /// The calling thread's side of a run: the sink, and the results that came before their turn.
-struct Output<'s, 'e> {
-    sink: &'s mut dyn FnMut(Evaluated) -> io::Result<()>,
-    early: BTreeMap<usize, Vec<Evaluated>>,
+struct Output<'s, 'e, T> {
+    sink: &'s mut dyn FnMut(T) -> io::Result<()>,
+    early: BTreeMap<usize, Vec<T>>,
     /// The number of the next batch the output waits for.
     next: usize,
     emitted: &'e (Mutex<usize>, Condvar),
 }
 
-impl Output<'_, '_> {
+impl<T> Output<'_, '_, T> {
     /// Evaluates batches while the window has room, passing on the results that are due after
     /// each; when it has none, or the input is done, waits for the workers' results instead.
     fn lead(
         &mut self,
         evaluator: &Evaluator,
         input: &Mutex<Input>,
-        done: &Receiver<(usize, Vec<Evaluated>)>,
-        render: &(dyn Fn(&Report) -> String + Sync),
+        done: &Receiver<(usize, Vec<T>)>,
+        render: &(dyn Fn(&Report) -> T + Sync),
     ) -> io::Result<()> {
         let mut more = true;
         while more {
@@ -165,7 +149,7 @@ impl Output<'_, '_> {
             match Input::try_take(input, self.next) {
                 Taken::Batch(seq, batch) => {
                     let results = (batch.into_iter())
-                        .map(|doc| Evaluated::of(&evaluate(evaluator, doc), render))
+                        .map(|doc| render(&evaluate(evaluator, doc)))
                         .collect();
                     self.add(seq, results)?;
                 }
@@ -181,7 +165,7 @@ impl Output<'_, '_> {
     }
 
     /// Passes on the workers' results until they are all done.
-    fn follow(&mut self, done: &Receiver<(usize, Vec<Evaluated>)>) -> io::Result<()> {
+    fn follow(&mut self, done: &Receiver<(usize, Vec<T>)>) -> io::Result<()> {
         for (seq, results) in done {
             self.add(seq, results)?;
         }
@@ -189,7 +173,7 @@ impl Output<'_, '_> {
     }
 
     /// Takes a batch of results, and passes on every batch that is now due, in order.
-    fn add(&mut self, seq: usize, results: Vec<Evaluated>) -> io::Result<()> {
+    fn add(&mut self, seq: usize, results: Vec<T>) -> io::Result<()> {
         self.early.insert(seq, results);
         let before = self.next;
         while let Some(results) = self.early.remove(&self.next) {
@@ -279,14 +263,14 @@ impl Input<'_> {
     }
 }
 
-fn worker(
+fn worker<T>(
     rules: &[RuleFile],
     lean: bool,
     input: &Mutex<Input>,
     emitted: &(Mutex<usize>, Condvar),
     stop: &AtomicBool,
-    done: &std::sync::mpsc::SyncSender<(usize, Vec<Evaluated>)>,
-    render: &(dyn Fn(&Report) -> String + Sync),
+    done: &std::sync::mpsc::SyncSender<(usize, Vec<T>)>,
+    render: &(dyn Fn(&Report) -> T + Sync),
 ) {
     // Rhai values are not shared across threads: each worker compiles its own rules, which the
     // caller has already loaded once without error (and makes what the caller's makes).
@@ -306,7 +290,7 @@ fn worker(
                         "the rules could not be loaded on this thread".into(),
                     )),
                 };
-                Evaluated::of(&report, render)
+                render(&report)
             })
             .collect();
         if done.send((seq, results)).is_err() {

@@ -529,7 +529,7 @@ pub struct Registry(pub BTreeMap<String, Option<RegValue>>);
 
 impl<'de> Deserialize<'de> for Registry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        unique_map(d, crate::engine::matching::registry_key).map(Registry)
+        unique_map(d, crate::facts::values::registry_key).map(Registry)
     }
 }
 

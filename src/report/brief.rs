@@ -11,7 +11,7 @@ use std::hash::BuildHasherDefault;
 use serde::Serialize;
 
 use crate::evaluate::compile::CompiledRule;
-use crate::report::diagnosis::{
+use crate::evaluate::diagnosis::{
     Action, Diagnosis, Hotfix, Listed, Observed, PrerequisiteStatus, Report, Shared, Status,
 };
 use crate::rules::rule::{Related, Setting};

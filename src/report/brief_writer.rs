@@ -3,9 +3,9 @@
 //! A fleet run writes one per host, and building it (a list of positions per text list, a
 //! struct per result) cost as much as writing it.
 
+use crate::evaluate::diagnosis::{Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report};
 use crate::report::brief::{STATUS_ORDER, SYMPTOM_ORDER, Texts, shown_under_symptom};
 use crate::report::compact::push_string;
-use crate::report::diagnosis::{Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report};
 
 /// The brief NDJSON line of `report` (no newline); `None` for a line without results (an
 /// input that could not be read), which `brief::ndjson` serializes.

@@ -71,7 +71,7 @@ pub fn push_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The serializer (its type name is what [`crate::report::diagnosis::Shared`] recognises).
+/// The serializer (its type name is what [`crate::evaluate::diagnosis::Shared`] recognises).
 pub struct Writer {
     out: String,
 }

@@ -13,7 +13,7 @@
 use askama::Template;
 use sha2::{Digest, Sha256};
 
-use crate::report::diagnosis::{
+use crate::evaluate::diagnosis::{
     Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
 };
 use crate::report::render;

@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 pub use articles::Articles;
 pub use text::{findings, fleet_text, text, text_with};
 
-use crate::report::diagnosis::{Report, Status};
+use crate::chars::is_invisible;
+use crate::evaluate::diagnosis::{Report, Status};
 use crate::report::summary::Summary;
 
 /// Output formats of `kbdiag eval`.
@@ -85,20 +86,6 @@ fn escaped(text: &str, hidden: impl Fn(char) -> bool) -> String {
             }
         })
         .collect()
-}
-
-/// Characters that change how text reads without showing: bidirectional embeddings, overrides and
-/// isolates, zero-width characters, line and paragraph separators, the byte-order mark.
-pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{061c}'
-            | '\u{feff}'
-            | '\u{00ad}'
-    )
 }
 
 /// One NDJSON line (no newline).

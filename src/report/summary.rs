@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::report::diagnosis::{Action, Report, Shared, Status};
+use crate::evaluate::diagnosis::{Action, Report, Shared, Status};
 
 /// How many hosts that need action are listed; the rest are counted.
 pub const LISTED: usize = 1000;

@@ -1,5 +1,6 @@
-//! Rules: the YAML model (`rule`), loading and compiling a knowledge base (`kb`), the YAML
-//! tree that places errors (`yaml_tree`), validation against the schema (`validate`, `schema`).
+//! Rules: the YAML model (`rule`), where rule files come from (`kb`), what the articles say of
+//! each other (`catalogue`), the YAML tree that places errors (`yaml_tree`), validation against
+//! the schema (`validate`, `schema`). Compiling them is `evaluate::compile`'s.
 
 pub mod catalogue;
 pub mod kb;

@@ -423,7 +423,7 @@ impl<'de> Deserialize<'de> for Condition {
 /// The rule format's schema, generated once.
 fn schema() -> &'static serde_json::Value {
     static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| crate::rules::schema::value(crate::rules::schema::Kind::Rule))
+    SCHEMA.get_or_init(crate::rules::schema::rule)
 }
 
 /// Parses and checks one rule file's text, reporting every problem found. Returns the rule with

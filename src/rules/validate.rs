@@ -344,12 +344,12 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::schema::{self, Kind};
+    use crate::rules::schema;
     use crate::rules::yaml_tree;
 
     fn issues(text: &str) -> Vec<String> {
         let tree = yaml_tree::parse(text).unwrap();
-        check(&tree, &schema::value(Kind::Rule))
+        check(&tree, &schema::rule())
             .into_iter()
             .map(|i| format!("{}: {}", i.at.unwrap(), i.message))
             .collect()

@@ -17,7 +17,7 @@ pub fn clean(text: &str) -> String {
         }
         s.extend(
             word.chars()
-                .filter(|c| !c.is_control() && !crate::report::render::is_invisible(*c)),
+                .filter(|c| !c.is_control() && !crate::chars::is_invisible(*c)),
         );
     }
     s

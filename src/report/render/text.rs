@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::articles::{self, Articles, Piece};
 use super::{Detail, one_line, paragraph};
-use crate::report::diagnosis::{
+use crate::evaluate::diagnosis::{
     Action, Diagnosis, Listed, Observed, PrerequisiteStatus, Report, Status,
 };
 
