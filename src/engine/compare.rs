@@ -4,7 +4,7 @@
 
 use rhai::{Dynamic, Engine, ImmutableString};
 
-use crate::engine::helpers::{Fallible, Probe, Shared, fail};
+use crate::engine::probe::{Fallible, Probe, Shared, fail};
 use crate::facts::values;
 
 /// A dotted version, compared part by part: `version(fact("os.version")) >= "4.0"`.

@@ -1,7 +1,7 @@
 //! Events as symptoms: which events match a source, an id and the article's details (log, type,
 //! category, an error code in the message, a time window), and how a match is shown as evidence.
 
-use crate::engine::helpers::{Fallible, Probe, fail};
+use crate::engine::probe::{Fallible, Probe, fail};
 use crate::facts::values;
 use crate::facts::{Event, Text};
 

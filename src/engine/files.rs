@@ -5,8 +5,9 @@ use std::rc::Rc;
 
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString};
 
-use crate::engine::helpers::{Fallible, Probe, Shared, fail, text_value};
+use crate::engine::helpers::text_value;
 use crate::engine::matching::{file_name, path_key};
+use crate::engine::probe::{Fallible, Probe, Shared, fail};
 use crate::facts::{Facts, FileEntry};
 use crate::numbers::thousands;
 use crate::rules::rule::FileRow;

@@ -6,8 +6,9 @@
 
 use std::cmp::Ordering;
 
-use crate::engine::helpers::{Fallible, Probe, fail, listed, read_fact_text, scan_cost};
+use crate::engine::helpers::{listed, read_fact_text};
 use crate::engine::matching::{file_name, hotfix_matches};
+use crate::engine::probe::{Fallible, Probe, fail, scan_cost};
 use crate::facts::values::{self, platform};
 use crate::numbers::thousands;
 use crate::rules::catalogue::Catalogue;

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::engine::helpers::scan_cost;
 use crate::engine::matching::{path_key, registry_key};
+use crate::engine::probe::scan_cost;
 use crate::engine::script::{Trace, Value};
 use crate::facts::{FileEntry, Registry};
 

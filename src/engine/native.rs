@@ -21,7 +21,8 @@ use rhai::{AST, Dynamic, Expr, FnCallExpr, ImmutableString, Stmt, StmtBlock};
 
 use crate::engine::compare::{Version, version_of};
 use crate::engine::events::{EventFilter, events};
-use crate::engine::helpers::{self, Fallible, Probe};
+use crate::engine::helpers;
+use crate::engine::probe::{Fallible, Probe};
 use crate::engine::{files, fixes};
 
 /// A condition in one of the native forms.

@@ -10,8 +10,9 @@ use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult};
 
 use crate::engine::evidence::Entries;
-use crate::engine::helpers::{Shared, register_helpers};
+use crate::engine::helpers::register_helpers;
 use crate::engine::native::Native;
+use crate::engine::probe::Shared;
 use crate::facts::Facts;
 use crate::rules::catalogue::Knowledge;
 

@@ -10,7 +10,7 @@
 use memchr::memmem;
 use rhai::{Array, Dynamic, Engine, INT, ImmutableString};
 
-use crate::engine::helpers::{Fallible, Shared, fail};
+use crate::engine::probe::{Fallible, Shared, fail};
 use crate::engine::script::limits::{BYTES_PER_OPERATION, STRING_SIZE};
 use crate::numbers::thousands;
 
