@@ -14,7 +14,6 @@ use compact_str::{CompactString, ToCompactString, format_compact};
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 pub mod fast;
 mod lazy;
@@ -23,14 +22,12 @@ pub mod registry;
 pub mod values;
 
 pub use lazy::Lazy;
-use lazy::{LazyState, plain};
+use lazy::LazyState;
 pub use read::{
     FactsError, Syntax, parse, parse_text, read_document, read_json_full, read_text, yaml_message,
 };
 
 pub use crate::facts::registry::{RegData, RegType, RegValue};
-use crate::input::source::{self, Location, TextError};
-use crate::problem::Problem;
 
 /// Everything known about one host. Every key but `host` may be absent, and an absent key is
 /// unknown, never empty.
@@ -367,6 +364,7 @@ impl<'de> Deserialize<'de> for Text {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::source::Location;
 
     fn yaml(text: &str) -> Result<Facts, FactsError> {
         parse("t.yaml", text.as_bytes())

@@ -1,10 +1,17 @@
 //! Reading a fact document: its syntax, the checks on its raw text, the fast JSON reader or
 //! serde's, and the located error that stops it.
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer};
+use std::fmt;
 
-use super::*;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use serde_json::value::RawValue;
+
+use super::fast;
+use super::lazy::{Lazy, plain};
+use super::{Collector, Env, Facts, Os, Text};
+use crate::input::source::{self, Location, TextError};
+use crate::problem::Problem;
 
 /// The syntax a fact document is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
